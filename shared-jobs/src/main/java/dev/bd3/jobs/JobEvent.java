@@ -1,0 +1,56 @@
+package dev.bd3.jobs;
+
+import com.fasterxml.jackson.annotation.JsonSubTypes;
+import com.fasterxml.jackson.annotation.JsonTypeInfo;
+import java.time.Instant;
+import java.util.Map;
+
+/**
+ * What a worker reports about a run, published to {@link Topics#JOB_EVENTS} keyed by run id. The
+ * gateway applies events idempotently: a redelivered event changes nothing.
+ */
+public record JobEvent(String runId, String worker, Instant time, Payload payload) {
+
+  public static JobEvent of(String runId, String worker, Payload payload) {
+    return new JobEvent(runId, worker, Instant.now(), payload);
+  }
+
+  /** The body of an event; its JSON names its kind. */
+  @JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "kind")
+  @JsonSubTypes({
+    @JsonSubTypes.Type(value = Status.class, name = "status"),
+    @JsonSubTypes.Type(value = Progress.class, name = "progress"),
+    @JsonSubTypes.Type(value = Metric.class, name = "metric"),
+    @JsonSubTypes.Type(value = CheckpointWritten.class, name = "checkpoint"),
+    @JsonSubTypes.Type(value = Block.class, name = "block"),
+    @JsonSubTypes.Type(value = Sample.class, name = "sample"),
+    @JsonSubTypes.Type(value = EvalResult.class, name = "eval-result")
+  })
+  public sealed interface Payload
+      permits Status, Progress, Metric, CheckpointWritten, Block, Sample, EvalResult {}
+
+  /** The run changed state; {@code reason} says why a run failed or was cancelled. */
+  public record Status(RunStatus status, String reason) implements Payload {}
+
+  /** How far the job is: {@code step} of {@code total}, and the estimated seconds left. */
+  public record Progress(long step, long total, Double etaSeconds) implements Payload {}
+
+  /** One value of a named series (training loss, learning rate, tokens/s ...). */
+  public record Metric(String name, long step, double value) implements Payload {}
+
+  /** A checkpoint file was written to the artifact store. */
+  public record CheckpointWritten(
+      long step, String uri, String sha256, long bytes, Map<String, Double> metrics)
+      implements Payload {}
+
+  /** One generated block of sample {@code sample}, for streaming. */
+  public record Block(int sample, int block, String text) implements Payload {}
+
+  /** A finished sample and why it stopped. */
+  public record Sample(
+      int index, String text, int tokens, int nfe, String stopReason, double entropy)
+      implements Payload {}
+
+  /** One evaluation figure of a checkpoint. */
+  public record EvalResult(String checkpoint, String metric, double value) implements Payload {}
+}

@@ -1,0 +1,107 @@
+package dev.bd3.jobs.worker;
+
+import dev.bd3.jobs.JobEvent;
+import dev.bd3.jobs.JobRequest;
+import dev.bd3.jobs.Json;
+import dev.bd3.jobs.RunStatus;
+import io.smallrye.reactive.messaging.annotations.Blocking;
+import io.smallrye.reactive.messaging.kafka.api.IncomingKafkaRecordMetadata;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import java.util.Optional;
+import java.util.concurrent.CompletionStage;
+import org.eclipse.microprofile.reactive.messaging.Incoming;
+import org.eclipse.microprofile.reactive.messaging.Message;
+import org.jboss.logging.Logger;
+
+/**
+ * Takes jobs from this worker's topic one at a time and runs them with the application's {@link
+ * JobHandler}.
+ *
+ * <p>A job is acknowledged only when it ends (SUCCEEDED, FAILED or CANCELLED). A worker that dies
+ * mid-job leaves its offset uncommitted, so Kafka hands the job to the next consumer, which resumes
+ * from the run's newest checkpoint. A message that cannot be parsed, or a job that fails, is
+ * nacked: the channel's dead-letter strategy sends it to {@code bd3.jobs.dlq} with the reason, and
+ * the consumer goes on.
+ */
+@ApplicationScoped
+public class JobConsumer {
+  private static final Logger LOG = Logger.getLogger(JobConsumer.class);
+
+  private final JobHandler handler;
+  private final JobEvents events;
+  private final Cancellations cancellations;
+  private final WorkerConfig config;
+
+  @Inject
+  public JobConsumer(
+      JobHandler handler, JobEvents events, Cancellations cancellations, WorkerConfig config) {
+    this.handler = handler;
+    this.events = events;
+    this.cancellations = cancellations;
+    this.config = config;
+  }
+
+  @Incoming("jobs")
+  @Blocking("bd3-jobs")
+  public CompletionStage<Void> on(Message<String> message) {
+    Optional<String> key = kafkaKey(message);
+    JobRequest job;
+    try {
+      job = parse(message.getPayload());
+    } catch (IllegalArgumentException e) {
+      LOG.warnf("unreadable job (key %s): %s", key.orElse("none"), e.getMessage());
+      key.ifPresent(runId -> status(runId, RunStatus.FAILED, "unreadable job: " + e.getMessage()));
+      return message.nack(e);
+    }
+    if (cancellations.isCancelled(job.runId())) {
+      status(job.runId(), RunStatus.CANCELLED, "cancelled before it started");
+      return message.ack();
+    }
+    status(job.runId(), RunStatus.RUNNING, null);
+    JobContext context =
+        new JobContext(job.runId(), events, cancellations, config.artifactDir());
+    try {
+      handler.run(job, context);
+    } catch (Exception | OutOfMemoryError e) {
+      String reason = e.getClass().getSimpleName() + ": " + e.getMessage();
+      LOG.errorf(e, "run %s failed", job.runId());
+      status(job.runId(), RunStatus.FAILED, reason);
+      return message.nack(e);
+    }
+    if (context.cancelled()) {
+      status(job.runId(), RunStatus.CANCELLED, "cancelled by request");
+    } else {
+      status(job.runId(), RunStatus.SUCCEEDED, null);
+    }
+    return message.ack();
+  }
+
+  private JobRequest parse(String payload) {
+    JobRequest job;
+    try {
+      job = Json.mapper().readValue(payload, JobRequest.class);
+    } catch (Exception e) {
+      throw new IllegalArgumentException(e.getMessage(), e);
+    }
+    if (job.runId() == null || job.type() == null || job.spec() == null) {
+      throw new IllegalArgumentException("runId, type and spec are required");
+    }
+    if (job.type() != handler.type()) {
+      throw new IllegalArgumentException(
+          "a " + job.type().json() + " job on the " + handler.type().json() + " worker");
+    }
+    return job;
+  }
+
+  private void status(String runId, RunStatus status, String reason) {
+    events.send(runId, new JobEvent.Status(status, reason));
+  }
+
+  private static Optional<String> kafkaKey(Message<String> message) {
+    return message
+        .getMetadata(IncomingKafkaRecordMetadata.class)
+        .map(IncomingKafkaRecordMetadata::getKey)
+        .map(Object::toString);
+  }
+}

@@ -1,0 +1,17 @@
+package dev.bd3.jobs.worker;
+
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+import java.nio.file.Path;
+import java.util.Optional;
+
+/** Settings every worker shares ({@code bd3.worker.*}). */
+@ConfigMapping(prefix = "bd3.worker")
+public interface WorkerConfig {
+  /** Name this instance reports in events; defaults to host name and process id. */
+  Optional<String> id();
+
+  /** Root of the artifact store: checkpoints live under {@code runs/<run id>/}. */
+  @WithDefault("${BD3_HOME:.bd3}/artifacts")
+  Path artifactDir();
+}

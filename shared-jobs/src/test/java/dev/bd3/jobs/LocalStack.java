@@ -1,0 +1,82 @@
+package dev.bd3.jobs;
+
+import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Test resource: starts the project's local stack (real Kafka and PostgreSQL, {@code
+ * deploy/local/stack start}, a no-op when it already runs) and points the application at it, with
+ * the {@code bd3_test} database.
+ */
+public class LocalStack implements QuarkusTestResourceLifecycleManager {
+
+  @Override
+  public Map<String, String> start() {
+    Map<String, String> env = start(root());
+    Map<String, String> config = new HashMap<>();
+    config.put("kafka.bootstrap.servers", env.get("KAFKA_BOOTSTRAP_SERVERS"));
+    config.put("quarkus.datasource.jdbc.url", env.get("DB_URL") + "_test");
+    config.put("quarkus.datasource.username", env.get("DB_USER"));
+    config.put("quarkus.datasource.password", env.get("DB_PASSWORD"));
+    return config;
+  }
+
+  @Override
+  public void stop() {
+    // the stack outlives the test JVM so that the next module's tests reuse it
+  }
+
+  /** Runs {@code deploy/local/stack start} and returns the variables of {@code stack env}. */
+  public static Map<String, String> start(Path root) {
+    run(root, "start");
+    Map<String, String> env = new HashMap<>();
+    for (String line : run(root, "env").split("\n")) {
+      String assignment = line.replaceFirst("^export ", "");
+      int eq = assignment.indexOf('=');
+      if (eq > 0) {
+        env.put(assignment.substring(0, eq), assignment.substring(eq + 1));
+      }
+    }
+    return env;
+  }
+
+  /** The repository root: {@code -Dbd3.root}, else the nearest folder above holding the stack. */
+  public static Path root() {
+    String configured = System.getProperty("bd3.root");
+    if (configured != null && !configured.isBlank()) {
+      return Paths.get(configured);
+    }
+    for (Path p = Paths.get("").toAbsolutePath(); p != null; p = p.getParent()) {
+      if (Files.isRegularFile(p.resolve("deploy/local/stack"))) {
+        return p;
+      }
+    }
+    throw new IllegalStateException("cannot find deploy/local/stack above " + Paths.get(""));
+  }
+
+  private static String run(Path root, String command) {
+    try {
+      Process process =
+          new ProcessBuilder(root.resolve("deploy/local/stack").toString(), command)
+              .redirectErrorStream(true)
+              .start();
+      String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      if (!process.waitFor(5, TimeUnit.MINUTES) || process.exitValue() != 0) {
+        throw new IllegalStateException("deploy/local/stack " + command + " failed:\n" + output);
+      }
+      return output;
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+}
