@@ -1,0 +1,39 @@
+package dev.bd3.model.nn;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.AbstractBlock;
+import ai.djl.nn.Parameter;
+import ai.djl.nn.norm.LayerNorm;
+import ai.djl.training.ParameterStore;
+import ai.djl.training.initializer.Initializer;
+import ai.djl.util.PairList;
+
+/** LayerNorm over the last axis with a learned scale and no bias, as in the reference DiT. */
+public final class BiaslessLayerNorm extends AbstractBlock {
+  private static final float EPS = 1e-5f;
+  private final int width;
+  private final Parameter scale;
+
+  BiaslessLayerNorm(int width) {
+    this.width = width;
+    this.scale = addParameter(Weights.vector("scale", Parameter.Type.GAMMA, width, Initializer.ONES));
+  }
+
+  public NDArray forward(NDArray x) {
+    NDArray noBias = x.getManager().zeros(new Shape(width), x.getDataType());
+    return LayerNorm.layerNorm(x, new Shape(width), scale.getArray(), noBias, EPS).head();
+  }
+
+  @Override
+  protected NDList forwardInternal(
+      ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
+    return new NDList(forward(inputs.head()));
+  }
+
+  @Override
+  public Shape[] getOutputShapes(Shape[] inputShapes) {
+    return inputShapes;
+  }
+}

@@ -1,0 +1,110 @@
+package dev.bd3.model.nn;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import java.util.List;
+
+/**
+ * Keys and values of the finished (clean) blocks, per layer, each (B, H, S, hd). Passed
+ * explicitly to {@link Bd3Lm#forward}; the caller appends a block once it is final.
+ */
+public final class KvCache implements AutoCloseable {
+  private final NDManager manager;
+  private final LayerKv[] layers;
+  private int length;
+  private long start;
+
+  /** An empty cache whose arrays live in a sub-manager of {@code parent}. */
+  public KvCache(NDManager parent, int layers) {
+    this.manager = parent.newSubManager();
+    this.layers = new LayerKv[layers];
+  }
+
+  /**
+   * A cache holding the given keys and values as they are (no copy), e.g. those of a clean pass
+   * whose gradients must flow.
+   */
+  public static KvCache of(NDManager parent, List<LayerKv> kv) {
+    KvCache cache = new KvCache(parent, kv.size());
+    for (int i = 0; i < kv.size(); i++) {
+      cache.layers[i] = kv.get(i);
+    }
+    cache.length = (int) kv.get(0).length();
+    return cache;
+  }
+
+  /** Cached tokens. */
+  public int length() {
+    return length;
+  }
+
+  /** Absolute position of the first cached token (above 0 once the window slid). */
+  public long start() {
+    return start;
+  }
+
+  /** Layer {@code i}'s keys and values, or null while the cache is empty. */
+  public LayerKv layer(int i) {
+    return layers[i];
+  }
+
+  /** Appends the keys and values of a finished block (one entry per layer). */
+  public void append(List<LayerKv> block) {
+    for (int i = 0; i < layers.length; i++) {
+      LayerKv add = block.get(i);
+      LayerKv old = layers[i];
+      NDArray k = old == null ? add.keys().duplicate() : old.keys().concat(add.keys(), 2);
+      NDArray v = old == null ? add.values().duplicate() : old.values().concat(add.values(), 2);
+      k.attach(manager);
+      v.attach(manager);
+      layers[i] = new LayerKv(k, v);
+      if (old != null) {
+        old.keys().close();
+        old.values().close();
+      }
+    }
+    length += (int) block.get(0).length();
+  }
+
+  /** Keeps only the newest {@code keep} tokens: a sliding window for generation past L. */
+  public void keepLast(int keep) {
+    if (length <= keep) {
+      return;
+    }
+    int drop = length - keep;
+    for (int i = 0; i < layers.length; i++) {
+      LayerKv old = layers[i];
+      NDArray k = old.keys().get(":, :, " + drop + ":");
+      NDArray v = old.values().get(":, :, " + drop + ":");
+      k.attach(manager);
+      v.attach(manager);
+      layers[i] = new LayerKv(k, v);
+      old.keys().close();
+      old.values().close();
+    }
+    length = keep;
+    start += drop;
+  }
+
+  /** Keeps only the rows (sequences) listed, e.g. to drop finished samples from a batch. */
+  public void keepRows(NDArray rows) {
+    for (int i = 0; i < layers.length; i++) {
+      LayerKv old = layers[i];
+      if (old == null) {
+        continue;
+      }
+      NDArray k = old.keys().get(rows);
+      NDArray v = old.values().get(rows);
+      k.attach(manager);
+      v.attach(manager);
+      layers[i] = new LayerKv(k, v);
+      old.keys().close();
+      old.values().close();
+    }
+  }
+
+  @Override
+  public void close() {
+    manager.close();
+  }
+}

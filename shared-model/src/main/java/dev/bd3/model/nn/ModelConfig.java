@@ -1,0 +1,99 @@
+package dev.bd3.model.nn;
+
+import com.fasterxml.jackson.annotation.JsonIgnore;
+import dev.bd3.model.data.ByteTokenizer;
+
+/**
+ * Shape of a BD3-LM. {@code blockSize} L' = 1 is an autoregressive model and L' = {@code
+ * contextLength} a masked diffusion model (MDLM); everything between is block diffusion.
+ *
+ * @param vocabSize ids the model reads, MASK included
+ * @param layers transformer layers
+ * @param width hidden size D
+ * @param heads attention heads H (D / H per head, even for rotary embeddings)
+ * @param mlpRatio hidden size of the feed-forward layer over D
+ * @param dropout dropout rate on the residual branches while training
+ * @param contextLength L, the training sequence length
+ * @param blockSize L', tokens generated together by diffusion
+ */
+public record ModelConfig(
+    int vocabSize,
+    int layers,
+    int width,
+    int heads,
+    int mlpRatio,
+    double dropout,
+    int contextLength,
+    int blockSize) {
+
+  public ModelConfig {
+    require(vocabSize > 1, "vocabSize must be above 1");
+    require(layers >= 1, "layers must be at least 1");
+    require(heads >= 1 && width % heads == 0, "heads must divide width");
+    require((width / heads) % 2 == 0, "width / heads must be even (rotary embeddings)");
+    require(mlpRatio >= 1, "mlpRatio must be at least 1");
+    require(dropout >= 0 && dropout < 1, "dropout must lie in [0, 1)");
+    require(contextLength >= 2, "contextLength must be at least 2");
+    require(
+        blockSize >= 1 && contextLength % blockSize == 0, "blockSize must divide contextLength");
+  }
+
+  /** For tests: 2 layers of width 32. */
+  public static ModelConfig tiny() {
+    return new ModelConfig(ByteTokenizer.VOCAB_SIZE, 2, 32, 2, 4, 0.0, 32, 4);
+  }
+
+  /** For CPU training in minutes: 4 layers of width 128 (about 1M parameters), L = 128. */
+  public static ModelConfig cpu() {
+    return new ModelConfig(ByteTokenizer.VOCAB_SIZE, 4, 128, 4, 4, 0.0, 128, 4);
+  }
+
+  /** The paper's reference "small" model: 12 layers, width 768, 12 heads, L = 1024. */
+  public static ModelConfig small() {
+    return new ModelConfig(ByteTokenizer.VOCAB_SIZE, 12, 768, 12, 4, 0.1, 1024, 4);
+  }
+
+  /** A named preset: {@code tiny}, {@code cpu} or {@code small}. */
+  public static ModelConfig preset(String name) {
+    return switch (name) {
+      case "tiny" -> tiny();
+      case "cpu" -> cpu();
+      case "small" -> small();
+      default -> throw new IllegalArgumentException("unknown preset " + name);
+    };
+  }
+
+  public int headSize() {
+    return width / heads;
+  }
+
+  public int blocks() {
+    return contextLength / blockSize;
+  }
+
+  @JsonIgnore
+  public boolean isAutoregressive() {
+    return blockSize == 1;
+  }
+
+  public ModelConfig withBlockSize(int l) {
+    return new ModelConfig(vocabSize, layers, width, heads, mlpRatio, dropout, contextLength, l);
+  }
+
+  public ModelConfig withContextLength(int n) {
+    return new ModelConfig(vocabSize, layers, width, heads, mlpRatio, dropout, n, blockSize);
+  }
+
+  /** Parameters of the model built from this configuration. */
+  public long parameterCount() {
+    long d = width;
+    long perLayer = 2 * d + 4 * d * d + 2 * mlpRatio * d * d + mlpRatio * d + d;
+    return 2L * vocabSize * d + vocabSize + d + layers * perLayer;
+  }
+
+  private static void require(boolean ok, String message) {
+    if (!ok) {
+      throw new IllegalArgumentException(message);
+    }
+  }
+}

@@ -1,0 +1,317 @@
+package dev.bd3.model.sample;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import dev.bd3.model.data.ByteTokenizer;
+import dev.bd3.model.diffusion.BlockDiffusionMask;
+import dev.bd3.model.eval.UnigramEntropy;
+import dev.bd3.model.nn.Attention;
+import dev.bd3.model.nn.Bd3Lm;
+import dev.bd3.model.nn.KvCache;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.SplittableRandom;
+
+/**
+ * Generates block by block. Each block starts as L' MASK tokens and is denoised by a {@link
+ * DenoisingRule}, attending to the KV cache of the finished blocks and to itself; a finished block
+ * then gets one more pass to store its keys and values (not a function evaluation). A sample stops
+ * at EOS, at degenerate text or at the maximum length, so lengths vary; past the training context
+ * the cache slides. When nothing changed since the last evaluation, p_theta is reused.
+ *
+ * <p>Shapes: N active samples, L' block size, V vocabulary, S cached tokens.
+ */
+public final class BlockSampler {
+  private final Bd3Lm model;
+  private final SamplerConfig config;
+  private final boolean useCache;
+
+  private BlockSampler(Bd3Lm model, SamplerConfig config, boolean useCache) {
+    this.model = model;
+    this.config = config;
+    this.useCache = useCache;
+  }
+
+  public static BlockSampler cached(Bd3Lm model, SamplerConfig config) {
+    return new BlockSampler(model, config, true);
+  }
+
+  /**
+   * The reference without a KV cache: every evaluation recomputes the whole prefix under the
+   * block-causal mask. Within the training context it yields the same tokens as {@link #cached}.
+   */
+  public static BlockSampler recomputing(Bd3Lm model, SamplerConfig config) {
+    return new BlockSampler(model, config, false);
+  }
+
+  /** Called when a block of a sample is final. */
+  public interface Listener {
+    void onBlock(int sample, int block, int[] tokens);
+
+    Listener NONE = (sample, block, tokens) -> {};
+  }
+
+  /** Runs that produced the samples: evaluations, and passes of the whole batch. */
+  public record Result(List<GeneratedSample> samples, int batchPasses) {}
+
+  /** Generates {@code n} samples continuing {@code prompt} (byte ids, may be empty). */
+  public Result generate(int n, int[] prompt, NDManager parent, Listener listener) {
+    int lb = model.config().blockSize();
+    int[] prefix = new int[prompt.length + 1];
+    prefix[0] = ByteTokenizer.BOS;
+    System.arraycopy(prompt, 0, prefix, 1, prompt.length);
+    int full = prefix.length / lb * lb; // prefix tokens in complete blocks
+    Batch batch = new Batch(n, prefix, full);
+    SplittableRandom random = new SplittableRandom(config.seed());
+    DenoisingRule rule = DenoisingRule.of(config);
+    try (NDManager m = parent.newSubManager();
+        KvCache cache = new KvCache(m, model.config().layers())) {
+      if (useCache && full > 0) {
+        prefill(Arrays.copyOf(prefix, full), n, cache, m);
+      }
+      int position = full;
+      int[] fixed = Arrays.copyOfRange(prefix, full, prefix.length);
+      for (int block = 0; !batch.active.isEmpty(); block++) {
+        if (useCache) {
+          cache.keepLast(model.config().contextLength() - lb);
+        }
+        int[][] x = new int[batch.active.size()][lb];
+        for (int[] row : x) {
+          Arrays.fill(row, ByteTokenizer.MASK);
+          System.arraycopy(fixed, 0, row, 0, fixed.length);
+        }
+        batch.passes += denoise(x, position, rule, random, batch, cache, m);
+        if (useCache) {
+          try (NDManager step = m.newSubManager()) {
+            cache.append(model.forward(tokens(step, x), positions(step, position, lb), cache, null, false).kv());
+          }
+        }
+        List<Integer> keep = batch.finishBlock(x, block, listener);
+        if (useCache && keep.size() < x.length && !keep.isEmpty()) {
+          try (NDManager step = m.newSubManager()) {
+            cache.keepRows(step.create(keep.stream().mapToLong(Integer::longValue).toArray()));
+          }
+        }
+        position += lb;
+        fixed = new int[0];
+      }
+    }
+    return new Result(batch.samples(), batch.passes);
+  }
+
+  /** The complete blocks of the prompt go into the cache in one block-causal pass. */
+  private void prefill(int[] tokens, int n, KvCache cache, NDManager m) {
+    try (NDManager step = m.newSubManager()) {
+      int[][] rows = new int[n][];
+      Arrays.fill(rows, tokens);
+      NDArray mask = blockCausal(step, tokens.length);
+      cache.append(model.forward(tokens(step, rows), positions(step, 0, tokens.length), null, mask, false).kv());
+    }
+  }
+
+  /** Denoises the blocks x (N, L') in place; returns the evaluations run. */
+  private int denoise(
+      int[][] x,
+      int position,
+      DenoisingRule rule,
+      SplittableRandom random,
+      Batch batch,
+      KvCache cache,
+      NDManager m) {
+    boolean[] stale = new boolean[x.length];
+    Arrays.fill(stale, true);
+    double[][][] p = null;
+    int passes = 0;
+    for (int k = 0; k < rule.steps(x[0].length) && anyMasked(x); k++) {
+      if (anyTrue(stale)) {
+        p = probabilities(x, position, batch, cache, m);
+        passes++;
+        for (int i = 0; i < x.length; i++) {
+          batch.nfe[batch.active.get(i)] += stale[i] ? 1 : 0;
+        }
+      }
+      for (int i = 0; i < x.length; i++) {
+        stale[i] = rule.step(x[i], p[i], k, random);
+      }
+    }
+    return passes;
+  }
+
+  /** p_theta at every position of every block, nucleus-filtered, in float64: (N, L', V). */
+  private double[][][] probabilities(
+      int[][] x, int position, Batch batch, KvCache cache, NDManager m) {
+    int lb = x[0].length;
+    int v = model.config().vocabSize();
+    double[] flat;
+    try (NDManager step = m.newSubManager()) {
+      NDArray logits;
+      if (useCache) {
+        logits = model.forward(tokens(step, x), positions(step, position, lb), cache, null, false).logits();
+      } else {
+        int[][] rows = new int[x.length][];
+        for (int i = 0; i < x.length; i++) {
+          int[] prior = batch.tokens(batch.active.get(i));
+          rows[i] = Arrays.copyOf(prior, prior.length + lb);
+          System.arraycopy(x[i], 0, rows[i], prior.length, lb);
+        }
+        int length = rows[0].length;
+        logits =
+            model.forward(tokens(step, rows), positions(step, 0, length), null, blockCausal(step, length), false)
+                .logits()
+                .get(":, " + (length - lb) + ":");
+      }
+      flat = logits.toType(DataType.FLOAT64, false).softmax(-1).toDoubleArray(); // (N, L', V)
+    }
+    double[][][] p = new double[x.length][lb][];
+    for (int i = 0; i < x.length; i++) {
+      for (int j = 0; j < lb; j++) {
+        double[] row = Arrays.copyOfRange(flat, (i * lb + j) * v, (i * lb + j + 1) * v);
+        p[i][j] = Nucleus.filter(row, config.topP());
+      }
+    }
+    return p;
+  }
+
+  private NDArray blockCausal(NDManager m, int length) {
+    int lb = model.config().blockSize();
+    return Attention.additiveMask(m, BlockDiffusionMask.blockCausal(length, lb), length, length);
+  }
+
+  private static NDArray tokens(NDManager m, int[][] rows) {
+    long[] flat = new long[rows.length * rows[0].length];
+    for (int i = 0; i < rows.length; i++) {
+      for (int j = 0; j < rows[i].length; j++) {
+        flat[i * rows[i].length + j] = rows[i][j];
+      }
+    }
+    return m.create(flat, new Shape(rows.length, rows[0].length));
+  }
+
+  private static NDArray positions(NDManager m, long from, int count) {
+    return m.arange(from, from + count, 1, DataType.INT64);
+  }
+
+  private static boolean anyMasked(int[][] x) {
+    for (int[] row : x) {
+      for (int id : row) {
+        if (id == ByteTokenizer.MASK) {
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+
+  private static boolean anyTrue(boolean[] flags) {
+    for (boolean f : flags) {
+      if (f) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** The samples being generated; {@code active} lists those still going, in cache row order. */
+  private final class Batch {
+    final int promptLength;
+    final List<int[]> sequences = new ArrayList<>();
+    final int[] lengths;
+    final int[] nfe;
+    final StopReason[] stops;
+    final List<Integer> active = new ArrayList<>();
+    int passes;
+
+    /** The first {@code complete} prefix tokens are done; the rest come with the first block. */
+    Batch(int n, int[] prefix, int complete) {
+      promptLength = prefix.length;
+      lengths = new int[n];
+      nfe = new int[n];
+      stops = new StopReason[n];
+      for (int i = 0; i < n; i++) {
+        sequences.add(Arrays.copyOf(prefix, Math.max(16, prefix.length * 2)));
+        lengths[i] = complete;
+        active.add(i);
+      }
+    }
+
+    int[] tokens(int sample) {
+      return Arrays.copyOf(sequences.get(sample), lengths[sample]);
+    }
+
+    /** Appends the finished blocks, applies the stop rules; returns the rows that go on. */
+    List<Integer> finishBlock(int[][] x, int block, Listener listener) {
+      List<Integer> keep = new ArrayList<>();
+      List<Integer> still = new ArrayList<>();
+      for (int row = 0; row < x.length; row++) {
+        int sample = active.get(row);
+        int start = lengths[sample];
+        append(sample, x[row]);
+        StopReason stop = stopRule(sample, start);
+        int from = Math.min(Math.max(start, promptLength), lengths[sample]);
+        listener.onBlock(sample, block, Arrays.copyOfRange(sequences.get(sample), from, lengths[sample]));
+        if (stop == null) {
+          keep.add(row);
+          still.add(sample);
+        } else {
+          stops[sample] = stop;
+        }
+      }
+      active.clear();
+      active.addAll(still);
+      return keep;
+    }
+
+    private void append(int sample, int[] block) {
+      int[] seq = sequences.get(sample);
+      if (lengths[sample] + block.length > seq.length) {
+        seq = Arrays.copyOf(seq, 2 * (lengths[sample] + block.length));
+        sequences.set(sample, seq);
+      }
+      System.arraycopy(block, 0, seq, lengths[sample], block.length);
+      lengths[sample] += block.length;
+    }
+
+    /** Stop rules, checked after each block; may shorten the sample. */
+    private StopReason stopRule(int sample, int blockStart) {
+      int[] seq = sequences.get(sample);
+      if (config.stopOnEos()) {
+        for (int i = Math.max(blockStart, promptLength); i < lengths[sample]; i++) {
+          if (seq[i] == ByteTokenizer.EOS) {
+            lengths[sample] = i;
+            return StopReason.EOS;
+          }
+        }
+      }
+      int generated = lengths[sample] - promptLength;
+      if (generated >= config.maxTokens()) {
+        lengths[sample] = promptLength + config.maxTokens();
+        return StopReason.MAX_LENGTH;
+      }
+      int window = config.entropyWindow();
+      if (config.entropyThreshold() > 0
+          && generated >= window
+          && UnigramEntropy.of(seq, lengths[sample] - window, lengths[sample]) < config.entropyThreshold()) {
+        return StopReason.LOW_ENTROPY;
+      }
+      return null;
+    }
+
+    List<GeneratedSample> samples() {
+      List<GeneratedSample> out = new ArrayList<>();
+      for (int i = 0; i < lengths.length; i++) {
+        int[] generated = Arrays.copyOfRange(sequences.get(i), promptLength, lengths[i]);
+        out.add(
+            new GeneratedSample(
+                generated,
+                ByteTokenizer.decode(generated),
+                nfe[i],
+                stops[i],
+                UnigramEntropy.of(generated)));
+      }
+      return out;
+    }
+  }
+}

@@ -1,0 +1,113 @@
+package dev.bd3.model.sample;
+
+import dev.bd3.model.data.ByteTokenizer;
+import java.util.SplittableRandom;
+
+/**
+ * How one denoising step turns masked positions of a block into tokens, given p_theta at every
+ * position. Unmasked positions never change.
+ */
+interface DenoisingRule {
+
+  /** Steps to plan for a block of L' tokens (the loop also ends once nothing is masked). */
+  int steps(int blockSize);
+
+  /**
+   * Updates block x in place at step k, drawing from the (filtered) distributions p[j]; returns
+   * whether anything changed.
+   */
+  boolean step(int[] x, double[][] p, int k, SplittableRandom random);
+
+  static DenoisingRule of(SamplerConfig c) {
+    return switch (c.kind()) {
+      case DDPM -> new Ddpm(c.steps());
+      case FIRST_HITTING -> new FirstHitting();
+      case PARALLEL -> new Parallel(c.tokensPerStep());
+    };
+  }
+
+  /**
+   * DDPM posterior on the time grid t_k = 1 - k / T: from t to s a masked token stays masked with
+   * probability s / t, else takes a token drawn from p_theta; at s = 0 nothing stays masked.
+   */
+  record Ddpm(int total) implements DenoisingRule {
+    @Override
+    public int steps(int blockSize) {
+      return total;
+    }
+
+    @Override
+    public boolean step(int[] x, double[][] p, int k, SplittableRandom random) {
+      double t = 1 - (double) k / total;
+      double s = 1 - (double) (k + 1) / total;
+      boolean changed = false;
+      for (int j = 0; j < x.length; j++) {
+        if (x[j] == ByteTokenizer.MASK && (s <= 0 || random.nextDouble() >= s / t)) {
+          x[j] = Nucleus.draw(p[j], random);
+          changed = true;
+        }
+      }
+      return changed;
+    }
+  }
+
+  /** One uniformly chosen masked position per step. */
+  record FirstHitting() implements DenoisingRule {
+    @Override
+    public int steps(int blockSize) {
+      return blockSize;
+    }
+
+    @Override
+    public boolean step(int[] x, double[][] p, int k, SplittableRandom random) {
+      int masked = 0;
+      for (int id : x) {
+        masked += id == ByteTokenizer.MASK ? 1 : 0;
+      }
+      if (masked == 0) {
+        return false;
+      }
+      int pick = random.nextInt(masked);
+      for (int j = 0; j < x.length; j++) {
+        if (x[j] == ByteTokenizer.MASK && pick-- == 0) {
+          x[j] = Nucleus.draw(p[j], random);
+          break;
+        }
+      }
+      return true;
+    }
+  }
+
+  /** The {@code perStep} masked positions with the most confident p_theta, drawn together. */
+  record Parallel(int perStep) implements DenoisingRule {
+    @Override
+    public int steps(int blockSize) {
+      return (blockSize + perStep - 1) / perStep;
+    }
+
+    @Override
+    public boolean step(int[] x, double[][] p, int k, SplittableRandom random) {
+      boolean changed = false;
+      for (int n = 0; n < perStep; n++) {
+        int best = -1;
+        for (int j = 0; j < x.length; j++) {
+          if (x[j] == ByteTokenizer.MASK
+              && (best < 0 || Nucleus.max(p[j]) > Nucleus.max(p[best]))) {
+            best = j;
+          }
+        }
+        if (best < 0) {
+          break;
+        }
+        x[best] = -1; // chosen this step; drawn below, in position order
+        changed = true;
+      }
+      for (int j = 0; j < x.length; j++) {
+        if (x[j] == -1) {
+          x[j] = Nucleus.draw(p[j], random);
+        }
+      }
+      return changed;
+    }
+  }
+}

@@ -1,0 +1,66 @@
+package dev.bd3.model.sample;
+
+/**
+ * How to generate.
+ *
+ * @param kind the denoising rule within a block
+ * @param steps DDPM: denoising steps T per block (time grid 1 -> 0); ignored by the others
+ * @param topP nucleus filtering of p_theta before every draw (1 = none; reference 0.9)
+ * @param tokensPerStep parallel: tokens committed per step (by confidence)
+ * @param maxTokens stop after this many generated tokens (prompt excluded)
+ * @param stopOnEos stop a sample at its first EOS
+ * @param entropyThreshold stop when the unigram entropy (nats) of the last {@code entropyWindow}
+ *     tokens falls below this (degenerate text); 0 = never
+ * @param entropyWindow tokens the entropy rule looks at (reference 256)
+ * @param seed the draws' random seed
+ */
+public record SamplerConfig(
+    Kind kind,
+    int steps,
+    double topP,
+    int tokensPerStep,
+    int maxTokens,
+    boolean stopOnEos,
+    double entropyThreshold,
+    int entropyWindow,
+    long seed) {
+
+  /** Denoising rules. */
+  public enum Kind {
+    /** Posterior steps t -> s: a masked token stays masked with probability s / t. */
+    DDPM,
+    /** One uniformly chosen masked position per step: L' evaluations per block. */
+    FIRST_HITTING,
+    /** The {@code tokensPerStep} most confident masked positions per step. */
+    PARALLEL;
+
+    public static Kind parse(String name) {
+      return valueOf(name.trim().toUpperCase(java.util.Locale.ROOT).replace('-', '_'));
+    }
+  }
+
+  public SamplerConfig {
+    if (steps < 1 || tokensPerStep < 1 || maxTokens < 1 || entropyWindow < 1) {
+      throw new IllegalArgumentException("steps, tokensPerStep, maxTokens, entropyWindow >= 1");
+    }
+    if (!(topP > 0 && topP <= 1)) {
+      throw new IllegalArgumentException("topP must lie in (0, 1]");
+    }
+  }
+
+  /**
+   * DDPM with T = L' steps, nucleus 0.9, EOS stopping. The entropy floor is 1.5 nats: bytes of
+   * natural text have a unigram entropy near 3 nats (the paper's 4 nats is for GPT-2 tokens).
+   */
+  public static SamplerConfig defaults(int blockSize, int maxTokens, long seed) {
+    return new SamplerConfig(Kind.DDPM, blockSize, 0.9, 1, maxTokens, true, 1.5, 256, seed);
+  }
+
+  public SamplerConfig withKind(Kind k, int stepsOrTokensPerStep) {
+    return k == Kind.PARALLEL
+        ? new SamplerConfig(k, steps, topP, stepsOrTokensPerStep, maxTokens, stopOnEos,
+            entropyThreshold, entropyWindow, seed)
+        : new SamplerConfig(k, stepsOrTokensPerStep, topP, tokensPerStep, maxTokens, stopOnEos,
+            entropyThreshold, entropyWindow, seed);
+  }
+}

@@ -1,0 +1,267 @@
+package dev.bd3.model.train;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.nn.Parameter;
+import ai.djl.training.GradientCollector;
+import dev.bd3.model.data.Corpus;
+import dev.bd3.model.data.Windows;
+import dev.bd3.model.diffusion.ClippedSchedule;
+import dev.bd3.model.diffusion.Nelbo;
+import dev.bd3.model.diffusion.NoisedBatch;
+import dev.bd3.model.diffusion.ScheduleSearch;
+import dev.bd3.model.nn.Bd3Lm;
+import dev.bd3.model.nn.ModelConfig;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.SplittableRandom;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Trains a BD3-LM: AdamW with warm-up and gradient clipping, an EMA of the weights, checkpoints
+ * every N steps, and exact resume. All randomness of step s (data, noise levels, masks, dropout)
+ * derives from (seed, s), so a run resumed from the checkpoint of step s continues with the same
+ * losses as one never stopped.
+ */
+public final class TrainingLoop {
+  private static final Logger LOG = LoggerFactory.getLogger(TrainingLoop.class);
+
+  private final ModelConfig modelConfig;
+  private final TrainingConfig config;
+  private final Corpus corpus;
+  private final Path checkpointDir;
+  private final TrainingListener listener;
+  private Path initFrom;
+
+  public TrainingLoop(
+      ModelConfig modelConfig,
+      TrainingConfig config,
+      Corpus corpus,
+      Path checkpointDir,
+      TrainingListener listener) {
+    this.modelConfig = modelConfig;
+    this.config = config;
+    this.corpus = corpus;
+    this.checkpointDir = checkpointDir;
+    this.listener = listener;
+  }
+
+  /** Starts a fresh run from another checkpoint's weights (e.g. MDLM pre-training). */
+  public TrainingLoop initialisedFrom(Path checkpoint) {
+    this.initFrom = checkpoint;
+    return this;
+  }
+
+  /** How a run ended. */
+  public record Result(
+      long step,
+      boolean cancelled,
+      boolean resumed,
+      List<Double> losses,
+      Checkpoint.Written lastCheckpoint,
+      ClippedSchedule schedule) {}
+
+  public Result run(NDManager parent) {
+    try (NDManager m = parent.newSubManager();
+        State s = new State(m)) {
+      boolean resumed = s.resume();
+      List<Double> losses = new ArrayList<>();
+      List<long[]> validation = validationBatches();
+      Checkpoint.Written last = null;
+      long started = System.nanoTime();
+      long firstStep = s.step + 1;
+      for (long step = firstStep; step <= config.steps(); step++) {
+        if (listener.cancelled()) {
+          last = s.step > 0 && (last == null || last.step() != s.step) ? s.save(validation) : last;
+          return new Result(s.step, true, resumed, losses, last, s.schedule);
+        }
+        double loss = s.trainStep(step);
+        losses.add(loss);
+        if (config.scheduleSearchEvery() > 0 && step % config.scheduleSearchEvery() == 0) {
+          s.searchSchedule(validation, step);
+        }
+        if (step % config.logEvery() == 0 || step == config.steps()) {
+          double secondsPerStep = (System.nanoTime() - started) / 1e9 / (step - firstStep + 1);
+          listener.onMetric("loss", step, loss);
+          listener.onMetric("lr", step, config.learningRateAt(step - 1));
+          listener.onMetric("grad_norm", step, s.lastGradNorm);
+          listener.onMetric(
+              "tokens_per_s", step, config.batchSize() * modelConfig.contextLength() / secondsPerStep);
+          listener.onProgress(step, config.steps(), secondsPerStep);
+        }
+        if (step % config.checkpointEvery() == 0 || step == config.steps()) {
+          last = s.save(validation);
+        }
+      }
+      return new Result(s.step, false, resumed, losses, last, s.schedule);
+    }
+  }
+
+  private List<long[]> validationBatches() {
+    SplittableRandom random = new SplittableRandom(config.seed() ^ 0x5EED);
+    List<long[]> batches = new ArrayList<>();
+    for (int i = 0; i < config.validationBatches(); i++) {
+      batches.add(
+          Windows.random(corpus.validation(), config.batchSize(), modelConfig.contextLength(), random));
+    }
+    return batches;
+  }
+
+  /** Random stream of step s: independent of every other step and of how the run got there. */
+  static SplittableRandom randomFor(long seed, long step) {
+    return new SplittableRandom(seed * 0x9E3779B97F4A7C15L + step);
+  }
+
+  /** The model, optimiser and EMA of one run, and where it stands. */
+  private final class State implements AutoCloseable {
+    final NDManager manager;
+    final Bd3Lm model;
+    final List<Parameter> parameters;
+    final AdamW optimizer;
+    final Ema ema;
+    long step;
+    ClippedSchedule schedule;
+    double lastGradNorm;
+
+    State(NDManager manager) {
+      this.manager = manager;
+      this.model = Bd3Lm.create(modelConfig, manager, config.seed());
+      this.parameters = model.parameterList();
+      this.optimizer = new AdamW(parameters, manager);
+      this.ema = new Ema(parameters, config.emaDecay(), manager);
+      this.schedule =
+          modelConfig.isAutoregressive() ? ClippedSchedule.ALL_MASKED : config.schedule();
+    }
+
+    boolean resume() {
+      Optional<Path> newest = Checkpoint.newest(checkpointDir);
+      if (newest.isEmpty()) {
+        if (initFrom != null) {
+          try (NDManager m = manager.newSubManager()) {
+            Checkpoint c = Checkpoint.read(initFrom, m);
+            Checkpoint.copyInto(parameters, c.ema());
+            ema.restore(c.ema(), 0);
+          }
+          LOG.info("initialised from {}", initFrom);
+        }
+        return false;
+      }
+      try (NDManager m = manager.newSubManager()) {
+        Checkpoint c = Checkpoint.read(newest.get(), m);
+        if (!c.meta().model().equals(modelConfig)) {
+          throw new IllegalStateException(
+              "checkpoint " + newest.get() + " holds another model: " + c.meta().model());
+        }
+        Checkpoint.copyInto(parameters, c.weights());
+        ema.restore(c.ema(), c.meta().emaUpdates());
+        optimizer.restore(c.optimizer(), c.meta().optimizerUpdates());
+        step = c.meta().step();
+        schedule = c.meta().schedule();
+      }
+      LOG.info("resumed from {} at step {}", newest.get(), step);
+      return true;
+    }
+
+    double trainStep(long s) {
+      SplittableRandom random = randomFor(config.seed(), s);
+      Engine.getInstance().setRandomSeed((int) random.nextLong()); // dropout
+      int b = config.batchSize();
+      int l = modelConfig.contextLength();
+      long[] x0 = Windows.random(corpus.train(), b, l, random);
+      NoisedBatch batch =
+          NoisedBatch.noise(
+              x0, b, l, modelConfig.blockSize(), schedule, config.boundedMaskFraction(), random);
+      double loss;
+      try (NDManager stepManager = manager.newSubManager()) {
+        try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
+          NDArray terms = Nelbo.tokenTerms(model, batch, stepManager, true);
+          NDArray total = terms.sum().div(stepManager.create((float) batch.scoredTokens()));
+          collector.backward(total);
+          loss = total.getFloat();
+        }
+        lastGradNorm = optimizer.step(config, config.learningRateAt(s - 1), stepManager);
+      }
+      ema.update();
+      step = s;
+      if (!Double.isFinite(loss)) {
+        throw new IllegalStateException("loss is " + loss + " at step " + s);
+      }
+      return loss;
+    }
+
+    void searchSchedule(List<long[]> validation, long s) {
+      if (modelConfig.isAutoregressive()) {
+        return;
+      }
+      List<ClippedSchedule> grid = ClippedSchedule.referenceGrid();
+      double[] variances =
+          ScheduleSearch.variances(model, validation, config.batchSize(), grid, config.seed(), manager);
+      ClippedSchedule chosen = ScheduleSearch.best(grid, variances);
+      if (!chosen.equals(schedule)) {
+        LOG.info("step {}: noise interval {} -> {}", s, schedule, chosen);
+      }
+      schedule = chosen;
+      listener.onMetric("schedule_low", s, chosen.low());
+      listener.onMetric("schedule_high", s, chosen.high());
+    }
+
+    /** Validation NELBO of the EMA weights (plain [1e-3, 1] schedule), then a checkpoint. */
+    Checkpoint.Written save(List<long[]> validation) {
+      Map<String, Double> metrics = new LinkedHashMap<>();
+      double nelbo = validationNelbo(validation);
+      metrics.put("val_nelbo", nelbo);
+      metrics.put("val_ppl", Math.exp(nelbo));
+      listener.onMetric("val_nelbo", step, nelbo);
+      listener.onMetric("val_ppl", step, Math.exp(nelbo));
+      CheckpointMeta meta =
+          new CheckpointMeta(
+              CheckpointMeta.FORMAT, step, modelConfig, schedule, config.seed(), optimizer.updates(),
+              ema.updates(), corpus.name(), corpus.sha256(), metrics);
+      NDList weights = new NDList();
+      parameters.forEach(p -> weights.add(p.getArray()));
+      Checkpoint.Written written =
+          Checkpoint.save(checkpointDir, meta, weights, ema.state(), optimizer.state());
+      listener.onCheckpoint(written, metrics);
+      return written;
+    }
+
+    double validationNelbo(List<long[]> validation) {
+      ClippedSchedule evalSchedule =
+          modelConfig.isAutoregressive() ? ClippedSchedule.ALL_MASKED : ClippedSchedule.FULL;
+      SplittableRandom random = new SplittableRandom(config.seed() ^ 0xE7A1);
+      double sum = 0;
+      long tokens = 0;
+      try (NDManager m = manager.newSubManager()) {
+        NDList raw = ema.swapIn(m);
+        try {
+          for (long[] x0 : validation) {
+            NoisedBatch batch =
+                NoisedBatch.noise(
+                    x0, config.batchSize(), modelConfig.contextLength(), modelConfig.blockSize(),
+                    evalSchedule, false, random);
+            try (NDManager step = m.newSubManager()) {
+              sum += Nelbo.tokenTerms(model, batch, step, false).sum().getFloat();
+            }
+            tokens += batch.scoredTokens();
+          }
+        } finally {
+          ema.swapOut(raw);
+        }
+      }
+      return sum / tokens;
+    }
+
+    @Override
+    public void close() {
+      optimizer.close();
+      ema.close();
+    }
+  }
+}

@@ -1,0 +1,175 @@
+package dev.bd3.model;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Parameter;
+import ai.djl.training.GradientCollector;
+import dev.bd3.model.data.ByteTokenizer;
+import dev.bd3.model.diffusion.BlockDiffusionMask;
+import dev.bd3.model.diffusion.ClippedSchedule;
+import dev.bd3.model.diffusion.Nelbo;
+import dev.bd3.model.diffusion.NoisedBatch;
+import dev.bd3.model.nn.Attention;
+import dev.bd3.model.nn.Bd3Lm;
+import dev.bd3.model.nn.KvCache;
+import dev.bd3.model.nn.ModelConfig;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.function.Function;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The vectorised pass over [x_t ; x_0] must give the loss and gradients of B separate per-block
+ * passes (each block's noisy tokens after the clean prefix), and of two passes (x_0, then x_t
+ * attending to its keys and values).
+ */
+class VectorisedTrainingTest {
+  private static final int BATCH = 3;
+
+  @ParameterizedTest
+  @ValueSource(ints = {1, 2, 4, 16})
+  void vectorisedEqualsPerBlockPassesAndTwoPasses(int blockSize) {
+    ModelConfig config = new ModelConfig(ByteTokenizer.VOCAB_SIZE, 2, 32, 2, 4, 0.0, 16, blockSize);
+    try (NDManager m = Fixtures.manager()) {
+      Bd3Lm model = Fixtures.randomModel(config, m, 11);
+      NoisedBatch batch =
+          NoisedBatch.noise(
+              Fixtures.tokens(BATCH, 16, 5), BATCH, 16, blockSize, ClippedSchedule.FULL, false,
+              new SplittableRandom(3));
+
+      Run vectorised = run(model, m, s -> Nelbo.tokenTerms(model, batch, s, true));
+      Run perBlock = run(model, m, s -> perBlockTerms(model, batch, s));
+      Run twoPass = run(model, m, s -> twoPassTerms(model, batch, s));
+
+      assertTrue(vectorised.loss > 0.1, "a real loss: " + vectorised.loss);
+      for (Run other : List.of(perBlock, twoPass)) {
+        assertEquals(vectorised.loss, other.loss, 1e-5 * vectorised.loss);
+        for (int i = 0; i < vectorised.grads.size(); i++) {
+          float[] a = vectorised.grads.get(i);
+          float[] b = other.grads.get(i);
+          double tolerance = 1e-6 + 1e-4 * Fixtures.maxAbs(a);
+          assertTrue(Fixtures.maxAbs(a) > 0 || i == 0, "gradient " + i + " is zero");
+          assertTrue(Fixtures.maxAbsDiff(a, b) <= tolerance, "gradient " + i + " differs");
+        }
+      }
+    }
+  }
+
+  /** With t = 1 everywhere and L' = 1 the loss is the AR negative log-likelihood. */
+  @Test
+  void allMaskedBlockSizeOneLossIsTheAutoregressiveNll() {
+    ModelConfig config = new ModelConfig(ByteTokenizer.VOCAB_SIZE, 2, 32, 2, 4, 0.0, 12, 1);
+    try (NDManager m = Fixtures.manager()) {
+      Bd3Lm model = Fixtures.randomModel(config, m, 4);
+      long[] x0 = Fixtures.tokens(2, 12, 9);
+      NoisedBatch batch =
+          NoisedBatch.noise(x0, 2, 12, 1, ClippedSchedule.ALL_MASKED, false, new SplittableRandom(1));
+      double loss;
+      try (NDManager s = m.newSubManager()) {
+        loss = Nelbo.tokenTerms(model, batch, s, false).sum().getFloat() / batch.scoredTokens();
+      }
+      // independently: one causal forward per position over x_<i followed by MASK
+      double nll = 0;
+      for (int n = 0; n < 2; n++) {
+        for (int i = 1; i < 12; i++) {
+          try (NDManager s = m.newSubManager()) {
+            long[] input = new long[i + 1];
+            System.arraycopy(x0, n * 12, input, 0, i);
+            input[i] = ByteTokenizer.MASK;
+            NDArray logits =
+                model
+                    .forward(
+                        s.create(input, new Shape(1, i + 1)),
+                        s.arange(0, i + 1, 1, DataType.INT64),
+                        null,
+                        Attention.additiveMask(s, lowerTriangle(i + 1), i + 1, i + 1),
+                        false)
+                    .logits();
+            float[] logp = logits.get("0, " + i).logSoftmax(-1).toFloatArray();
+            nll -= logp[(int) x0[n * 12 + i]];
+          }
+        }
+      }
+      assertEquals(nll / 22, loss, 1e-5 * loss);
+    }
+  }
+
+  private static boolean[] lowerTriangle(int n) {
+    boolean[] mask = new boolean[n * n];
+    for (int q = 0; q < n; q++) {
+      for (int k = 0; k <= q; k++) {
+        mask[q * n + k] = true;
+      }
+    }
+    return mask;
+  }
+
+  private record Run(double loss, List<float[]> grads) {}
+
+  private static Run run(Bd3Lm model, NDManager m, Function<NDManager, NDArray> terms) {
+    List<Parameter> params = model.parameterList();
+    try (NDManager s = m.newSubManager()) {
+      double loss;
+      try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+        NDArray total = terms.apply(s).sum().div(s.create(1f * BATCH * 15));
+        gc.backward(total);
+        loss = total.getFloat();
+      }
+      List<float[]> grads = new ArrayList<>();
+      for (Parameter p : params) {
+        NDArray g = p.getArray().getGradient();
+        g.attach(s);
+        grads.add(g.toFloatArray());
+        g.subi(g);
+      }
+      return new Run(loss, grads);
+    }
+  }
+
+  /** Block b: the clean blocks before it, then its noisy tokens, under the block-causal mask. */
+  private static NDArray perBlockTerms(Bd3Lm model, NoisedBatch batch, NDManager s) {
+    int l = batch.length();
+    int lb = batch.blockSize();
+    NDArray x0 = batch.cleanArray(s);
+    NDArray xt = batch.noisyArray(s);
+    NDArray weights = batch.weightArray(s);
+    List<NDArray> parts = new ArrayList<>();
+    for (int b = 0; b < l / lb; b++) {
+      int end = (b + 1) * lb;
+      NDArray noisy = xt.get(":, " + b * lb + ":" + end);
+      NDArray input = b == 0 ? noisy : x0.get(":, :" + b * lb).concat(noisy, 1);
+      NDArray mask =
+          Attention.additiveMask(s, BlockDiffusionMask.blockCausal(end, lb), end, end);
+      NDArray logits =
+          model.forward(input, s.arange(0, end, 1, DataType.INT64), null, mask, true).logits();
+      String block = ":, " + b * lb + ":" + end;
+      parts.add(Nelbo.tokenTerms(logits.get(":, " + b * lb + ":"), x0.get(block), weights.get(block)));
+    }
+    return ai.djl.ndarray.NDArrays.concat(new ai.djl.ndarray.NDList(parts), 1);
+  }
+
+  /** The clean pass first, then x_t attending to its keys and values (M_OBC) and itself (M_BD). */
+  private static NDArray twoPassTerms(Bd3Lm model, NoisedBatch batch, NDManager s) {
+    int l = batch.length();
+    int lb = batch.blockSize();
+    NDArray x0 = batch.cleanArray(s);
+    NDArray positions = s.arange(0, l, 1, DataType.INT64);
+    NDArray bc = Attention.additiveMask(s, BlockDiffusionMask.blockCausal(l, lb), l, l);
+    KvCache clean = KvCache.of(s, model.forward(x0, positions, null, bc, true).kv());
+    boolean[] noisyRows =
+        BlockDiffusionMask.concatColumns(
+            BlockDiffusionMask.offsetBlockCausal(l, lb), BlockDiffusionMask.blockDiagonal(l, lb), l);
+    NDArray mask = Attention.additiveMask(s, noisyRows, l, 2 * l);
+    NDArray logits = model.forward(batch.noisyArray(s), positions, clean, mask, true).logits();
+    return Nelbo.tokenTerms(logits, x0, batch.weightArray(s));
+  }
+}
