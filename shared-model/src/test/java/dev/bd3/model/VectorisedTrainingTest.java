@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
@@ -154,7 +156,8 @@ class VectorisedTrainingTest {
       String block = ":, " + b * lb + ":" + end;
       parts.add(Nelbo.tokenTerms(logits.get(":, " + b * lb + ":"), x0.get(block), weights.get(block)));
     }
-    return ai.djl.ndarray.NDArrays.concat(new ai.djl.ndarray.NDList(parts), 1);
+    // NDArrays.concat copies a single array without its gradient graph
+    return parts.size() == 1 ? parts.get(0) : NDArrays.concat(new NDList(parts), 1);
   }
 
   /** The clean pass first, then x_t attending to its keys and values (M_OBC) and itself (M_BD). */

@@ -83,6 +83,9 @@ public final class Checkpoint {
   }
 
   private static void entry(ZipOutputStream zip, String name, NDList arrays) throws IOException {
+    if (arrays.isEmpty()) {
+      return; // DJL cannot decode an empty list
+    }
     zip.putNextEntry(new ZipEntry(name));
     arrays.encode(zip);
     zip.closeEntry();

@@ -1,0 +1,137 @@
+package dev.bd3.model;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.nn.Parameter;
+import dev.bd3.model.data.ByteTokenizer;
+import dev.bd3.model.nn.Bd3Lm;
+import dev.bd3.model.nn.ModelConfig;
+import dev.bd3.model.sample.BlockSampler;
+import dev.bd3.model.sample.GeneratedSample;
+import dev.bd3.model.sample.SamplerConfig;
+import dev.bd3.model.sample.SamplerConfig.Kind;
+import dev.bd3.model.sample.StopReason;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.api.Test;
+
+class BlockSamplerTest {
+  private static final ModelConfig CONFIG = ModelConfig.tiny(); // L = 32, L' = 4
+
+  private static SamplerConfig config(Kind kind, int maxTokens, boolean eos) {
+    return new SamplerConfig(kind, 4, 1.0, 2, maxTokens, eos, 0, 256, 42);
+  }
+
+  @ParameterizedTest
+  @EnumSource(Kind.class)
+  void kvCacheGivesTheTokensOfRecomputingThePrefix(Kind kind) {
+    try (NDManager m = Fixtures.manager()) {
+      Bd3Lm model = Fixtures.randomModel(CONFIG, m, 3);
+      int[] prompt = ByteTokenizer.encode("Hello");
+      SamplerConfig c = config(kind, 24, false);
+      List<GeneratedSample> cached = BlockSampler.cached(model, c).generate(2, prompt, m, BlockSampler.Listener.NONE).samples();
+      List<GeneratedSample> recomputed =
+          BlockSampler.recomputing(model, c).generate(2, prompt, m, BlockSampler.Listener.NONE).samples();
+      for (int i = 0; i < 2; i++) {
+        assertEquals(24, cached.get(i).tokens().length);
+        assertArrayEquals(recomputed.get(i).tokens(), cached.get(i).tokens(), "sample " + i);
+        assertEquals(recomputed.get(i).nfe(), cached.get(i).nfe());
+      }
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(Kind.class)
+  void batchSamplingWorksAndUnmaskedTokensNeverChange(Kind kind) {
+    try (NDManager m = Fixtures.manager()) {
+      Bd3Lm model = Fixtures.randomModel(CONFIG, m, 5);
+      int[] prompt = ByteTokenizer.encode("abcdef"); // BOS + 6: the first block is half prompt
+      List<List<int[]>> blocks = new ArrayList<>();
+      for (int i = 0; i < 3; i++) {
+        blocks.add(new ArrayList<>());
+      }
+      BlockSampler.Result result =
+          BlockSampler.cached(model, config(kind, 20, false))
+              .generate(3, prompt, m, (s, b, tokens) -> blocks.get(s).add(tokens));
+      assertEquals(3, result.samples().size());
+      for (int i = 0; i < 3; i++) {
+        GeneratedSample s = result.samples().get(i);
+        assertEquals(20, s.tokens().length);
+        assertEquals(StopReason.MAX_LENGTH, s.stop());
+        for (int id : s.tokens()) {
+          assertTrue(id != ByteTokenizer.MASK, "no MASK is left");
+        }
+        // the first block kept the prompt's last token "f" and produced 1 more token
+        assertEquals(1, blocks.get(i).get(0).length);
+        int streamed = blocks.get(i).stream().mapToInt(b -> b.length).sum();
+        assertTrue(streamed >= 20, "every generated token was streamed");
+      }
+      assertTrue(result.batchPasses() > 0);
+    }
+  }
+
+  @Test
+  void ddpmReusesPthetaWhenNothingChanged() {
+    try (NDManager m = Fixtures.manager()) {
+      Bd3Lm model = Fixtures.randomModel(CONFIG, m, 5);
+      SamplerConfig many = new SamplerConfig(Kind.DDPM, 64, 1.0, 1, 16, false, 0, 256, 1);
+      GeneratedSample s = BlockSampler.cached(model, many).generate(1, new int[0], m, BlockSampler.Listener.NONE).samples().get(0);
+      // 16 tokens = 4 full blocks plus BOS's block of 3; an evaluation only follows a change
+      assertTrue(s.nfe() <= 5 * 4, "NFE " + s.nfe() + " with 64 steps per block");
+      assertTrue(s.nfe() >= 5, "at least one evaluation per block");
+
+      SamplerConfig firstHit = new SamplerConfig(Kind.FIRST_HITTING, 1, 1.0, 1, 16, false, 0, 256, 1);
+      GeneratedSample f = BlockSampler.cached(model, firstHit).generate(1, new int[0], m, BlockSampler.Listener.NONE).samples().get(0);
+      assertEquals(3 + 4 * 4, f.nfe(), "one evaluation per token");
+    }
+  }
+
+  @Test
+  void generationStopsAtEos() {
+    try (NDManager m = Fixtures.manager()) {
+      Bd3Lm model = Fixtures.randomModel(CONFIG, m, 5);
+      biasTowards(model, ByteTokenizer.EOS, m);
+      GeneratedSample s =
+          BlockSampler.cached(model, config(Kind.DDPM, 100, true)).generate(1, new int[0], m, BlockSampler.Listener.NONE).samples().get(0);
+      assertEquals(StopReason.EOS, s.stop());
+      assertTrue(s.tokens().length < 4, "stopped in the first block: " + s.tokens().length);
+      for (int id : s.tokens()) {
+        assertTrue(id != ByteTokenizer.EOS);
+      }
+    }
+  }
+
+  @Test
+  void generatesPastTheTrainingContextAndStopsOnLowEntropy() {
+    try (NDManager m = Fixtures.manager()) {
+      Bd3Lm model = Fixtures.randomModel(CONFIG, m, 5);
+      GeneratedSample longer =
+          BlockSampler.cached(model, config(Kind.PARALLEL, 3 * 32, false)).generate(1, new int[0], m, BlockSampler.Listener.NONE).samples().get(0);
+      assertEquals(96, longer.tokens().length, "three times the context length");
+
+      biasTowards(model, 'a', m);
+      SamplerConfig degenerate = new SamplerConfig(Kind.DDPM, 4, 0.9, 1, 1000, false, 1.0, 32, 3);
+      GeneratedSample s = BlockSampler.cached(model, degenerate).generate(1, new int[0], m, BlockSampler.Listener.NONE).samples().get(0);
+      assertEquals(StopReason.LOW_ENTROPY, s.stop());
+      assertTrue(s.tokens().length < 100);
+    }
+  }
+
+  /** Makes one id overwhelmingly likely everywhere through the output bias. */
+  private static void biasTowards(Bd3Lm model, int id, NDManager m) {
+    for (Parameter p : model.parameterList()) {
+      if (p.getName().equals("outputBias")) {
+        float[] bias = new float[ByteTokenizer.VOCAB_SIZE];
+        bias[id] = 50;
+        NDArray b = m.create(bias);
+        b.copyTo(p.getArray());
+      }
+    }
+  }
+}

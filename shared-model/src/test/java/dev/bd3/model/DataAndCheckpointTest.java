@@ -1,0 +1,131 @@
+package dev.bd3.model;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import dev.bd3.model.data.ByteTokenizer;
+import dev.bd3.model.data.Corpus;
+import dev.bd3.model.data.Windows;
+import dev.bd3.model.diffusion.ClippedSchedule;
+import dev.bd3.model.nn.Bd3Lm;
+import dev.bd3.model.nn.ModelConfig;
+import dev.bd3.model.sample.Nucleus;
+import dev.bd3.model.train.Checkpoint;
+import dev.bd3.model.train.CheckpointMeta;
+import java.nio.charset.CharacterCodingException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.HexFormat;
+import java.util.Map;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class DataAndCheckpointTest {
+
+  @Test
+  void tokenizerRoundTripsUtf8AndSkipsSpecialIds() throws CharacterCodingException {
+    String text = "Περί της ψηφοφορίας — ça va";
+    int[] ids = ByteTokenizer.encode(text);
+    assertEquals(text, ByteTokenizer.decodeStrict(ids));
+    int[] withSpecials = new int[ids.length + 2];
+    withSpecials[0] = ByteTokenizer.BOS;
+    System.arraycopy(ids, 0, withSpecials, 1, ids.length);
+    withSpecials[ids.length + 1] = ByteTokenizer.EOS;
+    assertEquals(text, ByteTokenizer.decode(withSpecials));
+    assertEquals("\uFFFD", ByteTokenizer.decode(new int[] {0xC3})); // a cut multi-byte character
+    assertThrows(CharacterCodingException.class, () -> ByteTokenizer.decodeStrict(new int[] {0xC3}));
+  }
+
+  @Test
+  void bundledCorpusSplitsDeterministically(@TempDir Path dir) throws Exception {
+    Corpus a = Corpus.europarl();
+    assertTrue(a.train().length > 15_000_000, "train bytes " + a.train().length);
+    assertTrue(a.test().length > 200_000 && a.validation().length > 200_000);
+    assertEquals(64, a.sha256().length());
+    // a file corpus: paragraphs are documents; every 50th goes to test, the next to validation
+    StringBuilder text = new StringBuilder();
+    for (int i = 0; i < 100; i++) {
+      text.append("paragraph ").append(i).append("\n\n");
+    }
+    Path file = dir.resolve("c.txt");
+    Files.writeString(file, text);
+    Corpus c = Corpus.fromFile(file);
+    assertEquals("paragraph 0" + (char) ByteTokenizer.EOS + "paragraph 50", string(c.test()));
+    assertEquals("paragraph 1" + (char) ByteTokenizer.EOS + "paragraph 51", string(c.validation()));
+    assertArrayEquals(c.train(), Corpus.fromFile(file).train());
+  }
+
+  @Test
+  void windowsStartWithBos() {
+    int[] stream = new int[100];
+    for (int i = 0; i < 100; i++) {
+      stream[i] = i;
+    }
+    long[] w = Windows.sequential(stream, 1, 2, 5);
+    assertArrayEquals(new long[] {256, 4, 5, 6, 7, 256, 8, 9, 10, 11}, w);
+    long[] r = Windows.random(stream, 3, 5, new SplittableRandom(1));
+    for (int b = 0; b < 3; b++) {
+      assertEquals(ByteTokenizer.BOS, r[b * 5]);
+      assertEquals(r[b * 5 + 1] + 1, r[b * 5 + 2]);
+    }
+  }
+
+  @Test
+  void nucleusKeepsTheSmallestTopSetAndRenormalises() {
+    double[] p = {0.5, 0.05, 0.3, 0.15};
+    assertArrayEquals(new double[] {0.5 / 0.8, 0, 0.3 / 0.8, 0}, Nucleus.filter(p, 0.8), 1e-12);
+    assertArrayEquals(p, Nucleus.filter(p, 1.0), 0);
+    int[] counts = new int[4];
+    SplittableRandom r = new SplittableRandom(0);
+    for (int i = 0; i < 20_000; i++) {
+      counts[Nucleus.draw(Nucleus.filter(p, 0.8), r)]++;
+    }
+    assertEquals(0, counts[1] + counts[3]);
+    assertEquals(0.625, counts[0] / 20_000.0, 0.02);
+  }
+
+  @Test
+  void checkpointRoundTripsWeightsAndMetadata(@TempDir Path dir) throws Exception {
+    try (NDManager m = Fixtures.manager()) {
+      Bd3Lm model = Fixtures.randomModel(ModelConfig.tiny(), m, 9);
+      NDList weights = new NDList();
+      model.parameterList().forEach(p -> weights.add(p.getArray()));
+      CheckpointMeta meta =
+          new CheckpointMeta(CheckpointMeta.FORMAT, 500, ModelConfig.tiny(),
+              new ClippedSchedule(0.45, 0.95), 9, 500, 500, "europarl", "abc", Map.of("val_nelbo", 2.0));
+      Checkpoint.save(dir, meta, weights, weights, new NDList());
+      Checkpoint.Written later = Checkpoint.save(dir, withStep(meta, 1000), weights, weights, new NDList());
+
+      assertEquals(later.path(), Checkpoint.newest(dir).orElseThrow());
+      String sha = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(later.path())));
+      assertEquals(sha, later.sha256());
+      assertEquals(Files.size(later.path()), later.bytes());
+
+      Checkpoint read = Checkpoint.read(later.path(), m);
+      assertEquals(withStep(meta, 1000), read.meta());
+      Bd3Lm copy = read.model(m, true);
+      for (int i = 0; i < weights.size(); i++) {
+        assertArrayEquals(weights.get(i).toFloatArray(), copy.parameterList().get(i).getArray().toFloatArray());
+      }
+    }
+  }
+
+  private static CheckpointMeta withStep(CheckpointMeta m, long step) {
+    return new CheckpointMeta(m.format(), step, m.model(), m.schedule(), m.seed(), m.optimizerUpdates(),
+        m.emaUpdates(), m.corpus(), m.corpusSha256(), m.metrics());
+  }
+
+  private static String string(int[] ids) {
+    StringBuilder s = new StringBuilder();
+    for (int id : ids) {
+      s.append((char) id);
+    }
+    return s.toString().substring(0, s.length() - 1);
+  }
+}
