@@ -1,0 +1,40 @@
+package dev.bd3.gateway;
+
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+import java.time.Duration;
+
+/** The gateway's own settings ({@code bd3.gateway.*}). */
+@ConfigMapping(prefix = "bd3.gateway")
+public interface GatewayConfig {
+  Outbox outbox();
+
+  Runs runs();
+
+  /** How often the run and outbox gauges are read from the database. */
+  @WithDefault("5s")
+  Duration metricsInterval();
+
+  interface Outbox {
+    /** How often the relay looks for unsent messages (besides right after each commit). */
+    @WithDefault("1s")
+    Duration interval();
+
+    /** Messages read and published per round. */
+    @WithDefault("100")
+    int batchSize();
+
+    /** How long to wait for the broker's acknowledgement; longer than the producer's delivery timeout. */
+    @WithDefault("20s")
+    Duration ackTimeout();
+  }
+
+  interface Runs {
+    /** Default and largest {@code limit} of {@code GET /api/v1/runs}. */
+    @WithDefault("50")
+    int defaultLimit();
+
+    @WithDefault("500")
+    int maxLimit();
+  }
+}

@@ -1,0 +1,72 @@
+package dev.bd3.gateway;
+
+import dev.bd3.jobs.JobType;
+import dev.bd3.jobs.RunStatus;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.quarkus.runtime.Startup;
+import io.quarkus.scheduler.Scheduled;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+import org.jboss.logging.Logger;
+
+/**
+ * The gateway's own meters: {@code bd3_runs_submitted_total{type}}, {@code bd3_runs{status}} and
+ * {@code bd3_outbox_backlog}. The gauges read a snapshot refreshed from the database every few
+ * seconds, so that a scrape never waits for a query.
+ */
+@Startup
+@ApplicationScoped
+public class GatewayMetrics {
+  private static final Logger LOG = Logger.getLogger(GatewayMetrics.class);
+
+  private final MeterRegistry registry;
+  private final Map<RunStatus, AtomicLong> runs = new EnumMap<>(RunStatus.class);
+  private final Map<JobType, Counter> submitted = new EnumMap<>(JobType.class);
+  private final AtomicLong outboxBacklog = new AtomicLong();
+
+  @Inject
+  public GatewayMetrics(MeterRegistry registry) {
+    this.registry = registry;
+    for (RunStatus status : RunStatus.values()) {
+      AtomicLong count = new AtomicLong();
+      runs.put(status, count);
+      Gauge.builder("bd3.runs", count, AtomicLong::get)
+          .description("Runs in each status")
+          .tag("status", status.name())
+          .register(registry);
+    }
+    for (JobType type : JobType.values()) {
+      submitted.put(
+          type,
+          Counter.builder("bd3.runs.submitted")
+              .description("Runs submitted")
+              .tag("type", type.json())
+              .register(registry));
+    }
+    Gauge.builder("bd3.outbox.backlog", outboxBacklog, AtomicLong::get)
+        .description("Outbox messages not yet acknowledged by Kafka")
+        .register(registry);
+  }
+
+  public void submitted(JobType type) {
+    submitted.get(type).increment();
+  }
+
+  @Scheduled(
+      every = "${bd3.gateway.metrics-interval:5s}",
+      concurrentExecution = Scheduled.ConcurrentExecution.SKIP,
+      skipExecutionIf = Scheduled.ApplicationNotRunning.class)
+  void refresh() {
+    try {
+      Run.countByStatus().forEach((status, count) -> runs.get(status).set(count));
+      outboxBacklog.set(OutboxMessage.backlog());
+    } catch (RuntimeException e) {
+      LOG.debugf("metrics not refreshed: %s", e.getMessage());
+    }
+  }
+}

@@ -1,0 +1,109 @@
+package dev.bd3.gateway;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import dev.bd3.jobs.JobEvent;
+import dev.bd3.jobs.Json;
+import dev.bd3.jobs.RunStatus;
+import io.smallrye.reactive.messaging.annotations.Blocking;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Event;
+import jakarta.inject.Inject;
+import jakarta.persistence.LockModeType;
+import jakarta.transaction.Transactional;
+import java.time.Instant;
+import java.util.Map;
+import java.util.Optional;
+import org.eclipse.microprofile.reactive.messaging.Incoming;
+import org.jboss.logging.Logger;
+
+/**
+ * Applies what workers report ({@code bd3.job-events}) to the database. Every change is
+ * idempotent, so a redelivered event changes nothing: statuses only move forward, results are
+ * upserts keyed by what identifies them. Messages that cannot be read go to {@code bd3.jobs.dlq}.
+ */
+@ApplicationScoped
+public class JobEventConsumer {
+  private static final Logger LOG = Logger.getLogger(JobEventConsumer.class);
+
+  @Inject Event<RunEvents.Applied> applied;
+
+  @Incoming("worker-events")
+  @Blocking
+  @Transactional
+  public void on(JobEvent event) {
+    if (event == null || event.runId() == null || event.payload() == null) {
+      // thrown, so that the message goes to the dead-letter topic with this reason
+      throw new IllegalArgumentException("a job event needs a runId and a payload");
+    }
+    Optional<Run> found =
+        Run.parseId(event.runId()).map(id -> Run.<Run>findById(id, LockModeType.PESSIMISTIC_WRITE));
+    if (found.isEmpty()) {
+      LOG.warnf("event for unknown run %s skipped", event.runId());
+      return;
+    }
+    Run run = found.get();
+    Instant time = event.time() != null ? event.time() : Instant.now();
+    JobEvent.Payload payload = event.payload();
+    if (payload instanceof JobEvent.Status s) {
+      applyStatus(run, s, event.worker(), time);
+    } else if (payload instanceof JobEvent.Progress p) {
+      if (!run.isTerminal()) {
+        run.progressStep = p.step();
+        run.progressTotal = p.total();
+        run.etaSeconds = p.etaSeconds();
+        run.updatedAt = Instant.now();
+      }
+    } else if (payload instanceof JobEvent.Metric m) {
+      Metric.upsert(run.id, m.name(), m.step(), m.value(), time);
+    } else if (payload instanceof JobEvent.CheckpointWritten c) {
+      Checkpoint.upsert(
+          run.id, c.step(), c.uri(), c.sha256(), c.bytes(), json(c.metrics()), time);
+    } else if (payload instanceof JobEvent.Sample s) {
+      Sample.upsert(
+          run.id, s.index(), s.text(), s.tokens(), s.nfe(), s.stopReason(), s.entropy(), time);
+    } else if (payload instanceof JobEvent.EvalResult r) {
+      EvalResult.upsert(run.id, r.checkpoint(), r.metric(), r.value(), time);
+    }
+    // Block: streamed only, not stored
+    applied.fire(new RunEvents.Applied(run.id, event));
+  }
+
+  /**
+   * Statuses move forward only: a terminal run ignores every later status. A RUNNING whose time is
+   * after the current attempt's start is a new attempt (the job was delivered again, to this or
+   * another worker); the same RUNNING redelivered is not.
+   */
+  private static void applyStatus(Run run, JobEvent.Status s, String worker, Instant time) {
+    if (run.isTerminal() || s.status() == null || s.status() == RunStatus.QUEUED) {
+      return;
+    }
+    if (s.status() == RunStatus.RUNNING) {
+      if (run.attemptStartedAt != null && !time.isAfter(run.attemptStartedAt)) {
+        return;
+      }
+      run.status = RunStatus.RUNNING;
+      run.attempt++;
+      run.attemptStartedAt = time;
+      if (run.startedAt == null) {
+        run.startedAt = time;
+      }
+      run.worker = worker;
+      run.updatedAt = Instant.now();
+      LOG.infof("run %s running on %s (attempt %d)", run.id, worker, run.attempt);
+    } else {
+      if (run.worker == null) {
+        run.worker = worker;
+      }
+      run.finish(s.status(), time, s.reason());
+      LOG.infof("run %s %s%s", run.id, s.status(), s.reason() == null ? "" : ": " + s.reason());
+    }
+  }
+
+  private static String json(Map<String, Double> metrics) {
+    try {
+      return Json.mapper().writeValueAsString(metrics == null ? Map.of() : metrics);
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}

@@ -1,0 +1,15 @@
+package dev.bd3.gateway;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import jakarta.validation.constraints.Size;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+
+/** The body of {@code POST /api/v1/jobs}. */
+@Schema(description = "A job to run: its type and the spec of that type (missing fields take defaults)")
+public record JobSubmission(
+    @Schema(enumeration = {"train", "eval", "sample"}, required = true) String type,
+    @Schema(description = "a label for people; optional") @Size(max = 200) String name,
+    @Schema(
+            description =
+                "TrainSpec, EvalSpec or SampleSpec; eval and sample need checkpoint or trainRunId")
+        JsonNode spec) {}

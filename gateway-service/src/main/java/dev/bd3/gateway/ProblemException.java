@@ -1,0 +1,61 @@
+package dev.bd3.gateway;
+
+import java.util.List;
+
+/** A request that cannot be served, answered as a {@link Problem} by {@link ProblemMapper}. */
+public class ProblemException extends RuntimeException {
+  private final int status;
+  private final String slug;
+  private final String title;
+  private final List<Problem.FieldError> errors;
+
+  public ProblemException(
+      int status, String slug, String title, String detail, List<Problem.FieldError> errors) {
+    super(detail);
+    this.status = status;
+    this.slug = slug;
+    this.title = title;
+    this.errors = List.copyOf(errors);
+  }
+
+  /** 400: the request's content is wrong; each error names a field. */
+  public static ProblemException invalid(List<Problem.FieldError> errors) {
+    String detail =
+        errors.size() == 1
+            ? errors.get(0).field() + ": " + errors.get(0).message()
+            : errors.size() + " fields are invalid";
+    return new ProblemException(400, "validation", "Invalid request", detail, errors);
+  }
+
+  public static ProblemException invalid(String field, String message) {
+    return invalid(List.of(new Problem.FieldError(field, message)));
+  }
+
+  /** 404; {@code field} names where the unknown id came from (null for the path). */
+  public static ProblemException notFound(String detail, String field) {
+    return new ProblemException(
+        404,
+        "not-found",
+        "Not found",
+        detail,
+        field == null ? List.of() : List.of(new Problem.FieldError(field, detail)));
+  }
+
+  public static ProblemException runNotFound(String id) {
+    return notFound("no run with id " + id, null);
+  }
+
+  /** 409: the request is well formed but the state of things does not allow it. */
+  public static ProblemException conflict(String detail) {
+    return new ProblemException(409, "conflict", "Conflict", detail, List.of());
+  }
+
+  public Problem toProblem(String instance) {
+    return new Problem(
+        ProblemMapper.type(slug), title, status, getMessage(), instance, errors);
+  }
+
+  public int status() {
+    return status;
+  }
+}

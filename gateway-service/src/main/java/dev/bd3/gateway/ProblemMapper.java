@@ -1,0 +1,162 @@
+package dev.bd3.gateway;
+
+import com.fasterxml.jackson.core.JsonParseException;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonMappingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.exc.InvalidFormatException;
+import com.fasterxml.jackson.databind.exc.MismatchedInputException;
+import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
+import io.vertx.core.http.HttpServerRequest;
+import jakarta.inject.Inject;
+import jakarta.validation.ConstraintViolation;
+import jakarta.validation.ConstraintViolationException;
+import jakarta.ws.rs.WebApplicationException;
+import jakarta.ws.rs.core.Response;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+import java.util.stream.Collectors;
+import org.jboss.logging.Logger;
+import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
+
+/** Turns every error into an RFC 7807 {@code application/problem+json} response. */
+public class ProblemMapper {
+  private static final Logger LOG = Logger.getLogger(ProblemMapper.class);
+
+  @Inject ObjectMapper mapper;
+
+  /** The problem type URI for a kind of error. */
+  static String type(String slug) {
+    return "urn:bd3:problem:" + slug;
+  }
+
+  @ServerExceptionMapper
+  public Response problem(ProblemException e, HttpServerRequest request) {
+    return respond(e.toProblem(request.path()));
+  }
+
+  @ServerExceptionMapper
+  public Response badJson(JsonProcessingException e, HttpServerRequest request) {
+    return respond(fromJson(e, "").toProblem(request.path()));
+  }
+
+  @ServerExceptionMapper
+  public Response badJson(JsonParseException e, HttpServerRequest request) {
+    return badJson((JsonProcessingException) e, request);
+  }
+
+  @ServerExceptionMapper
+  public Response badJson(MismatchedInputException e, HttpServerRequest request) {
+    return badJson((JsonProcessingException) e, request);
+  }
+
+  @ServerExceptionMapper
+  public Response invalid(ConstraintViolationException e, HttpServerRequest request) {
+    List<Problem.FieldError> errors =
+        e.getConstraintViolations().stream()
+            .map(v -> new Problem.FieldError(leaf(v), v.getMessage()))
+            .sorted(Comparator.comparing(Problem.FieldError::field))
+            .toList();
+    return respond(ProblemException.invalid(errors).toProblem(request.path()));
+  }
+
+  @ServerExceptionMapper
+  public Response http(WebApplicationException e, HttpServerRequest request) {
+    if (e.getCause() instanceof JsonProcessingException json) {
+      return badJson(json, request);
+    }
+    int status = e.getResponse().getStatus();
+    Response.StatusType statusType = Response.Status.fromStatusCode(status);
+    String title = statusType == null ? "HTTP " + status : statusType.getReasonPhrase();
+    String detail =
+        switch (status) {
+          case 404 -> "no resource at " + request.path();
+          case 413 -> "the request body is larger than the limit";
+          case 415 -> "send the body as application/json";
+          default -> e.getMessage();
+        };
+    return respond(new Problem(type(slug(title)), title, status, detail, request.path(), null));
+  }
+
+  @ServerExceptionMapper
+  public Response unexpected(Exception e, HttpServerRequest request) {
+    LOG.errorf(e, "%s %s failed", request.method(), request.path());
+    return respond(
+        new Problem(
+            type("internal"), "Internal Server Error", 500, "unexpected error; see the gateway log",
+            request.path(), null));
+  }
+
+  /** A 400 naming the field that Jackson could not read, {@code prefix} before its path. */
+  static ProblemException fromJson(JsonProcessingException e, String prefix) {
+    if (e instanceof UnrecognizedPropertyException u) {
+      String known =
+          u.getKnownPropertyIds().stream().map(Object::toString).sorted()
+              .collect(Collectors.joining(", "));
+      return ProblemException.invalid(
+          field(u, prefix), "unknown field" + (known.isEmpty() ? "" : "; known fields: " + known));
+    }
+    if (e instanceof InvalidFormatException f && f.getTargetType() != null) {
+      return ProblemException.invalid(
+          field(f, prefix), "cannot read " + f.getValue() + " as " + typeName(f.getTargetType()));
+    }
+    if (e instanceof MismatchedInputException m && m.getTargetType() != null) {
+      return ProblemException.invalid(
+          field(m, prefix), "expected " + typeName(m.getTargetType()));
+    }
+    String where = e instanceof JsonMappingException m && !m.getPath().isEmpty() ? field(m, prefix)
+        : prefix.isEmpty() ? "body" : prefix;
+    return ProblemException.invalid(where, "malformed JSON: " + e.getOriginalMessage());
+  }
+
+  /** The JSON path of the error as {@code prefix.a.b[2]}. */
+  static String field(JsonMappingException e, String prefix) {
+    StringBuilder path = new StringBuilder(prefix);
+    for (JsonMappingException.Reference ref : e.getPath()) {
+      if (ref.getFieldName() != null) {
+        if (!path.isEmpty()) {
+          path.append('.');
+        }
+        path.append(ref.getFieldName());
+      } else if (ref.getIndex() >= 0) {
+        path.append('[').append(ref.getIndex()).append(']');
+      }
+    }
+    return path.isEmpty() ? "body" : path.toString();
+  }
+
+  private static String typeName(Class<?> type) {
+    if (Number.class.isAssignableFrom(type) || type.isPrimitive()) {
+      return "a number (" + type.getSimpleName().toLowerCase(Locale.ROOT) + ")";
+    }
+    if (type == String.class) {
+      return "a string";
+    }
+    if (type == Boolean.class) {
+      return "true or false";
+    }
+    return "a JSON object";
+  }
+
+  private static String leaf(ConstraintViolation<?> v) {
+    // "list.limit" -> "limit": the parameter, not the method
+    String path = v.getPropertyPath().toString();
+    int dot = path.lastIndexOf('.');
+    return dot < 0 ? path : path.substring(dot + 1);
+  }
+
+  private static String slug(String title) {
+    return title.toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9]+", "-");
+  }
+
+  private Response respond(Problem problem) {
+    String body;
+    try {
+      body = mapper.writeValueAsString(problem);
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException(e);
+    }
+    return Response.status(problem.status()).type(Problem.MEDIA_TYPE).entity(body).build();
+  }
+}

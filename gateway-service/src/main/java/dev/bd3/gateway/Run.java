@@ -1,0 +1,157 @@
+package dev.bd3.gateway;
+
+import dev.bd3.jobs.JobType;
+import dev.bd3.jobs.RunStatus;
+import io.quarkus.hibernate.orm.panache.PanacheEntityBase;
+import io.quarkus.panache.common.Parameters;
+import io.quarkus.panache.common.Sort;
+import jakarta.persistence.Column;
+import jakarta.persistence.Entity;
+import jakarta.persistence.EnumType;
+import jakarta.persistence.Enumerated;
+import jakarta.persistence.Id;
+import jakarta.persistence.Table;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import org.hibernate.annotations.JdbcTypeCode;
+import org.hibernate.type.SqlTypes;
+
+/** One submitted job and its life cycle: QUEUED -> RUNNING -> SUCCEEDED | FAILED | CANCELLED. */
+@Entity
+@Table(name = "runs")
+public class Run extends PanacheEntityBase {
+  @Id public UUID id;
+
+  @Enumerated(EnumType.STRING)
+  public JobType type;
+
+  @Enumerated(EnumType.STRING)
+  public RunStatus status;
+
+  public String name;
+
+  /** The spec as published (JSON), with checkpoint references resolved. */
+  @JdbcTypeCode(SqlTypes.JSON)
+  public String spec;
+
+  @Column(name = "idempotency_key")
+  public String idempotencyKey;
+
+  public int attempt;
+  public String worker;
+  public String error;
+
+  @Column(name = "progress_step")
+  public Long progressStep;
+
+  @Column(name = "progress_total")
+  public Long progressTotal;
+
+  @Column(name = "eta_seconds")
+  public Double etaSeconds;
+
+  @Column(name = "created_at")
+  public Instant createdAt;
+
+  @Column(name = "started_at")
+  public Instant startedAt;
+
+  @Column(name = "attempt_started_at")
+  public Instant attemptStartedAt;
+
+  @Column(name = "finished_at")
+  public Instant finishedAt;
+
+  @Column(name = "updated_at")
+  public Instant updatedAt;
+
+  @Column(name = "parent_run_id")
+  public UUID parentRunId;
+
+  @Column(name = "parent_checkpoint_id")
+  public Long parentCheckpointId;
+
+  /** A new QUEUED run with a fresh id. */
+  public static Run queued(JobType type, String name, String specJson, String idempotencyKey) {
+    Run run = new Run();
+    run.id = UUID.randomUUID();
+    run.type = type;
+    run.status = RunStatus.QUEUED;
+    run.name = name;
+    run.spec = specJson;
+    run.idempotencyKey = idempotencyKey;
+    run.createdAt = Instant.now();
+    run.updatedAt = run.createdAt;
+    return run;
+  }
+
+  public boolean isTerminal() {
+    return status.isTerminal();
+  }
+
+  /** Ends the run; later status changes are ignored. */
+  public void finish(RunStatus terminal, Instant time, String reason) {
+    status = terminal;
+    finishedAt = time;
+    error = reason;
+    updatedAt = Instant.now();
+  }
+
+  public static Optional<Run> findByIdempotencyKey(String key) {
+    return find("idempotencyKey", key).firstResultOptional();
+  }
+
+  /** The run with this id; empty for an unknown or malformed id. */
+  public static Optional<Run> findByIdText(String id) {
+    return parseId(id).flatMap(uuid -> Run.<Run>findByIdOptional(uuid));
+  }
+
+  public static Optional<UUID> parseId(String id) {
+    try {
+      return Optional.of(UUID.fromString(id.strip()));
+    } catch (IllegalArgumentException | NullPointerException e) {
+      return Optional.empty();
+    }
+  }
+
+  /** Newest first, optionally of one type and/or status. */
+  public static List<Run> newest(JobType type, RunStatus status, int limit) {
+    List<String> where = new ArrayList<>();
+    Parameters params = new Parameters();
+    if (type != null) {
+      where.add("type = :type");
+      params.and("type", type);
+    }
+    if (status != null) {
+      where.add("status = :status");
+      params.and("status", status);
+    }
+    Sort newestFirst = Sort.descending("createdAt").and("id");
+    var query =
+        where.isEmpty()
+            ? findAll(newestFirst)
+            : find(String.join(" and ", where), newestFirst, params);
+    return query.page(0, limit).list();
+  }
+
+  /** How many runs are in each status (every status present, zero where none). */
+  public static Map<RunStatus, Long> countByStatus() {
+    Map<RunStatus, Long> counts = new EnumMap<>(RunStatus.class);
+    for (RunStatus s : RunStatus.values()) {
+      counts.put(s, 0L);
+    }
+    List<Object[]> rows =
+        getEntityManager()
+            .createQuery("select r.status, count(r) from Run r group by r.status", Object[].class)
+            .getResultList();
+    for (Object[] row : rows) {
+      counts.put((RunStatus) row[0], (Long) row[1]);
+    }
+    return counts;
+  }
+}

@@ -1,0 +1,36 @@
+package dev.bd3.gateway;
+
+import dev.bd3.jobs.JobType;
+import dev.bd3.jobs.RunStatus;
+import java.time.Instant;
+import java.util.UUID;
+
+/** One line of {@code GET /api/v1/runs}. */
+public record RunSummary(
+    UUID id,
+    JobType type,
+    RunStatus status,
+    String name,
+    int attempt,
+    String worker,
+    String error,
+    Instant createdAt,
+    Instant startedAt,
+    Instant finishedAt,
+    RunView.Progress progress) {
+
+  public static RunSummary of(Run run) {
+    return new RunSummary(
+        run.id,
+        run.type,
+        run.status,
+        run.name,
+        run.attempt,
+        run.worker,
+        run.error,
+        run.createdAt,
+        run.startedAt,
+        run.finishedAt,
+        RunView.Progress.of(run));
+  }
+}

@@ -1,0 +1,98 @@
+package dev.bd3.gateway;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.bd3.jobs.JobType;
+import dev.bd3.jobs.Json;
+import dev.bd3.jobs.RunStatus;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+/** Everything known about one run: {@code GET /api/v1/jobs/{id}}. */
+public record RunView(
+    UUID id,
+    JobType type,
+    RunStatus status,
+    String name,
+    JsonNode spec,
+    String error,
+    int attempt,
+    String worker,
+    Instant createdAt,
+    Instant startedAt,
+    Instant finishedAt,
+    Progress progress,
+    List<CheckpointView> checkpoints,
+    Map<String, Double> latestMetrics,
+    List<SampleView> samples,
+    List<EvalResultView> evalResults) {
+
+  /** How far the job is; null until the worker reports progress. */
+  public record Progress(Long step, Long total, Double etaSeconds) {
+    static Progress of(Run run) {
+      return run.progressStep == null && run.progressTotal == null
+          ? null
+          : new Progress(run.progressStep, run.progressTotal, run.etaSeconds);
+    }
+  }
+
+  public record CheckpointView(
+      long step, String uri, String sha256, long bytes, Map<String, Double> metrics) {
+    static CheckpointView of(Checkpoint c) {
+      return new CheckpointView(c.step, c.uri, c.sha256, c.bytes, metricsOf(c.metrics));
+    }
+  }
+
+  public record SampleView(
+      int index, String text, int tokens, int nfe, String stopReason, double entropy) {
+    static SampleView of(Sample s) {
+      return new SampleView(s.idx, s.text, s.tokens, s.nfe, s.stopReason, s.entropy);
+    }
+  }
+
+  public record EvalResultView(String checkpoint, String metric, double value) {
+    static EvalResultView of(EvalResult r) {
+      return new EvalResultView(r.checkpointUri, r.metric, r.value);
+    }
+  }
+
+  /** Reads the run's results from the database (call inside a transaction or request). */
+  public static RunView of(Run run) {
+    return new RunView(
+        run.id,
+        run.type,
+        run.status,
+        run.name,
+        tree(run.spec),
+        run.error,
+        run.attempt,
+        run.worker,
+        run.createdAt,
+        run.startedAt,
+        run.finishedAt,
+        Progress.of(run),
+        Checkpoint.forRun(run.id).stream().map(CheckpointView::of).toList(),
+        Metric.latest(run.id),
+        Sample.forRun(run.id).stream().map(SampleView::of).toList(),
+        EvalResult.forRun(run.id).stream().map(EvalResultView::of).toList());
+  }
+
+  static JsonNode tree(String json) {
+    try {
+      return Json.mapper().readTree(json == null ? "{}" : json);
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("stored JSON is unreadable", e);
+    }
+  }
+
+  @SuppressWarnings("unchecked")
+  static Map<String, Double> metricsOf(String json) {
+    try {
+      return json == null ? Map.of() : Json.mapper().readValue(json, Map.class);
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("stored JSON is unreadable", e);
+    }
+  }
+}

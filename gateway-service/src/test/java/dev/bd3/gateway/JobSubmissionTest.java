@@ -1,0 +1,219 @@
+package dev.bd3.gateway;
+
+import static io.restassured.RestAssured.given;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.hasItem;
+import static org.hamcrest.Matchers.notNullValue;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.bd3.jobs.Json;
+import dev.bd3.jobs.LocalStack;
+import dev.bd3.jobs.RunStatus;
+import io.quarkus.narayana.jta.QuarkusTransaction;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.http.ContentType;
+import java.util.Map;
+import java.util.UUID;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/** POST /api/v1/jobs: validation, storage, idempotency and publication through the outbox. */
+@QuarkusTest
+@QuarkusTestResource(LocalStack.class)
+class JobSubmissionTest {
+  static final String PROBLEM = "application/problem+json";
+
+  @Test
+  void trainJobIsStoredQueuedAndPublishedKeyedByRunId() throws Exception {
+    Map<TopicPartition, Long> mark = TestKafka.mark("bd3.jobs.train");
+    String name = "train-" + UUID.randomUUID();
+
+    String id =
+        given()
+            .contentType(ContentType.JSON)
+            .body("{\"type\":\"train\",\"name\":\"" + name + "\",\"spec\":{\"preset\":\"tiny\",\"steps\":10}}")
+            .when()
+            .post("/api/v1/jobs")
+            .then()
+            .statusCode(201)
+            .body("type", equalTo("train"))
+            .body("status", equalTo("QUEUED"))
+            .body("name", equalTo(name))
+            .body("spec.steps", equalTo(10))
+            .body("attempt", equalTo(0))
+            .extract()
+            .path("id");
+
+    Run stored = QuarkusTransaction.requiringNew().call(() -> Run.findById(UUID.fromString(id)));
+    assertEquals(RunStatus.QUEUED, stored.status);
+    assertEquals(name, stored.name);
+
+    ConsumerRecord<String, String> record = TestKafka.awaitKey(mark, id);
+    JsonNode request = Json.mapper().readTree(record.value());
+    assertEquals(id, request.get("runId").asText());
+    assertEquals("train", request.get("type").asText());
+    assertEquals(10, request.get("spec").get("steps").asInt());
+    assertEquals("tiny", request.get("spec").get("preset").asText());
+    assertNotNull(request.get("submittedAt"));
+  }
+
+  @Test
+  void locationNamesTheNewRun() {
+    var response =
+        given()
+            .contentType(ContentType.JSON)
+            .body("{\"type\":\"train\"}")
+            .when()
+            .post("/api/v1/jobs")
+            .then()
+            .statusCode(201)
+            .body("spec", notNullValue())
+            .extract();
+    String id = response.path("id");
+    assertEquals(true, response.header("Location").endsWith("/api/v1/jobs/" + id));
+    given().when().get(response.header("Location")).then().statusCode(200).body("id", equalTo(id));
+  }
+
+  @Test
+  void aRepeatedIdempotencyKeyReturnsTheFirstRun() {
+    String key = "key-" + UUID.randomUUID();
+    String body = "{\"type\":\"train\",\"spec\":{\"steps\":5}}";
+    String first =
+        given().contentType(ContentType.JSON).header("Idempotency-Key", key).body(body)
+            .when().post("/api/v1/jobs")
+            .then().statusCode(201).extract().path("id");
+    given().contentType(ContentType.JSON).header("Idempotency-Key", key).body(body)
+        .when().post("/api/v1/jobs")
+        .then().statusCode(200).body("id", equalTo(first));
+    long runs = QuarkusTransaction.requiringNew().call(() -> Run.count("idempotencyKey", key));
+    assertEquals(1, runs);
+  }
+
+  @ParameterizedTest(name = "{0} -> {1}")
+  @CsvSource(
+      delimiter = '|',
+      value = {
+        "{\"type\":\"predict\"}                                   | type",
+        "{\"type\":\"train\",\"spec\":{\"stepz\":5}}              | spec.stepz",
+        "{\"type\":\"train\",\"spec\":{\"steps\":0}}              | spec.steps",
+        "{\"type\":\"train\",\"spec\":{\"steps\":\"many\"}}       | spec.steps",
+        "{\"type\":\"train\",\"spec\":{\"preset\":\"huge\"}}      | spec.preset",
+        "{\"type\":\"train\",\"spce\":{}}                         | spce",
+        "{\"type\":\"sample\",\"spec\":{\"numSamples\":2}}        | spec.trainRunId",
+        "{\"type\":\"eval\",\"spec\":{\"checkpoint\":\"file:///c\",\"trainRunId\":\"x\"}} | spec.checkpoint",
+        "{\"type\": \"train\", \"spec\": {                        | body",
+      })
+  void badRequestsNameTheField(String body, String field) {
+    given()
+        .contentType(ContentType.JSON)
+        .body(body)
+        .when()
+        .post("/api/v1/jobs")
+        .then()
+        .statusCode(400)
+        .contentType(PROBLEM)
+        .body("status", equalTo(400))
+        .body("title", notNullValue())
+        .body("type", notNullValue())
+        .body("instance", equalTo("/api/v1/jobs"))
+        .body("errors.field", hasItem(field));
+  }
+
+  @Test
+  void unknownRunsAre404Problems() {
+    for (String id : new String[] {UUID.randomUUID().toString(), "not-a-uuid"}) {
+      given().when().get("/api/v1/jobs/" + id)
+          .then().statusCode(404).contentType(PROBLEM)
+          .body("status", equalTo(404)).body("detail", containsString(id));
+      given().when().post("/api/v1/jobs/" + id + "/cancel")
+          .then().statusCode(404).contentType(PROBLEM);
+      given().when().get("/api/v1/runs/" + id + "/metrics")
+          .then().statusCode(404).contentType(PROBLEM);
+    }
+  }
+
+  @Test
+  void evalOfAnUnknownRunIs404NamingTheField() {
+    given()
+        .contentType(ContentType.JSON)
+        .body("{\"type\":\"eval\",\"spec\":{\"trainRunId\":\"" + UUID.randomUUID() + "\"}}")
+        .when()
+        .post("/api/v1/jobs")
+        .then()
+        .statusCode(404)
+        .contentType(PROBLEM)
+        .body("errors.field", hasItem("spec.trainRunId"));
+  }
+
+  @Test
+  void evalOfARunWithoutCheckpointsIs409() {
+    String train =
+        given().contentType(ContentType.JSON).body("{\"type\":\"train\"}")
+            .when().post("/api/v1/jobs").then().statusCode(201).extract().path("id");
+    given()
+        .contentType(ContentType.JSON)
+        .body("{\"type\":\"eval\",\"spec\":{\"trainRunId\":\"" + train + "\"}}")
+        .when()
+        .post("/api/v1/jobs")
+        .then()
+        .statusCode(409)
+        .contentType(PROBLEM)
+        .body("detail", containsString("no checkpoint"));
+  }
+
+  @Test
+  void oversizedBodiesAre413Problems() {
+    String big = "x".repeat(2 * 1024 * 1024);
+    given()
+        .contentType(ContentType.JSON)
+        .body("{\"type\":\"train\",\"name\":\"" + big + "\"}")
+        .when()
+        .post("/api/v1/jobs")
+        .then()
+        .statusCode(413)
+        .contentType(PROBLEM)
+        .body("status", equalTo(413));
+  }
+
+  @Test
+  void otherMediaTypesAre415Problems() {
+    given()
+        .contentType(ContentType.TEXT)
+        .body("type=train")
+        .when()
+        .post("/api/v1/jobs")
+        .then()
+        .statusCode(415)
+        .contentType(PROBLEM)
+        .body("status", equalTo(415));
+  }
+
+  @Test
+  void runsAreListedNewestFirstAndFiltered() {
+    String name = "list-" + UUID.randomUUID();
+    String older =
+        given().contentType(ContentType.JSON).body("{\"type\":\"train\",\"name\":\"" + name + "\"}")
+            .when().post("/api/v1/jobs").then().statusCode(201).extract().path("id");
+    String newer =
+        given().contentType(ContentType.JSON).body("{\"type\":\"train\",\"name\":\"" + name + "\"}")
+            .when().post("/api/v1/jobs").then().statusCode(201).extract().path("id");
+    given().queryParam("type", "train").queryParam("status", "queued").queryParam("limit", 2)
+        .when().get("/api/v1/runs")
+        .then().statusCode(200)
+        .body("size()", equalTo(2))
+        .body("[0].id", equalTo(newer))
+        .body("[1].id", equalTo(older))
+        .body("[0].status", equalTo("QUEUED"));
+    given().queryParam("limit", 0).when().get("/api/v1/runs")
+        .then().statusCode(400).contentType(PROBLEM).body("errors.field", hasItem("limit"));
+    given().queryParam("status", "DONE").when().get("/api/v1/runs")
+        .then().statusCode(400).contentType(PROBLEM).body("errors.field", hasItem("status"));
+  }
+}

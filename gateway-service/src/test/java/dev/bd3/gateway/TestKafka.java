@@ -1,0 +1,121 @@
+package dev.bd3.gateway;
+
+import static org.junit.jupiter.api.Assertions.fail;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import dev.bd3.jobs.JobEvent;
+import dev.bd3.jobs.Json;
+import dev.bd3.jobs.Topics;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.UUID;
+import java.util.function.Predicate;
+import java.util.stream.Collectors;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.eclipse.microprofile.config.ConfigProvider;
+
+/** Plain Kafka clients for the tests: read a topic from a mark on, and play a worker. */
+final class TestKafka {
+  private TestKafka() {}
+
+  static String bootstrap() {
+    return ConfigProvider.getConfig().getValue("kafka.bootstrap.servers", String.class);
+  }
+
+  /** Where each partition of {@code topic} ends now: read from here to see only what comes next. */
+  static Map<TopicPartition, Long> mark(String topic) {
+    try (KafkaConsumer<String, String> consumer = consumer()) {
+      List<TopicPartition> partitions =
+          consumer.partitionsFor(topic, Duration.ofSeconds(10)).stream()
+              .map(p -> new TopicPartition(topic, p.partition()))
+              .toList();
+      return consumer.endOffsets(partitions, Duration.ofSeconds(10));
+    }
+  }
+
+  /** The first record after {@code mark} that matches, waiting up to {@code timeout}. */
+  static ConsumerRecord<String, String> await(
+      Map<TopicPartition, Long> mark, Predicate<ConsumerRecord<String, String>> match,
+      Duration timeout) {
+    List<ConsumerRecord<String, String>> seen = new ArrayList<>();
+    try (KafkaConsumer<String, String> consumer = consumer()) {
+      consumer.assign(mark.keySet());
+      mark.forEach(consumer::seek);
+      Instant deadline = Instant.now().plus(timeout);
+      while (Instant.now().isBefore(deadline)) {
+        for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(200))) {
+          if (match.test(r)) {
+            return r;
+          }
+          seen.add(r);
+        }
+      }
+    }
+    return fail(
+        "no matching record within " + timeout + "; saw: "
+            + seen.stream().map(r -> r.key() + "=" + r.value()).collect(Collectors.joining("; ")));
+  }
+
+  static ConsumerRecord<String, String> awaitKey(Map<TopicPartition, Long> mark, String key) {
+    return await(mark, r -> key.equals(r.key()), Duration.ofSeconds(20));
+  }
+
+  /** Publishes raw values to {@code bd3.job-events}, keyed like a worker does. */
+  static void sendRaw(String key, String... values) {
+    try (KafkaProducer<String, String> producer = producer()) {
+      for (String value : values) {
+        producer.send(new ProducerRecord<>(Topics.JOB_EVENTS, key, value));
+      }
+      producer.flush();
+    }
+  }
+
+  /** Publishes events as a worker of the given run would (key = run id), in order. */
+  static void send(List<JobEvent> events) {
+    try (KafkaProducer<String, String> producer = producer()) {
+      for (JobEvent e : events) {
+        producer.send(new ProducerRecord<>(Topics.JOB_EVENTS, e.runId(), json(e)));
+      }
+      producer.flush();
+    }
+  }
+
+  static JobEvent event(String runId, String worker, Instant time, JobEvent.Payload payload) {
+    return new JobEvent(runId, worker, time, payload);
+  }
+
+  static String json(Object value) {
+    try {
+      return Json.mapper().writeValueAsString(value);
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static KafkaConsumer<String, String> consumer() {
+    Properties p = new Properties();
+    p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap());
+    p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+    p.put(ConsumerConfig.CLIENT_ID_CONFIG, "gateway-test-" + UUID.randomUUID());
+    return new KafkaConsumer<>(p, new StringDeserializer(), new StringDeserializer());
+  }
+
+  private static KafkaProducer<String, String> producer() {
+    Properties p = new Properties();
+    p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap());
+    p.put(ProducerConfig.ACKS_CONFIG, "all");
+    return new KafkaProducer<>(p, new StringSerializer(), new StringSerializer());
+  }
+}
