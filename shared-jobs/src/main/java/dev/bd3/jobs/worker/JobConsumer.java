@@ -40,6 +40,7 @@ public class JobConsumer {
     this.events = events;
     this.cancellations = cancellations;
     this.config = config;
+    OfflineEngine.configure(config.djlCacheDir());
   }
 
   @Incoming("jobs")

