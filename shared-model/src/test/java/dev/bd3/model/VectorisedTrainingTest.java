@@ -5,8 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDArrays;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
@@ -17,9 +15,9 @@ import dev.bd3.model.diffusion.BlockDiffusionMask;
 import dev.bd3.model.diffusion.ClippedSchedule;
 import dev.bd3.model.diffusion.Nelbo;
 import dev.bd3.model.diffusion.NoisedBatch;
+import dev.bd3.model.diffusion.ReferencePasses;
 import dev.bd3.model.nn.Attention;
 import dev.bd3.model.nn.Bd3Lm;
-import dev.bd3.model.nn.KvCache;
 import dev.bd3.model.nn.ModelConfig;
 import java.util.ArrayList;
 import java.util.List;
@@ -31,8 +29,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The vectorised pass over [x_t ; x_0] must give the loss and gradients of B separate per-block
- * passes (each block's noisy tokens after the clean prefix), and of two passes (x_0, then x_t
- * attending to its keys and values).
+ * passes (each block's noisy tokens after the clean prefix), of two passes (x_0, then x_t
+ * attending to its keys and values) and of one dense pass under the full 2L mask.
  */
 class VectorisedTrainingTest {
   private static final int BATCH = 3;
@@ -49,11 +47,12 @@ class VectorisedTrainingTest {
               new SplittableRandom(3));
 
       Run vectorised = run(model, m, s -> Nelbo.tokenTerms(model, batch, s, true));
-      Run perBlock = run(model, m, s -> perBlockTerms(model, batch, s));
-      Run twoPass = run(model, m, s -> twoPassTerms(model, batch, s));
+      Run perBlock = run(model, m, s -> ReferencePasses.perBlock(model, batch, s, true));
+      Run twoPass = run(model, m, s -> ReferencePasses.twoPass(model, batch, s, true));
+      Run dense = run(model, m, s -> ReferencePasses.dense(model, batch, s, true));
 
       assertTrue(vectorised.loss > 0.1, "a real loss: " + vectorised.loss);
-      for (Run other : List.of(perBlock, twoPass)) {
+      for (Run other : List.of(perBlock, twoPass, dense)) {
         assertEquals(vectorised.loss, other.loss, 1e-5 * vectorised.loss);
         for (int i = 0; i < vectorised.grads.size(); i++) {
           float[] a = vectorised.grads.get(i);
@@ -135,44 +134,5 @@ class VectorisedTrainingTest {
       }
       return new Run(loss, grads);
     }
-  }
-
-  /** Block b: the clean blocks before it, then its noisy tokens, under the block-causal mask. */
-  private static NDArray perBlockTerms(Bd3Lm model, NoisedBatch batch, NDManager s) {
-    int l = batch.length();
-    int lb = batch.blockSize();
-    NDArray x0 = batch.cleanArray(s);
-    NDArray xt = batch.noisyArray(s);
-    NDArray weights = batch.weightArray(s);
-    List<NDArray> parts = new ArrayList<>();
-    for (int b = 0; b < l / lb; b++) {
-      int end = (b + 1) * lb;
-      NDArray noisy = xt.get(":, " + b * lb + ":" + end);
-      NDArray input = b == 0 ? noisy : x0.get(":, :" + b * lb).concat(noisy, 1);
-      NDArray mask =
-          Attention.additiveMask(s, BlockDiffusionMask.blockCausal(end, lb), end, end);
-      NDArray logits =
-          model.forward(input, s.arange(0, end, 1, DataType.INT64), null, mask, true).logits();
-      String block = ":, " + b * lb + ":" + end;
-      parts.add(Nelbo.tokenTerms(logits.get(":, " + b * lb + ":"), x0.get(block), weights.get(block)));
-    }
-    // NDArrays.concat copies a single array without its gradient graph
-    return parts.size() == 1 ? parts.get(0) : NDArrays.concat(new NDList(parts), 1);
-  }
-
-  /** The clean pass first, then x_t attending to its keys and values (M_OBC) and itself (M_BD). */
-  private static NDArray twoPassTerms(Bd3Lm model, NoisedBatch batch, NDManager s) {
-    int l = batch.length();
-    int lb = batch.blockSize();
-    NDArray x0 = batch.cleanArray(s);
-    NDArray positions = s.arange(0, l, 1, DataType.INT64);
-    NDArray bc = Attention.additiveMask(s, BlockDiffusionMask.blockCausal(l, lb), l, l);
-    KvCache clean = KvCache.of(s, model.forward(x0, positions, null, bc, true).kv());
-    boolean[] noisyRows =
-        BlockDiffusionMask.concatColumns(
-            BlockDiffusionMask.offsetBlockCausal(l, lb), BlockDiffusionMask.blockDiagonal(l, lb), l);
-    NDArray mask = Attention.additiveMask(s, noisyRows, l, 2 * l);
-    NDArray logits = model.forward(batch.noisyArray(s), positions, clean, mask, true).logits();
-    return Nelbo.tokenTerms(logits, x0, batch.weightArray(s));
   }
 }

@@ -1,11 +1,9 @@
 package dev.bd3.model.train;
 
 import ai.djl.engine.Engine;
-import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Parameter;
-import ai.djl.training.GradientCollector;
 import dev.bd3.model.data.Corpus;
 import dev.bd3.model.data.Windows;
 import dev.bd3.model.diffusion.ClippedSchedule;
@@ -91,7 +89,7 @@ public final class TrainingLoop {
           double secondsPerStep = (System.nanoTime() - started) / 1e9 / (step - firstStep + 1);
           listener.onMetric("loss", step, loss);
           listener.onMetric("lr", step, config.learningRateAt(step - 1));
-          listener.onMetric("grad_norm", step, s.lastGradNorm);
+          listener.onMetric("grad_norm", step, s.trainer.gradNorm());
           listener.onMetric(
               "tokens_per_s", step, config.batchSize() * modelConfig.contextLength() / secondsPerStep);
           listener.onProgress(step, config.steps(), secondsPerStep);
@@ -122,20 +120,21 @@ public final class TrainingLoop {
   /** The model, optimiser and EMA of one run, and where it stands. */
   private final class State implements AutoCloseable {
     final NDManager manager;
+    final TrainingStep trainer;
     final Bd3Lm model;
     final List<Parameter> parameters;
     final AdamW optimizer;
     final Ema ema;
     long step;
     ClippedSchedule schedule;
-    double lastGradNorm;
 
     State(NDManager manager) {
       this.manager = manager;
-      this.model = Bd3Lm.create(modelConfig, manager, config.seed());
-      this.parameters = model.parameterList();
-      this.optimizer = new AdamW(parameters, manager);
-      this.ema = new Ema(parameters, config.emaDecay(), manager);
+      this.trainer = new TrainingStep(Bd3Lm.create(modelConfig, manager, config.seed()), config, manager);
+      this.model = trainer.model();
+      this.parameters = trainer.parameters();
+      this.optimizer = trainer.optimizer();
+      this.ema = trainer.ema();
       this.schedule =
           modelConfig.isAutoregressive() ? ClippedSchedule.ALL_MASKED : config.schedule();
     }
@@ -178,21 +177,8 @@ public final class TrainingLoop {
       NoisedBatch batch =
           NoisedBatch.noise(
               x0, b, l, modelConfig.blockSize(), schedule, config.boundedMaskFraction(), random);
-      double loss;
-      try (NDManager stepManager = manager.newSubManager()) {
-        try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
-          NDArray terms = Nelbo.tokenTerms(model, batch, stepManager, true);
-          NDArray total = terms.sum().div(stepManager.create((float) batch.scoredTokens()));
-          collector.backward(total);
-          loss = total.getFloat();
-        }
-        lastGradNorm = optimizer.step(config, config.learningRateAt(s - 1), stepManager);
-      }
-      ema.update();
+      double loss = trainer.run(batch, s);
       step = s;
-      if (!Double.isFinite(loss)) {
-        throw new IllegalStateException("loss is " + loss + " at step " + s);
-      }
       return loss;
     }
 
@@ -260,8 +246,7 @@ public final class TrainingLoop {
 
     @Override
     public void close() {
-      optimizer.close();
-      ema.close();
+      trainer.close();
     }
   }
 }

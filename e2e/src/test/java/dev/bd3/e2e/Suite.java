@@ -1,0 +1,84 @@
+package dev.bd3.e2e;
+
+import dev.bd3.cli.Bd3Client;
+import dev.bd3.jobs.LocalStack;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The four packaged services, started by the project's own script ({@code deploy/local/suite})
+ * as a second suite named {@code e2e}: its own ports, the {@code bd3_test} database, its own
+ * artifact folder and consumer groups, on the shared local stack.
+ */
+final class Suite {
+  final Path root = LocalStack.root();
+  final Path artifacts;
+  final Map<String, String> env = new HashMap<>();
+  final Bd3Client client;
+
+  Suite() throws IOException {
+    artifacts = Files.createTempDirectory("bd3-e2e-artifacts");
+    int gateway = freePort();
+    env.put("BD3_SUITE", "e2e");
+    env.put("BD3_DB", "bd3_test");
+    env.put("BD3_GROUP_SUFFIX", "-e2e");
+    env.put("BD3_ARTIFACTS", artifacts.toString());
+    env.put("GATEWAY_PORT", String.valueOf(gateway));
+    env.put("TRAINER_PORT", String.valueOf(freePort()));
+    env.put("SAMPLER_PORT", String.valueOf(freePort()));
+    env.put("EVAL_PORT", String.valueOf(freePort()));
+    client = new Bd3Client(URI.create("http://127.0.0.1:" + gateway));
+  }
+
+  void start() {
+    run("start");
+  }
+
+  /** Stops the services; the stack stays for the next test module. */
+  void stop() {
+    run("stop", "services");
+  }
+
+  /** The log of one of this suite's services. */
+  String log(String service) throws IOException {
+    return Files.readString(root.resolve(".bd3/logs/e2e-" + service + ".log"), StandardCharsets.UTF_8);
+  }
+
+  /** Kills a service without warning (SIGKILL), as a crash would. */
+  void kill(String service) throws IOException, InterruptedException {
+    String pid = Files.readString(root.resolve(".bd3/e2e/" + service + ".pid")).strip();
+    new ProcessBuilder("kill", "-9", pid).inheritIO().start().waitFor();
+  }
+
+  private void run(String... args) {
+    String[] command = new String[args.length + 1];
+    command[0] = root.resolve("deploy/local/suite").toString();
+    System.arraycopy(args, 0, command, 1, args.length);
+    try {
+      ProcessBuilder pb = new ProcessBuilder(command).inheritIO();
+      pb.environment().putAll(env);
+      Process p = pb.start();
+      if (!p.waitFor(10, TimeUnit.MINUTES) || p.exitValue() != 0) {
+        throw new IllegalStateException("deploy/local/suite " + String.join(" ", args) + " failed");
+      }
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static int freePort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0)) {
+      return s.getLocalPort();
+    }
+  }
+}

@@ -1,0 +1,157 @@
+package dev.bd3.e2e;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.bd3.cli.Bd3Client;
+import java.net.URI;
+import java.nio.ByteBuffer;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+
+/**
+ * The whole suite through its REST API on real Kafka and PostgreSQL: train -> eval -> sample, and
+ * a trainer killed mid-job whose job is taken up again from its checkpoint.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class SuiteEndToEndTest {
+  private static final double UNIFORM_PERPLEXITY = 259; // every id but MASK equally likely
+  private static Suite suite;
+  private static Bd3Client api;
+
+  @BeforeAll
+  static void startSuite() throws Exception {
+    suite = new Suite();
+    suite.start();
+    api = suite.client;
+  }
+
+  @AfterAll
+  static void stopSuite() {
+    if (suite != null) {
+      suite.stop();
+    }
+  }
+
+  @Test
+  @Order(1)
+  void trainEvaluateAndSample() throws Exception {
+    JsonNode train =
+        await(
+            api.submit(
+                "train",
+                Bd3Client.object().put("preset", "tiny").put("steps", 150).put("batchSize", 16)
+                    .put("learningRate", 3e-3).put("checkpointEvery", 50).put("seed", 3)));
+    String trainId = train.path("id").asText();
+
+    // a checkpoint record whose file exists with the recorded hash and size
+    JsonNode checkpoints = train.path("checkpoints");
+    assertEquals(3, checkpoints.size(), "checkpoints at steps 50, 100, 150: " + checkpoints);
+    JsonNode newest = checkpoints.get(checkpoints.size() - 1);
+    Path file = Path.of(URI.create(newest.path("uri").asText()));
+    assertTrue(Files.exists(file), "checkpoint file " + file);
+    assertEquals(Files.size(file), newest.path("bytes").asLong());
+    assertEquals(sha256(file), newest.path("sha256").asText());
+
+    // metric rows: the training loss fell
+    List<Double> loss = new ArrayList<>();
+    for (JsonNode m : api.metrics(trainId)) {
+      if (m.path("name").asText().equals("loss")) {
+        loss.add(m.path("value").asDouble());
+      }
+    }
+    assertTrue(loss.size() >= 10, "loss rows: " + loss.size());
+    assertTrue(loss.get(loss.size() - 1) < 0.8 * loss.get(0), "loss " + loss.get(0) + " -> " + loss.get(loss.size() - 1));
+
+    JsonNode eval = await(api.submit("eval", Bd3Client.object().put("trainRunId", trainId).put("maxSequences", 32)));
+    double ppl = result(eval, "ppl");
+    assertTrue(Double.isFinite(ppl) && ppl > 1, "perplexity " + ppl);
+    assertTrue(ppl < UNIFORM_PERPLEXITY / 4, "perplexity " + ppl + " is not clearly below " + UNIFORM_PERPLEXITY);
+    assertEquals(newest.path("uri").asText(), eval.path("evalResults").get(0).path("checkpoint").asText());
+
+    JsonNode sample =
+        await(api.submit("sample", Bd3Client.object().put("trainRunId", trainId).put("numSamples", 2)
+            .put("maxTokens", 64).put("prompt", "The ")));
+    JsonNode samples = sample.path("samples");
+    assertEquals(2, samples.size());
+    for (JsonNode s : samples) {
+      String text = s.path("text").asText();
+      assertFalse(text.isEmpty(), "empty sample");
+      assertTrue(s.path("tokens").asInt() > 0 && s.path("tokens").asInt() <= 64);
+      assertTrue(s.path("nfe").asInt() > 0);
+      // valid UTF-8: encodes and decodes strictly
+      StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+          .decode(ByteBuffer.wrap(text.getBytes(StandardCharsets.UTF_8)));
+    }
+  }
+
+  /**
+   * A job that outlives Kafka's 60 s unacknowledged-record limit, its trainer killed mid-job: the
+   * restarted trainer gets the job again (it was never acknowledged) and resumes from the newest
+   * checkpoint instead of starting over.
+   */
+  @Test
+  @Order(2)
+  void killedTrainerResumesFromItsCheckpoint() throws Exception {
+    String id =
+        api.submit("train", Bd3Client.object().put("preset", "tiny").put("steps", 4000).put("batchSize", 8)
+                .put("checkpointEvery", 200).put("seed", 5))
+            .path("id").asText();
+    JsonNode running = api.await(id, Duration.ofMinutes(5), v -> {}, v -> v.path("checkpoints").size() >= 2);
+    long before = running.path("checkpoints").get(running.path("checkpoints").size() - 1).path("step").asLong();
+    suite.kill("trainer");
+    Thread.sleep(2000);
+    suite.start(); // starts the missing trainer; the rest already runs
+
+    JsonNode done = await(api.run(id), Duration.ofMinutes(10));
+    String log = suite.log("trainer");
+    assertTrue(log.contains("resumed from"), "the new trainer resumed:\n" + tail(log));
+    long resumedAt = Long.parseLong(log.replaceAll("(?s).*resumed from \\S+ at step (\\d+).*", "$1"));
+    assertTrue(resumedAt >= before, "resumed at " + resumedAt + ", a checkpoint existed at " + before);
+    assertEquals(4000, done.path("progress").path("step").asLong());
+    assertTrue(done.path("attempt").asInt() >= 2, "a second attempt is recorded: " + done.path("attempt"));
+  }
+
+  private static JsonNode await(JsonNode submitted) {
+    return await(submitted, Duration.ofMinutes(10));
+  }
+
+  private static JsonNode await(JsonNode submitted, Duration timeout) {
+    String id = submitted.path("id").asText();
+    JsonNode done = api.await(id, timeout, v -> {});
+    assertEquals("SUCCEEDED", done.path("status").asText(), "run " + id + ": " + done);
+    return done;
+  }
+
+  private static double result(JsonNode run, String metric) {
+    for (JsonNode r : run.path("evalResults")) {
+      if (r.path("metric").asText().equals(metric)) {
+        return r.path("value").asDouble();
+      }
+    }
+    throw new AssertionError("no " + metric + " in " + run);
+  }
+
+  private static String sha256(Path file) throws Exception {
+    return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(file)));
+  }
+
+  private static String tail(String log) {
+    return log.substring(Math.max(0, log.length() - 3000));
+  }
+}
