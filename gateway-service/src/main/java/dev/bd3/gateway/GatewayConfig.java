@@ -11,6 +11,8 @@ public interface GatewayConfig {
 
   Runs runs();
 
+  Events events();
+
   /** How often the run and outbox gauges are read from the database. */
   @WithDefault("5s")
   Duration metricsInterval();
@@ -27,6 +29,15 @@ public interface GatewayConfig {
     /** How long to wait for the broker's acknowledgement; longer than the producer's delivery timeout. */
     @WithDefault("20s")
     Duration ackTimeout();
+  }
+
+  interface Events {
+    /**
+     * Tries to apply a readable event whose transaction fails (0.2 s, doubling to 5 s apart)
+     * before it goes to the dead-letter topic; 10 tries take about 30 s.
+     */
+    @WithDefault("10")
+    int attempts();
   }
 
   interface Runs {

@@ -4,12 +4,15 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import dev.bd3.jobs.JobEvent;
 import dev.bd3.jobs.Json;
 import dev.bd3.jobs.RunStatus;
+import io.quarkus.narayana.jta.QuarkusTransaction;
+import io.quarkus.runtime.ShutdownEvent;
 import io.smallrye.reactive.messaging.annotations.Blocking;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Event;
+import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
 import jakarta.persistence.LockModeType;
-import jakarta.transaction.Transactional;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
 import java.util.Optional;
@@ -19,24 +22,58 @@ import org.jboss.logging.Logger;
 /**
  * Applies what workers report ({@code bd3.job-events}) to the database. Every change is
  * idempotent, so a redelivered event changes nothing: statuses only move forward, results are
- * upserts keyed by what identifies them. Messages that cannot be read go to {@code bd3.jobs.dlq}.
+ * upserts keyed by what identifies them.
+ *
+ * <p>Messages that cannot be read, or that lack what an event needs, go to {@code bd3.jobs.dlq}
+ * and the consumer goes on. A readable event whose transaction fails (the database is away) is
+ * retried in place, in order, for a while before it goes there too: a short outage must not send
+ * good events to the dead-letter topic.
  */
 @ApplicationScoped
 public class JobEventConsumer {
   private static final Logger LOG = Logger.getLogger(JobEventConsumer.class);
+  private static final int MAX_NAME = 100;
+  private static final Duration MAX_BACKOFF = Duration.ofSeconds(5);
 
   @Inject Event<RunEvents.Applied> applied;
+  @Inject GatewayConfig config;
+
+  private volatile boolean stopping;
+
+  void onStop(@Observes ShutdownEvent event) {
+    stopping = true;
+  }
 
   @Incoming("worker-events")
   @Blocking
-  @Transactional
-  public void on(JobEvent event) {
-    if (event == null || event.runId() == null || event.payload() == null) {
-      // thrown, so that the message goes to the dead-letter topic with this reason
-      throw new IllegalArgumentException("a job event needs a runId and a payload");
+  public void on(JobEvent event) throws InterruptedException {
+    check(event);
+    Duration backoff = Duration.ofMillis(200);
+    for (int attempt = 1; ; attempt++) {
+      try {
+        QuarkusTransaction.requiringNew().run(() -> apply(event));
+        return;
+      } catch (RuntimeException e) {
+        if (stopping || attempt >= config.events().attempts()) {
+          throw e;
+        }
+        LOG.warnf(
+            "event for run %s not applied (attempt %d): %s; retrying in %d ms",
+            event.runId(), attempt, e.getMessage(), backoff.toMillis());
+        Thread.sleep(backoff.toMillis());
+        backoff = backoff.multipliedBy(2);
+        if (backoff.compareTo(MAX_BACKOFF) > 0) {
+          backoff = MAX_BACKOFF;
+        }
+      }
     }
+  }
+
+  /** Applies one event in the caller's transaction; events of unknown runs are skipped. */
+  void apply(JobEvent event) {
     Optional<Run> found =
-        Run.parseId(event.runId()).map(id -> Run.<Run>findById(id, LockModeType.PESSIMISTIC_WRITE));
+        Run.parseId(event.runId())
+            .map(id -> Run.<Run>findById(id, LockModeType.PESSIMISTIC_WRITE));
     if (found.isEmpty()) {
       LOG.warnf("event for unknown run %s skipped", event.runId());
       return;
@@ -66,6 +103,32 @@ public class JobEventConsumer {
     }
     // Block: streamed only, not stored
     applied.fire(new RunEvents.Applied(run.id, event));
+  }
+
+  /** Rejects (to the dead-letter topic) an event that can never be applied. */
+  private static void check(JobEvent event) {
+    if (event == null || event.runId() == null || event.payload() == null) {
+      throw new IllegalArgumentException("a job event needs a runId and a payload");
+    }
+    String problem = null;
+    if (event.payload() instanceof JobEvent.Metric m && !fits(m.name())) {
+      problem = "a metric needs a name of at most " + MAX_NAME + " characters";
+    } else if (event.payload() instanceof JobEvent.CheckpointWritten c && c.uri() == null) {
+      problem = "a checkpoint needs a uri";
+    } else if (event.payload() instanceof JobEvent.EvalResult r && !fits(r.metric())) {
+      problem = "an eval result needs a metric of at most " + MAX_NAME + " characters";
+    } else if (event.payload() instanceof JobEvent.Sample s
+        && s.stopReason() != null
+        && !fits(s.stopReason())) {
+      problem = "a stop reason has at most " + MAX_NAME + " characters";
+    }
+    if (problem != null) {
+      throw new IllegalArgumentException(problem);
+    }
+  }
+
+  private static boolean fits(String name) {
+    return name != null && !name.isBlank() && name.length() <= MAX_NAME;
   }
 
   /**
