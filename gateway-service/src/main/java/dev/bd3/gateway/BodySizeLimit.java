@@ -40,8 +40,11 @@ public class BodySizeLimit {
             ProblemMapper.type("payload-too-large"),
             "Request Entity Too Large",
             413,
-            "the request body (" + length + " bytes) is larger than the limit of "
-                + max.asLongValue() + " bytes",
+            "the request body ("
+                + length
+                + " bytes) is larger than the limit of "
+                + max.asLongValue()
+                + " bytes",
             ctx.request().path(),
             null);
     // the unread body stays on the connection: close it once the answer is out

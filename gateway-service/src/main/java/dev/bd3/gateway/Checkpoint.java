@@ -58,7 +58,12 @@ public class Checkpoint extends PanacheEntityBase {
 
   /** Inserts the record, or overwrites the one at that step: a redelivery changes nothing. */
   public static void upsert(
-      UUID runId, long step, String uri, String sha256, long bytes, String metricsJson,
+      UUID runId,
+      long step,
+      String uri,
+      String sha256,
+      long bytes,
+      String metricsJson,
       Instant time) {
     getEntityManager()
         .createNativeQuery(

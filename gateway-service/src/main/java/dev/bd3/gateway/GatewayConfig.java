@@ -26,15 +26,18 @@ public interface GatewayConfig {
     @WithDefault("100")
     int batchSize();
 
-    /** How long to wait for the broker's acknowledgement; longer than the producer's delivery timeout. */
+    /**
+     * How long to wait for the broker's acknowledgement; longer than the producer's delivery
+     * timeout.
+     */
     @WithDefault("20s")
     Duration ackTimeout();
   }
 
   interface Events {
     /**
-     * Tries to apply a readable event whose transaction fails (0.2 s, doubling to 5 s apart)
-     * before it goes to the dead-letter topic; 10 tries take about 30 s.
+     * Tries to apply a readable event whose transaction fails (0.2 s, doubling to 5 s apart) before
+     * it goes to the dead-letter topic; 10 tries take about 30 s.
      */
     @WithDefault("10")
     int attempts();

@@ -14,20 +14,21 @@ import jakarta.inject.Inject;
 import jakarta.persistence.LockModeType;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.Map;
 import java.util.Optional;
 import org.eclipse.microprofile.reactive.messaging.Incoming;
 import org.jboss.logging.Logger;
 
 /**
- * Applies what workers report ({@code bd3.job-events}) to the database. Every change is
- * idempotent, so a redelivered event changes nothing: statuses only move forward, results are
- * upserts keyed by what identifies them.
+ * Applies what workers report ({@code bd3.job-events}) to the database. Every change is idempotent,
+ * so a redelivered event changes nothing: statuses only move forward, results are upserts keyed by
+ * what identifies them.
  *
- * <p>Messages that cannot be read, or that lack what an event needs, go to {@code bd3.jobs.dlq}
- * and the consumer goes on. A readable event whose transaction fails (the database is away) is
- * retried in place, in order, for a while before it goes there too: a short outage must not send
- * good events to the dead-letter topic.
+ * <p>Messages that cannot be read, or that lack what an event needs, go to {@code bd3.jobs.dlq} and
+ * the consumer goes on. A readable event whose transaction fails (the database is away) is retried
+ * in place, in order, for a while before it goes there too: a short outage must not send good
+ * events to the dead-letter topic.
  */
 @ApplicationScoped
 public class JobEventConsumer {
@@ -72,14 +73,13 @@ public class JobEventConsumer {
   /** Applies one event in the caller's transaction; events of unknown runs are skipped. */
   void apply(JobEvent event) {
     Optional<Run> found =
-        Run.parseId(event.runId())
-            .map(id -> Run.<Run>findById(id, LockModeType.PESSIMISTIC_WRITE));
+        Run.parseId(event.runId()).map(id -> Run.<Run>findById(id, LockModeType.PESSIMISTIC_WRITE));
     if (found.isEmpty()) {
-      LOG.warnf("event for unknown run %s skipped", event.runId());
+      LOG.infof("event for unknown run %s skipped", event.runId());
       return;
     }
     Run run = found.get();
-    Instant time = event.time() != null ? event.time() : Instant.now();
+    Instant time = event.time() != null ? event.time().truncatedTo(ChronoUnit.MICROS) : Run.now();
     JobEvent.Payload payload = event.payload();
     if (payload instanceof JobEvent.Status s) {
       applyStatus(run, s, event.worker(), time);
@@ -88,13 +88,12 @@ public class JobEventConsumer {
         run.progressStep = p.step();
         run.progressTotal = p.total();
         run.etaSeconds = p.etaSeconds();
-        run.updatedAt = Instant.now();
+        run.updatedAt = Run.now();
       }
     } else if (payload instanceof JobEvent.Metric m) {
       Metric.upsert(run.id, m.name(), m.step(), m.value(), time);
     } else if (payload instanceof JobEvent.CheckpointWritten c) {
-      Checkpoint.upsert(
-          run.id, c.step(), c.uri(), c.sha256(), c.bytes(), json(c.metrics()), time);
+      Checkpoint.upsert(run.id, c.step(), c.uri(), c.sha256(), c.bytes(), json(c.metrics()), time);
     } else if (payload instanceof JobEvent.Sample s) {
       Sample.upsert(
           run.id, s.index(), s.text(), s.tokens(), s.nfe(), s.stopReason(), s.entropy(), time);
@@ -151,7 +150,7 @@ public class JobEventConsumer {
         run.startedAt = time;
       }
       run.worker = worker;
-      run.updatedAt = Instant.now();
+      run.updatedAt = Run.now();
       LOG.infof("run %s running on %s (attempt %d)", run.id, worker, run.attempt);
     } else {
       if (run.worker == null) {

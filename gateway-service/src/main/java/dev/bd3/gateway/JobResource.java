@@ -44,13 +44,24 @@ public class JobResource {
   @POST
   @Consumes(MediaType.APPLICATION_JSON)
   @Operation(summary = "Submit a train, eval or sample job")
-  @APIResponse(responseCode = "201", description = "Queued; Location names the run",
+  @APIResponse(
+      responseCode = "201",
+      description = "Queued; Location names the run",
       content = @Content(schema = @Schema(implementation = RunView.class)))
-  @APIResponse(responseCode = "200", description = "The run first submitted with this Idempotency-Key",
+  @APIResponse(
+      responseCode = "200",
+      description = "The run first submitted with this Idempotency-Key",
       content = @Content(schema = @Schema(implementation = RunView.class)))
-  @APIResponse(responseCode = "400", description = "Invalid body; errors name the fields",
-      content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
-  @APIResponse(responseCode = "404", description = "spec.trainRunId or spec.judgeRunId names no run")
+  @APIResponse(
+      responseCode = "400",
+      description = "Invalid body; errors name the fields",
+      content =
+          @Content(
+              mediaType = Problem.MEDIA_TYPE,
+              schema = @Schema(implementation = Problem.class)))
+  @APIResponse(
+      responseCode = "404",
+      description = "spec.trainRunId or spec.judgeRunId names no run")
   @APIResponse(responseCode = "409", description = "That run has no (such) checkpoint")
   public Response submit(
       @RequestBody(content = @Content(schema = @Schema(implementation = JobSubmission.class)))
@@ -79,7 +90,9 @@ public class JobResource {
   @GET
   @Path("{id}")
   @Operation(summary = "A run with its progress, checkpoints, latest metrics, samples and results")
-  @APIResponse(responseCode = "200", content = @Content(schema = @Schema(implementation = RunView.class)))
+  @APIResponse(
+      responseCode = "200",
+      content = @Content(schema = @Schema(implementation = RunView.class)))
   @APIResponse(responseCode = "404", description = "No such run")
   public RunView get(@PathParam("id") String id) {
     return RunView.of(Run.findByIdText(id).orElseThrow(() -> ProblemException.runNotFound(id)));
@@ -87,8 +100,11 @@ public class JobResource {
 
   @POST
   @Path("{id}/cancel")
-  @Operation(summary = "Cancel a run: a queued one at once, a running one at its worker's next step")
-  @APIResponse(responseCode = "202", content = @Content(schema = @Schema(implementation = RunView.class)))
+  @Operation(
+      summary = "Cancel a run: a queued one at once, a running one at its worker's next step")
+  @APIResponse(
+      responseCode = "202",
+      content = @Content(schema = @Schema(implementation = RunView.class)))
   @APIResponse(responseCode = "404", description = "No such run")
   @APIResponse(responseCode = "409", description = "The run has already ended")
   public Response cancel(@PathParam("id") String id) {
@@ -116,13 +132,12 @@ public class JobResource {
       live.subscribe().with(e -> {}).cancel(); // nothing more will come: let go of the feed
       return first;
     }
-    Multi<OutboundSseEvent> rest =
-        live.map(e -> event(sse, kind(e), write(Json.mapper(), e)));
+    Multi<OutboundSseEvent> rest = live.map(e -> event(sse, kind(e), write(Json.mapper(), e)));
     return Multi.createBy().concatenating().streams(first, rest);
   }
 
   private static OutboundSseEvent event(Sse sse, String name, String json) {
-    return sse.newEventBuilder().name(name).mediaType(MediaType.TEXT_PLAIN_TYPE).data(json).build();
+    return sse.newEventBuilder().name(name).data(json).build();
   }
 
   /** The payload's JSON kind: {@code status}, {@code metric} ... */

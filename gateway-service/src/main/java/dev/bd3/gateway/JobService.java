@@ -21,7 +21,6 @@ import jakarta.persistence.LockModeType;
 import jakarta.transaction.Transactional;
 import jakarta.validation.ConstraintViolation;
 import jakarta.validation.Validator;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashSet;
@@ -87,8 +86,8 @@ public class JobService {
   }
 
   /**
-   * Cancels a run: a QUEUED one at once (its job message is dropped if still unsent), a RUNNING
-   * one by asking its worker on {@code bd3.jobs.control}; either way the request is published.
+   * Cancels a run: a QUEUED one at once (its job message is dropped if still unsent), a RUNNING one
+   * by asking its worker on {@code bd3.jobs.control}; either way the request is published.
    */
   @Transactional
   public Run cancel(String id) {
@@ -101,7 +100,7 @@ public class JobService {
     }
     String key = run.id.toString();
     if (run.status == RunStatus.QUEUED) {
-      run.finish(RunStatus.CANCELLED, Instant.now(), "cancelled before it started");
+      run.finish(RunStatus.CANCELLED, Run.now(), "cancelled before it started");
       OutboxMessage.dropUnsent(run.type.topic(), key);
     }
     OutboxMessage.enqueue(Topics.CONTROL, key, key);
@@ -209,14 +208,34 @@ public class JobService {
               : e.judgeCheckpoint();
       resolved =
           new EvalSpec(
-              e.trainRunId(), e.checkpointStep(), uri, e.split(), e.maxSequences(), e.mcDraws(),
-              e.genSamples(), e.judgeRunId(), judge, e.useEma(), e.seed());
+              e.trainRunId(),
+              e.checkpointStep(),
+              uri,
+              e.split(),
+              e.maxSequences(),
+              e.mcDraws(),
+              e.genSamples(),
+              e.judgeRunId(),
+              judge,
+              e.useEma(),
+              e.seed());
     } else if (spec instanceof SampleSpec s) {
       resolved =
           new SampleSpec(
-              s.trainRunId(), s.checkpointStep(), uri, s.numSamples(), s.maxTokens(), s.sampler(),
-              s.steps(), s.topP(), s.tokensPerStep(), s.prompt(), s.stopOnEos(),
-              s.entropyThreshold(), s.useEma(), s.seed());
+              s.trainRunId(),
+              s.checkpointStep(),
+              uri,
+              s.numSamples(),
+              s.maxTokens(),
+              s.sampler(),
+              s.steps(),
+              s.topP(),
+              s.tokensPerStep(),
+              s.prompt(),
+              s.stopOnEos(),
+              s.entropyThreshold(),
+              s.useEma(),
+              s.seed());
     }
     return new Resolved(resolved, parentRun, parentCheckpoint);
   }

@@ -5,9 +5,13 @@ import jakarta.validation.constraints.Size;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
 
 /** The body of {@code POST /api/v1/jobs}. */
-@Schema(description = "A job to run: its type and the spec of that type (missing fields take defaults)")
+@Schema(
+    description = "A job to run: its type and the spec of that type (missing fields take defaults)")
 public record JobSubmission(
-    @Schema(enumeration = {"train", "eval", "sample"}, required = true) String type,
+    @Schema(
+            enumeration = {"train", "eval", "sample"},
+            required = true)
+        String type,
     @Schema(description = "a label for people; optional") @Size(max = 200) String name,
     @Schema(
             description =

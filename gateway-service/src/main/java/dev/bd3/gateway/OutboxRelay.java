@@ -26,9 +26,9 @@ import org.jboss.logging.Logger;
 /**
  * Publishes the outbox to Kafka: every second, and right after a transaction that wrote to it
  * commits. A row is marked sent only once the broker has acknowledged it, so a broker that is down
- * leaves the rows (and their runs, QUEUED) waiting, never lost. Delivery is at least once: a
- * crash between the ack and the update, or two gateways relaying side by side, can publish a
- * message twice, and consumers key on the run id.
+ * leaves the rows (and their runs, QUEUED) waiting, never lost. Delivery is at least once: a crash
+ * between the ack and the update, or two gateways relaying side by side, can publish a message
+ * twice, and consumers key on the run id.
  */
 @ApplicationScoped
 public class OutboxRelay {
@@ -78,8 +78,8 @@ public class OutboxRelay {
   }
 
   /**
-   * Publishes unsent messages until none is left or the broker fails to take one. One relay runs
-   * at a time; a call while it runs makes it go round once more.
+   * Publishes unsent messages until none is left or the broker fails to take one. One relay runs at
+   * a time; a call while it runs makes it go round once more.
    */
   public void relay() {
     pending.set(true);
@@ -113,8 +113,8 @@ public class OutboxRelay {
   private record Pending(long id, String topic, String key, String payload) {}
 
   /**
-   * Sends the oldest unsent rows, waits for the acks in order and marks the acknowledged ones
-   * sent. No transaction stays open while the broker is waited for.
+   * Sends the oldest unsent rows, waits for the acks in order and marks the acknowledged ones sent.
+   * No transaction stays open while the broker is waited for.
    */
   private Round publishBatch() {
     int size = config.outbox().batchSize();
@@ -131,9 +131,13 @@ public class OutboxRelay {
     List<CompletableFuture<Void>> acks = new ArrayList<>(batch.size());
     for (Pending m : batch) {
       OutgoingKafkaRecordMetadata<String> metadata =
-          OutgoingKafkaRecordMetadata.<String>builder().withTopic(m.topic()).withKey(m.key()).build();
+          OutgoingKafkaRecordMetadata.<String>builder()
+              .withTopic(m.topic())
+              .withKey(m.key())
+              .build();
       acks.add(
-          emitter.sendMessage(Message.of(m.payload()).addMetadata(metadata))
+          emitter
+              .sendMessage(Message.of(m.payload()).addMetadata(metadata))
               .subscribeAsCompletionStage());
     }
     long timeoutMs = config.outbox().ackTimeout().toMillis();

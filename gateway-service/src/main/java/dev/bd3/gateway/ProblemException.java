@@ -51,8 +51,7 @@ public class ProblemException extends RuntimeException {
   }
 
   public Problem toProblem(String instance) {
-    return new Problem(
-        ProblemMapper.type(slug), title, status, getMessage(), instance, errors);
+    return new Problem(ProblemMapper.type(slug), title, status, getMessage(), instance, errors);
   }
 
   public int status() {

@@ -84,15 +84,21 @@ public class ProblemMapper {
     LOG.errorf(e, "%s %s failed", request.method(), request.path());
     return respond(
         new Problem(
-            type("internal"), "Internal Server Error", 500, "unexpected error; see the gateway log",
-            request.path(), null));
+            type("internal"),
+            "Internal Server Error",
+            500,
+            "unexpected error; see the gateway log",
+            request.path(),
+            null));
   }
 
   /** A 400 naming the field that Jackson could not read, {@code prefix} before its path. */
   static ProblemException fromJson(JsonProcessingException e, String prefix) {
     if (e instanceof UnrecognizedPropertyException u) {
       String known =
-          u.getKnownPropertyIds().stream().map(Object::toString).sorted()
+          u.getKnownPropertyIds().stream()
+              .map(Object::toString)
+              .sorted()
               .collect(Collectors.joining(", "));
       return ProblemException.invalid(
           field(u, prefix), "unknown field" + (known.isEmpty() ? "" : "; known fields: " + known));
@@ -102,11 +108,12 @@ public class ProblemMapper {
           field(f, prefix), "cannot read " + f.getValue() + " as " + typeName(f.getTargetType()));
     }
     if (e instanceof MismatchedInputException m && m.getTargetType() != null) {
-      return ProblemException.invalid(
-          field(m, prefix), "expected " + typeName(m.getTargetType()));
+      return ProblemException.invalid(field(m, prefix), "expected " + typeName(m.getTargetType()));
     }
-    String where = e instanceof JsonMappingException m && !m.getPath().isEmpty() ? field(m, prefix)
-        : prefix.isEmpty() ? "body" : prefix;
+    String where =
+        e instanceof JsonMappingException m && !m.getPath().isEmpty()
+            ? field(m, prefix)
+            : prefix.isEmpty() ? "body" : prefix;
     return ProblemException.invalid(where, "malformed JSON: " + e.getOriginalMessage());
   }
 

@@ -12,6 +12,7 @@ import jakarta.persistence.Enumerated;
 import jakarta.persistence.Id;
 import jakarta.persistence.Table;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
@@ -85,9 +86,14 @@ public class Run extends PanacheEntityBase {
     run.name = name;
     run.spec = specJson;
     run.idempotencyKey = idempotencyKey;
-    run.createdAt = Instant.now();
+    run.createdAt = now();
     run.updatedAt = run.createdAt;
     return run;
+  }
+
+  /** Now, to the microsecond that PostgreSQL keeps, so that a fresh view equals a stored one. */
+  public static Instant now() {
+    return Instant.now().truncatedTo(ChronoUnit.MICROS);
   }
 
   public boolean isTerminal() {
@@ -99,7 +105,7 @@ public class Run extends PanacheEntityBase {
     status = terminal;
     finishedAt = time;
     error = reason;
-    updatedAt = Instant.now();
+    updatedAt = now();
   }
 
   public static Optional<Run> findByIdempotencyKey(String key) {

@@ -26,8 +26,8 @@ public class RunEvents {
   }
 
   /**
-   * The events of one run from this call on, buffered until subscribed; the stream completes
-   * after a terminal status.
+   * The events of one run from this call on, buffered until subscribed; the stream completes after
+   * a terminal status.
    */
   public Multi<JobEvent> follow(UUID runId) {
     UnicastProcessor<JobEvent> buffer = UnicastProcessor.create();

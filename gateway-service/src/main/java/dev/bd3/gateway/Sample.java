@@ -45,7 +45,13 @@ public class Sample extends PanacheEntityBase {
 
   /** Inserts the sample, or overwrites the one with that index: a redelivery changes nothing. */
   public static void upsert(
-      UUID runId, int index, String text, int tokens, int nfe, String stopReason, double entropy,
+      UUID runId,
+      int index,
+      String text,
+      int tokens,
+      int nfe,
+      String stopReason,
+      double entropy,
       Instant time) {
     getEntityManager()
         .createNativeQuery(

@@ -34,8 +34,15 @@ class JobEventsTest {
   static final Duration WAIT = Duration.ofSeconds(20);
 
   static String submit(String body) {
-    return given().contentType(ContentType.JSON).body(body)
-        .when().post("/api/v1/jobs").then().statusCode(201).extract().path("id");
+    return given()
+        .contentType(ContentType.JSON)
+        .body(body)
+        .when()
+        .post("/api/v1/jobs")
+        .then()
+        .statusCode(201)
+        .extract()
+        .path("id");
   }
 
   static String submitTrain() {
@@ -62,59 +69,96 @@ class JobEventsTest {
     List<JobEvent> events =
         List.of(
             TestKafka.event(id, "worker-a", t0, new JobEvent.Status(RunStatus.RUNNING, null)),
-            TestKafka.event(id, "worker-a", t0.plusSeconds(1), new JobEvent.Progress(50, 100, 12.5)),
-            TestKafka.event(id, "worker-a", t0.plusSeconds(1), new JobEvent.Metric("loss", 50, 2.5)),
-            TestKafka.event(id, "worker-a", t0.plusSeconds(2), new JobEvent.Metric("loss", 100, 1.25)),
-            TestKafka.event(id, "worker-a", t0.plusSeconds(2),
-                new JobEvent.CheckpointWritten(100, "file:///ckpt/" + id + "/100", "ab12", 1234,
-                    Map.of("loss", 1.25))),
-            TestKafka.event(id, "worker-a", t0.plusSeconds(2),
-                new JobEvent.Block(0, 0, "partial")),
-            TestKafka.event(id, "worker-a", t0.plusSeconds(3),
+            TestKafka.event(
+                id, "worker-a", t0.plusSeconds(1), new JobEvent.Progress(50, 100, 12.5)),
+            TestKafka.event(
+                id, "worker-a", t0.plusSeconds(1), new JobEvent.Metric("loss", 50, 2.5)),
+            TestKafka.event(
+                id, "worker-a", t0.plusSeconds(2), new JobEvent.Metric("loss", 100, 1.25)),
+            TestKafka.event(
+                id,
+                "worker-a",
+                t0.plusSeconds(2),
+                new JobEvent.CheckpointWritten(
+                    100, "file:///ckpt/" + id + "/100", "ab12", 1234, Map.of("loss", 1.25))),
+            TestKafka.event(id, "worker-a", t0.plusSeconds(2), new JobEvent.Block(0, 0, "partial")),
+            TestKafka.event(
+                id,
+                "worker-a",
+                t0.plusSeconds(3),
                 new JobEvent.Sample(0, "hello world", 16, 8, "eos", 3.5)),
-            TestKafka.event(id, "worker-a", t0.plusSeconds(3),
+            TestKafka.event(
+                id,
+                "worker-a",
+                t0.plusSeconds(3),
                 new JobEvent.EvalResult("file:///ckpt/" + id + "/100", "ppl", 42.0)),
-            TestKafka.event(id, "worker-a", t0.plusSeconds(4), new JobEvent.Progress(100, 100, 0.0)),
-            TestKafka.event(id, "worker-a", t0.plusSeconds(4),
-                new JobEvent.Status(RunStatus.SUCCEEDED, null)));
+            TestKafka.event(
+                id, "worker-a", t0.plusSeconds(4), new JobEvent.Progress(100, 100, 0.0)),
+            TestKafka.event(
+                id, "worker-a", t0.plusSeconds(4), new JobEvent.Status(RunStatus.SUCCEEDED, null)));
     TestKafka.send(events);
 
-    await().atMost(WAIT).untilAsserted(() ->
-        given().when().get("/api/v1/jobs/" + id).then().statusCode(200)
-            .body("status", equalTo("SUCCEEDED"))
-            .body("attempt", equalTo(1))
-            .body("worker", equalTo("worker-a"))
-            .body("startedAt", equalTo("2026-01-01T00:00:00Z"))
-            .body("finishedAt", equalTo("2026-01-01T00:00:04Z"))
-            .body("progress.step", equalTo(100))
-            .body("progress.total", equalTo(100))
-            .body("latestMetrics.loss", equalTo(1.25f))
-            .body("checkpoints[0].step", equalTo(100))
-            .body("checkpoints[0].uri", equalTo("file:///ckpt/" + id + "/100"))
-            .body("checkpoints[0].sha256", equalTo("ab12"))
-            .body("checkpoints[0].bytes", equalTo(1234))
-            .body("checkpoints[0].metrics.loss", equalTo(1.25f))
-            .body("samples[0].index", equalTo(0))
-            .body("samples[0].text", equalTo("hello world"))
-            .body("samples[0].stopReason", equalTo("eos"))
-            .body("evalResults[0].metric", equalTo("ppl"))
-            .body("evalResults[0].value", equalTo(42.0f)));
-    given().queryParam("name", "loss").when().get("/api/v1/runs/" + id + "/metrics")
-        .then().statusCode(200)
+    await()
+        .atMost(WAIT)
+        .untilAsserted(
+            () ->
+                given()
+                    .when()
+                    .get("/api/v1/jobs/" + id)
+                    .then()
+                    .statusCode(200)
+                    .body("status", equalTo("SUCCEEDED"))
+                    .body("attempt", equalTo(1))
+                    .body("worker", equalTo("worker-a"))
+                    .body("startedAt", equalTo("2026-01-01T00:00:00Z"))
+                    .body("finishedAt", equalTo("2026-01-01T00:00:04Z"))
+                    .body("progress.step", equalTo(100))
+                    .body("progress.total", equalTo(100))
+                    .body("latestMetrics.loss", equalTo(1.25f))
+                    .body("checkpoints[0].step", equalTo(100))
+                    .body("checkpoints[0].uri", equalTo("file:///ckpt/" + id + "/100"))
+                    .body("checkpoints[0].sha256", equalTo("ab12"))
+                    .body("checkpoints[0].bytes", equalTo(1234))
+                    .body("checkpoints[0].metrics.loss", equalTo(1.25f))
+                    .body("samples[0].index", equalTo(0))
+                    .body("samples[0].text", equalTo("hello world"))
+                    .body("samples[0].stopReason", equalTo("eos"))
+                    .body("evalResults[0].metric", equalTo("ppl"))
+                    .body("evalResults[0].value", equalTo(42.0f)));
+    given()
+        .queryParam("name", "loss")
+        .when()
+        .get("/api/v1/runs/" + id + "/metrics")
+        .then()
+        .statusCode(200)
         .body("size()", equalTo(2))
-        .body("[0].step", equalTo(50)).body("[0].value", equalTo(2.5f))
-        .body("[1].step", equalTo(100)).body("time[1]", notNullValue());
-    given().when().get("/api/v1/runs/" + id + "/checkpoints")
-        .then().statusCode(200).body("size()", equalTo(1)).body("[0].step", equalTo(100));
-    given().when().get("/api/v1/runs/" + id + "/samples")
-        .then().statusCode(200).body("size()", equalTo(1)).body("[0].nfe", equalTo(8));
+        .body("[0].step", equalTo(50))
+        .body("[0].value", equalTo(2.5f))
+        .body("[1].step", equalTo(100))
+        .body("time[1]", notNullValue());
+    given()
+        .when()
+        .get("/api/v1/runs/" + id + "/checkpoints")
+        .then()
+        .statusCode(200)
+        .body("size()", equalTo(1))
+        .body("[0].step", equalTo(100));
+    given()
+        .when()
+        .get("/api/v1/runs/" + id + "/samples")
+        .then()
+        .statusCode(200)
+        .body("size()", equalTo(1))
+        .body("[0].nfe", equalTo(8));
     assertEquals(List.of(2L, 1L, 1L, 1L), rows(id));
     Run before = QuarkusTransaction.requiringNew().call(() -> Run.findById(UUID.fromString(id)));
 
     // the same events delivered again, then a marker that shows they have all been consumed
     TestKafka.send(events);
-    TestKafka.send(List.of(
-        TestKafka.event(id, "worker-a", t0.plusSeconds(9), new JobEvent.Metric("marker", 1, 1))));
+    TestKafka.send(
+        List.of(
+            TestKafka.event(
+                id, "worker-a", t0.plusSeconds(9), new JobEvent.Metric("marker", 1, 1))));
     await().atMost(WAIT).untilAsserted(() -> assertEquals(List.of(3L, 1L, 1L, 1L), rows(id)));
 
     Run after = QuarkusTransaction.requiringNew().call(() -> Run.findById(UUID.fromString(id)));
@@ -123,14 +167,21 @@ class JobEventsTest {
     assertEquals(before.startedAt, after.startedAt);
     assertEquals(before.finishedAt, after.finishedAt);
     assertEquals(before.progressStep, after.progressStep);
-    given().when().get("/api/v1/jobs/" + id).then()
+    given()
+        .when()
+        .get("/api/v1/jobs/" + id)
+        .then()
         .body("latestMetrics.loss", equalTo(1.25f))
         .body("evalResults.size()", equalTo(1))
         .body("checkpoints.size()", equalTo(1));
 
     // a finished run cannot be cancelled
-    given().when().post("/api/v1/jobs/" + id + "/cancel")
-        .then().statusCode(409).contentType("application/problem+json");
+    given()
+        .when()
+        .post("/api/v1/jobs/" + id + "/cancel")
+        .then()
+        .statusCode(409)
+        .contentType("application/problem+json");
   }
 
   @Test
@@ -139,17 +190,30 @@ class JobEventsTest {
     Instant t0 = Instant.parse("2026-02-01T00:00:00Z");
     JobEvent firstRunning =
         TestKafka.event(id, "worker-a", t0, new JobEvent.Status(RunStatus.RUNNING, null));
-    TestKafka.send(List.of(
-        firstRunning,
-        TestKafka.event(id, "worker-b", t0.plusSeconds(60), new JobEvent.Status(RunStatus.RUNNING, null)),
-        firstRunning,
-        TestKafka.event(id, "worker-b", t0.plusSeconds(61), new JobEvent.Status(RunStatus.FAILED, "out of memory")),
-        TestKafka.event(id, "worker-c", t0.plusSeconds(62), new JobEvent.Status(RunStatus.RUNNING, null)),
-        TestKafka.event(id, "worker-c", t0.plusSeconds(63), new JobEvent.Status(RunStatus.SUCCEEDED, null)),
-        TestKafka.event(id, "worker-c", t0.plusSeconds(64), new JobEvent.Metric("marker", 1, 1))));
+    TestKafka.send(
+        List.of(
+            firstRunning,
+            TestKafka.event(
+                id, "worker-b", t0.plusSeconds(60), new JobEvent.Status(RunStatus.RUNNING, null)),
+            firstRunning,
+            TestKafka.event(
+                id,
+                "worker-b",
+                t0.plusSeconds(61),
+                new JobEvent.Status(RunStatus.FAILED, "out of memory")),
+            TestKafka.event(
+                id, "worker-c", t0.plusSeconds(62), new JobEvent.Status(RunStatus.RUNNING, null)),
+            TestKafka.event(
+                id, "worker-c", t0.plusSeconds(63), new JobEvent.Status(RunStatus.SUCCEEDED, null)),
+            TestKafka.event(
+                id, "worker-c", t0.plusSeconds(64), new JobEvent.Metric("marker", 1, 1))));
 
     await().atMost(WAIT).untilAsserted(() -> assertEquals(1L, rows(id).get(0)));
-    given().when().get("/api/v1/jobs/" + id).then().statusCode(200)
+    given()
+        .when()
+        .get("/api/v1/jobs/" + id)
+        .then()
+        .statusCode(200)
         .body("status", equalTo("FAILED"))
         .body("error", equalTo("out of memory"))
         .body("attempt", equalTo(2))
@@ -164,42 +228,80 @@ class JobEventsTest {
     String newest = "file:///ckpt/" + train + "/200";
     String older = "file:///ckpt/" + train + "/100";
     Instant t = Instant.now();
-    TestKafka.send(List.of(
-        TestKafka.event(train, "w", t, new JobEvent.CheckpointWritten(200, newest, "b", 2, null)),
-        TestKafka.event(train, "w", t, new JobEvent.CheckpointWritten(100, older, "a", 1, null))));
+    TestKafka.send(
+        List.of(
+            TestKafka.event(
+                train, "w", t, new JobEvent.CheckpointWritten(200, newest, "b", 2, null)),
+            TestKafka.event(
+                train, "w", t, new JobEvent.CheckpointWritten(100, older, "a", 1, null))));
     await().atMost(WAIT).untilAsserted(() -> assertEquals(2L, rows(train).get(1)));
 
     Map<TopicPartition, Long> mark = TestKafka.mark("bd3.jobs.eval");
     String eval =
-        given().contentType(ContentType.JSON)
+        given()
+            .contentType(ContentType.JSON)
             .body("{\"type\":\"eval\",\"spec\":{\"trainRunId\":\"" + train + "\",\"mcDraws\":2}}")
-            .when().post("/api/v1/jobs")
-            .then().statusCode(201)
+            .when()
+            .post("/api/v1/jobs")
+            .then()
+            .statusCode(201)
             .body("spec.checkpoint", equalTo(newest))
             .body("spec.trainRunId", equalTo(train))
-            .extract().path("id");
+            .extract()
+            .path("id");
     ConsumerRecord<String, String> record = TestKafka.awaitKey(mark, eval);
     JsonNode spec = Json.mapper().readTree(record.value()).get("spec");
     assertEquals(newest, spec.get("checkpoint").asText());
     assertEquals(2, spec.get("mcDraws").asInt());
 
     // a given step, a missing step, a judge run without checkpoints
-    given().contentType(ContentType.JSON)
-        .body("{\"type\":\"sample\",\"spec\":{\"trainRunId\":\"" + train + "\",\"checkpointStep\":100}}")
-        .when().post("/api/v1/jobs")
-        .then().statusCode(201).body("spec.checkpoint", equalTo(older));
-    given().contentType(ContentType.JSON)
-        .body("{\"type\":\"sample\",\"spec\":{\"trainRunId\":\"" + train + "\",\"checkpointStep\":300}}")
-        .when().post("/api/v1/jobs")
-        .then().statusCode(409).contentType("application/problem+json");
-    given().contentType(ContentType.JSON)
-        .body("{\"type\":\"eval\",\"spec\":{\"trainRunId\":\"" + train + "\",\"judgeRunId\":\"" + eval + "\"}}")
-        .when().post("/api/v1/jobs")
-        .then().statusCode(409);
-    given().contentType(ContentType.JSON)
-        .body("{\"type\":\"eval\",\"spec\":{\"trainRunId\":\"" + train + "\",\"judgeRunId\":\"" + train + "\"}}")
-        .when().post("/api/v1/jobs")
-        .then().statusCode(201).body("spec.judgeCheckpoint", equalTo(newest));
+    given()
+        .contentType(ContentType.JSON)
+        .body(
+            "{\"type\":\"sample\",\"spec\":{\"trainRunId\":\""
+                + train
+                + "\",\"checkpointStep\":100}}")
+        .when()
+        .post("/api/v1/jobs")
+        .then()
+        .statusCode(201)
+        .body("spec.checkpoint", equalTo(older));
+    given()
+        .contentType(ContentType.JSON)
+        .body(
+            "{\"type\":\"sample\",\"spec\":{\"trainRunId\":\""
+                + train
+                + "\",\"checkpointStep\":300}}")
+        .when()
+        .post("/api/v1/jobs")
+        .then()
+        .statusCode(409)
+        .contentType("application/problem+json");
+    given()
+        .contentType(ContentType.JSON)
+        .body(
+            "{\"type\":\"eval\",\"spec\":{\"trainRunId\":\""
+                + train
+                + "\",\"judgeRunId\":\""
+                + eval
+                + "\"}}")
+        .when()
+        .post("/api/v1/jobs")
+        .then()
+        .statusCode(409);
+    given()
+        .contentType(ContentType.JSON)
+        .body(
+            "{\"type\":\"eval\",\"spec\":{\"trainRunId\":\""
+                + train
+                + "\",\"judgeRunId\":\""
+                + train
+                + "\"}}")
+        .when()
+        .post("/api/v1/jobs")
+        .then()
+        .statusCode(201)
+        .body("spec.judgeCheckpoint", equalTo(newest));
   }
 
   @Test
@@ -209,31 +311,45 @@ class JobEventsTest {
     String poison = "{not json at all " + UUID.randomUUID();
     // same key as the run: same partition, so the valid event comes after the poison
     TestKafka.sendRaw(id, poison);
-    TestKafka.send(List.of(
-        TestKafka.event(id, "w", Instant.now(), new JobEvent.Progress(7, 70, null))));
+    TestKafka.send(
+        List.of(TestKafka.event(id, "w", Instant.now(), new JobEvent.Progress(7, 70, null))));
 
-    ConsumerRecord<String, String> dead =
-        TestKafka.await(dlq, r -> poison.equals(r.value()), WAIT);
+    ConsumerRecord<String, String> dead = TestKafka.await(dlq, r -> poison.equals(r.value()), WAIT);
     assertEquals(id, dead.key());
     assertTrue(dead.headers().lastHeader("dead-letter-reason") != null);
-    await().atMost(WAIT).untilAsserted(() ->
-        given().when().get("/api/v1/jobs/" + id).then().body("progress.step", equalTo(7)));
+    await()
+        .atMost(WAIT)
+        .untilAsserted(
+            () ->
+                given().when().get("/api/v1/jobs/" + id).then().body("progress.step", equalTo(7)));
   }
 
   @Test
   void cancellingAQueuedRunEndsItAndTellsTheWorkers() {
     String id = submitTrain();
     Map<TopicPartition, Long> control = TestKafka.mark(Topics.CONTROL);
-    given().when().post("/api/v1/jobs/" + id + "/cancel")
-        .then().statusCode(202)
+    given()
+        .when()
+        .post("/api/v1/jobs/" + id + "/cancel")
+        .then()
+        .statusCode(202)
         .body("id", equalTo(id))
         .body("status", equalTo("CANCELLED"))
         .body("finishedAt", notNullValue());
     ConsumerRecord<String, String> record = TestKafka.awaitKey(control, id);
     assertEquals(id, record.value());
-    given().when().post("/api/v1/jobs/" + id + "/cancel")
-        .then().statusCode(409).contentType("application/problem+json");
-    given().queryParam("status", "CANCELLED").when().get("/api/v1/runs")
-        .then().statusCode(200).body("id", hasItem(id));
+    given()
+        .when()
+        .post("/api/v1/jobs/" + id + "/cancel")
+        .then()
+        .statusCode(409)
+        .contentType("application/problem+json");
+    given()
+        .queryParam("status", "CANCELLED")
+        .when()
+        .get("/api/v1/runs")
+        .then()
+        .statusCode(200)
+        .body("id", hasItem(id));
   }
 }

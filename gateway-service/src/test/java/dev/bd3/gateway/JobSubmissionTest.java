@@ -38,7 +38,10 @@ class JobSubmissionTest {
     String id =
         given()
             .contentType(ContentType.JSON)
-            .body("{\"type\":\"train\",\"name\":\"" + name + "\",\"spec\":{\"preset\":\"tiny\",\"steps\":10}}")
+            .body(
+                "{\"type\":\"train\",\"name\":\""
+                    + name
+                    + "\",\"spec\":{\"preset\":\"tiny\",\"steps\":10}}")
             .when()
             .post("/api/v1/jobs")
             .then()
@@ -86,12 +89,25 @@ class JobSubmissionTest {
     String key = "key-" + UUID.randomUUID();
     String body = "{\"type\":\"train\",\"spec\":{\"steps\":5}}";
     String first =
-        given().contentType(ContentType.JSON).header("Idempotency-Key", key).body(body)
-            .when().post("/api/v1/jobs")
-            .then().statusCode(201).extract().path("id");
-    given().contentType(ContentType.JSON).header("Idempotency-Key", key).body(body)
-        .when().post("/api/v1/jobs")
-        .then().statusCode(200).body("id", equalTo(first));
+        given()
+            .contentType(ContentType.JSON)
+            .header("Idempotency-Key", key)
+            .body(body)
+            .when()
+            .post("/api/v1/jobs")
+            .then()
+            .statusCode(201)
+            .extract()
+            .path("id");
+    given()
+        .contentType(ContentType.JSON)
+        .header("Idempotency-Key", key)
+        .body(body)
+        .when()
+        .post("/api/v1/jobs")
+        .then()
+        .statusCode(200)
+        .body("id", equalTo(first));
     long runs = QuarkusTransaction.requiringNew().call(() -> Run.count("idempotencyKey", key));
     assertEquals(1, runs);
   }
@@ -129,13 +145,26 @@ class JobSubmissionTest {
   @Test
   void unknownRunsAre404Problems() {
     for (String id : new String[] {UUID.randomUUID().toString(), "not-a-uuid"}) {
-      given().when().get("/api/v1/jobs/" + id)
-          .then().statusCode(404).contentType(PROBLEM)
-          .body("status", equalTo(404)).body("detail", containsString(id));
-      given().when().post("/api/v1/jobs/" + id + "/cancel")
-          .then().statusCode(404).contentType(PROBLEM);
-      given().when().get("/api/v1/runs/" + id + "/metrics")
-          .then().statusCode(404).contentType(PROBLEM);
+      given()
+          .when()
+          .get("/api/v1/jobs/" + id)
+          .then()
+          .statusCode(404)
+          .contentType(PROBLEM)
+          .body("status", equalTo(404))
+          .body("detail", containsString(id));
+      given()
+          .when()
+          .post("/api/v1/jobs/" + id + "/cancel")
+          .then()
+          .statusCode(404)
+          .contentType(PROBLEM);
+      given()
+          .when()
+          .get("/api/v1/runs/" + id + "/metrics")
+          .then()
+          .statusCode(404)
+          .contentType(PROBLEM);
     }
   }
 
@@ -155,8 +184,15 @@ class JobSubmissionTest {
   @Test
   void evalOfARunWithoutCheckpointsIs409() {
     String train =
-        given().contentType(ContentType.JSON).body("{\"type\":\"train\"}")
-            .when().post("/api/v1/jobs").then().statusCode(201).extract().path("id");
+        given()
+            .contentType(ContentType.JSON)
+            .body("{\"type\":\"train\"}")
+            .when()
+            .post("/api/v1/jobs")
+            .then()
+            .statusCode(201)
+            .extract()
+            .path("id");
     given()
         .contentType(ContentType.JSON)
         .body("{\"type\":\"eval\",\"spec\":{\"trainRunId\":\"" + train + "\"}}")
@@ -199,21 +235,52 @@ class JobSubmissionTest {
   void runsAreListedNewestFirstAndFiltered() {
     String name = "list-" + UUID.randomUUID();
     String older =
-        given().contentType(ContentType.JSON).body("{\"type\":\"train\",\"name\":\"" + name + "\"}")
-            .when().post("/api/v1/jobs").then().statusCode(201).extract().path("id");
+        given()
+            .contentType(ContentType.JSON)
+            .body("{\"type\":\"train\",\"name\":\"" + name + "\"}")
+            .when()
+            .post("/api/v1/jobs")
+            .then()
+            .statusCode(201)
+            .extract()
+            .path("id");
     String newer =
-        given().contentType(ContentType.JSON).body("{\"type\":\"train\",\"name\":\"" + name + "\"}")
-            .when().post("/api/v1/jobs").then().statusCode(201).extract().path("id");
-    given().queryParam("type", "train").queryParam("status", "queued").queryParam("limit", 2)
-        .when().get("/api/v1/runs")
-        .then().statusCode(200)
+        given()
+            .contentType(ContentType.JSON)
+            .body("{\"type\":\"train\",\"name\":\"" + name + "\"}")
+            .when()
+            .post("/api/v1/jobs")
+            .then()
+            .statusCode(201)
+            .extract()
+            .path("id");
+    given()
+        .queryParam("type", "train")
+        .queryParam("status", "queued")
+        .queryParam("limit", 2)
+        .when()
+        .get("/api/v1/runs")
+        .then()
+        .statusCode(200)
         .body("size()", equalTo(2))
         .body("[0].id", equalTo(newer))
         .body("[1].id", equalTo(older))
         .body("[0].status", equalTo("QUEUED"));
-    given().queryParam("limit", 0).when().get("/api/v1/runs")
-        .then().statusCode(400).contentType(PROBLEM).body("errors.field", hasItem("limit"));
-    given().queryParam("status", "DONE").when().get("/api/v1/runs")
-        .then().statusCode(400).contentType(PROBLEM).body("errors.field", hasItem("status"));
+    given()
+        .queryParam("limit", 0)
+        .when()
+        .get("/api/v1/runs")
+        .then()
+        .statusCode(400)
+        .contentType(PROBLEM)
+        .body("errors.field", hasItem("limit"));
+    given()
+        .queryParam("status", "DONE")
+        .when()
+        .get("/api/v1/runs")
+        .then()
+        .statusCode(400)
+        .contentType(PROBLEM)
+        .body("errors.field", hasItem("status"));
   }
 }

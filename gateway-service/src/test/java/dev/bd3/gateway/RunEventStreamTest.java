@@ -37,9 +37,15 @@ class RunEventStreamTest {
   @Test
   void streamsTheRunThenItsEventsAndEndsWithTheRun() throws Exception {
     String id =
-        given().contentType(ContentType.JSON)
+        given()
+            .contentType(ContentType.JSON)
             .body("{\"type\":\"train\",\"name\":\"sse-" + UUID.randomUUID() + "\"}")
-            .when().post("/api/v1/jobs").then().statusCode(201).extract().path("id");
+            .when()
+            .post("/api/v1/jobs")
+            .then()
+            .statusCode(201)
+            .extract()
+            .path("id");
 
     HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     HttpRequest request =
@@ -50,7 +56,8 @@ class RunEventStreamTest {
     HttpResponse<Stream<String>> response =
         client.sendAsync(request, HttpResponse.BodyHandlers.ofLines()).get(10, TimeUnit.SECONDS);
     assertEquals(200, response.statusCode());
-    assertTrue(response.headers().firstValue("content-type").orElse("").startsWith("text/event-stream"));
+    assertTrue(
+        response.headers().firstValue("content-type").orElse("").startsWith("text/event-stream"));
 
     Iterator<String> lines = response.body().iterator();
     List<String> seen = new ArrayList<>();
@@ -59,9 +66,11 @@ class RunEventStreamTest {
     String view = readUntil(lines, seen, "data:");
     assertTrue(view.contains("\"id\":\"" + id + "\""), view);
 
-    TestKafka.send(List.of(
-        TestKafka.event(id, "w", Instant.now(), new JobEvent.Block(0, 3, "streamed text")),
-        TestKafka.event(id, "w", Instant.now(), new JobEvent.Status(RunStatus.SUCCEEDED, null))));
+    TestKafka.send(
+        List.of(
+            TestKafka.event(id, "w", Instant.now(), new JobEvent.Block(0, 3, "streamed text")),
+            TestKafka.event(
+                id, "w", Instant.now(), new JobEvent.Status(RunStatus.SUCCEEDED, null))));
 
     readUntil(lines, seen, "event:block");
     String block = readUntil(lines, seen, "data:");
@@ -70,37 +79,43 @@ class RunEventStreamTest {
     assertTrue(readUntil(lines, seen, "data:").contains("SUCCEEDED"));
     // the stream completes after the terminal status
     CompletableFuture<Boolean> ended =
-        CompletableFuture.supplyAsync(() -> {
-          while (lines.hasNext()) {
-            String line = lines.next();
-            if (line.startsWith("data:") || line.startsWith("event:")) {
-              return false;
-            }
-          }
-          return true;
-        });
+        CompletableFuture.supplyAsync(
+            () -> {
+              while (lines.hasNext()) {
+                String line = lines.next();
+                if (line.startsWith("data:") || line.startsWith("event:")) {
+                  return false;
+                }
+              }
+              return true;
+            });
     assertTrue(ended.get(10, TimeUnit.SECONDS), "the stream ends after the run does");
   }
 
   @Test
   void unknownRunsAre404() {
-    given().accept("text/event-stream").when().get("/api/v1/jobs/" + UUID.randomUUID() + "/events")
-        .then().statusCode(404);
+    given()
+        .accept("text/event-stream")
+        .when()
+        .get("/api/v1/jobs/" + UUID.randomUUID() + "/events")
+        .then()
+        .statusCode(404);
   }
 
   /** Reads lines (at most 20 s) up to one that starts with {@code prefix}; returns it. */
   private static String readUntil(Iterator<String> lines, List<String> seen, String prefix)
       throws Exception {
-    return CompletableFuture.supplyAsync(() -> {
-          while (lines.hasNext()) {
-            String line = lines.next().replaceFirst("^(event|data): ", "$1:");
-            seen.add(line);
-            if (line.startsWith(prefix)) {
-              return line;
-            }
-          }
-          throw new AssertionError("stream ended before " + prefix + "; saw " + seen);
-        })
+    return CompletableFuture.supplyAsync(
+            () -> {
+              while (lines.hasNext()) {
+                String line = lines.next().replaceFirst("^(event|data): ", "$1:");
+                seen.add(line);
+                if (line.startsWith(prefix)) {
+                  return line;
+                }
+              }
+              throw new AssertionError("stream ended before " + prefix + "; saw " + seen);
+            })
         .get(20, TimeUnit.SECONDS);
   }
 }

@@ -47,7 +47,8 @@ final class TestKafka {
 
   /** The first record after {@code mark} that matches, waiting up to {@code timeout}. */
   static ConsumerRecord<String, String> await(
-      Map<TopicPartition, Long> mark, Predicate<ConsumerRecord<String, String>> match,
+      Map<TopicPartition, Long> mark,
+      Predicate<ConsumerRecord<String, String>> match,
       Duration timeout) {
     List<ConsumerRecord<String, String>> seen = new ArrayList<>();
     try (KafkaConsumer<String, String> consumer = consumer()) {
@@ -64,7 +65,9 @@ final class TestKafka {
       }
     }
     return fail(
-        "no matching record within " + timeout + "; saw: "
+        "no matching record within "
+            + timeout
+            + "; saw: "
             + seen.stream().map(r -> r.key() + "=" + r.value()).collect(Collectors.joining("; ")));
   }
 
