@@ -75,7 +75,7 @@ public class Checkpoint extends PanacheEntityBase {
         .setParameter("run", runId)
         .setParameter("step", step)
         .setParameter("uri", uri)
-        .setParameter("sha", sha256 == null ? "" : sha256)
+        .setParameter("sha", sha256)
         .setParameter("bytes", bytes)
         .setParameter("metrics", metricsJson)
         .setParameter("time", Timestamp.from(time))

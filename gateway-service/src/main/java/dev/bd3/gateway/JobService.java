@@ -21,6 +21,7 @@ import jakarta.persistence.LockModeType;
 import jakarta.transaction.Transactional;
 import jakarta.validation.ConstraintViolation;
 import jakarta.validation.Validator;
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashSet;
@@ -117,7 +118,7 @@ public class JobService {
       return strict(JobSubmission.class).readValue(body);
     } catch (JsonProcessingException e) {
       throw ProblemMapper.fromJson(e, "");
-    } catch (java.io.IOException e) {
+    } catch (IOException e) {
       throw ProblemException.invalid("body", e.getMessage());
     }
   }
@@ -132,7 +133,7 @@ public class JobService {
       return strict(type.specClass()).readValue(node);
     } catch (JsonProcessingException e) {
       throw ProblemMapper.fromJson(e, "spec");
-    } catch (java.io.IOException e) {
+    } catch (IOException e) {
       throw ProblemException.invalid("spec", e.getMessage());
     }
   }

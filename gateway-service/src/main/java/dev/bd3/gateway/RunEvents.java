@@ -9,6 +9,7 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.enterprise.event.TransactionPhase;
 import java.util.UUID;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 
 /** Fans the job events the gateway has applied out to live subscribers (the SSE streams). */
@@ -31,7 +32,15 @@ public class RunEvents {
    */
   public Multi<JobEvent> follow(UUID runId) {
     UnicastProcessor<JobEvent> buffer = UnicastProcessor.create();
+    AtomicBoolean done = new AtomicBoolean();
     AtomicReference<Cancellable> upstream = new AtomicReference<>();
+    Runnable release =
+        () -> {
+          Cancellable subscription = upstream.get();
+          if (subscription != null) {
+            subscription.cancel();
+          }
+        };
     upstream.set(
         processor
             .select()
@@ -39,13 +48,25 @@ public class RunEvents {
             .subscribe()
             .with(
                 a -> {
+                  if (done.get()) {
+                    return;
+                  }
                   buffer.onNext(a.event());
-                  if (isTerminal(a.event())) {
-                    upstream.get().cancel();
+                  if (isTerminal(a.event()) && done.compareAndSet(false, true)) {
                     buffer.onComplete();
+                    release.run();
                   }
                 }));
-    return buffer.onTermination().invoke(() -> upstream.get().cancel());
+    if (done.get()) {
+      release.run(); // the run ended while we subscribed
+    }
+    return buffer
+        .onTermination()
+        .invoke(
+            () -> {
+              done.set(true);
+              release.run();
+            });
   }
 
   static boolean isTerminal(JobEvent event) {

@@ -66,7 +66,7 @@ public class Sample extends PanacheEntityBase {
         .setParameter("text", text == null ? "" : text)
         .setParameter("tokens", tokens)
         .setParameter("nfe", nfe)
-        .setParameter("stop", stopReason == null ? "" : stopReason)
+        .setParameter("stop", stopReason)
         .setParameter("entropy", entropy)
         .setParameter("time", Timestamp.from(time))
         .executeUpdate();

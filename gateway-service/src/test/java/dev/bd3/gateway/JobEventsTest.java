@@ -2,9 +2,11 @@ package dev.bd3.gateway;
 
 import static io.restassured.RestAssured.given;
 import static org.awaitility.Awaitility.await;
+import static org.hamcrest.Matchers.contains;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.hasItem;
 import static org.hamcrest.Matchers.notNullValue;
+import static org.hamcrest.Matchers.nullValue;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -233,8 +235,16 @@ class JobEventsTest {
             TestKafka.event(
                 train, "w", t, new JobEvent.CheckpointWritten(200, newest, "b", 2, null)),
             TestKafka.event(
-                train, "w", t, new JobEvent.CheckpointWritten(100, older, "a", 1, null))));
+                train, "w", t, new JobEvent.CheckpointWritten(100, older, null, 1, null))));
     await().atMost(WAIT).untilAsserted(() -> assertEquals(2L, rows(train).get(1)));
+    given()
+        .when()
+        .get("/api/v1/runs/" + train + "/checkpoints")
+        .then()
+        .statusCode(200)
+        .body("step", contains(100, 200))
+        .body("[0].sha256", nullValue())
+        .body("[1].sha256", equalTo("b"));
 
     Map<TopicPartition, Long> mark = TestKafka.mark("bd3.jobs.eval");
     String eval =
