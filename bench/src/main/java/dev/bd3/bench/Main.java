@@ -1,0 +1,35 @@
+package dev.bd3.bench;
+
+import java.util.Map;
+
+/** {@code bench/run NAME [--option value ...]}: one entry point for every benchmark. */
+public final class Main {
+  private static final Map<String, String> HELP =
+      Map.of(
+          "throughput", "training tokens/s and model FLOP utilisation against measured matmul rate",
+          "vectorised", "one pass over [x_t ; x_0] against two passes and a dense 2L pass",
+          "kv-cache", "a block's denoising pass with the KV cache against recomputing the prefix",
+          "sampling", "generation tokens/s, NFE and quality for L' = 1, 4, 16 and MDLM",
+          "paper-table", "AR, BD3 L' = 4, 8, 16 and MDLM on one budget: test perplexity");
+
+  private Main() {}
+
+  public static void main(String[] args) throws Exception {
+    if (args.length == 0 || !HELP.containsKey(args[0])) {
+      System.err.println("usage: bench/run NAME [--option value ...]; NAME is one of:");
+      HELP.forEach((k, v) -> System.err.printf("  %-12s %s%n", k, v));
+      System.exit(2);
+    }
+    Options options = Options.parse(args, 1);
+    Report report = new Report(args[0], options);
+    switch (args[0]) {
+      case "throughput" -> new ThroughputBench(options, report).run();
+      case "vectorised" -> new VectorisedBench(options, report).run();
+      case "kv-cache" -> new KvCacheBench(options, report).run();
+      case "sampling" -> new SamplingBench(options, report).run();
+      case "paper-table" -> new PaperTableBench(options, report).run();
+      default -> throw new IllegalStateException();
+    }
+    options.rejectUnused();
+  }
+}
