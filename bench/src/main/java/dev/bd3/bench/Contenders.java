@@ -15,9 +15,9 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * The models of the paper's table, one shape with different block sizes: AR (L' = 1), BD3-LM
- * L' = 4, 8, 16 and MDLM (L' = L), each trained for the same wall-clock budget. Checkpoints go to
- * {@code --out} (default bench/target/paper-table), where the sampling benchmark finds them.
+ * The models of the paper's table, one shape with different block sizes: AR (L' = 1), BD3-LM L' =
+ * 4, 8, 16 and MDLM (L' = L), each trained for the same wall-clock budget. Checkpoints go to {@code
+ * --out} (default bench/target/paper-table), where the sampling benchmark finds them.
  */
 final class Contenders {
   static final String[] NAMES = {"ar", "bd3_4", "bd3_8", "bd3_16", "mdlm"};
@@ -87,8 +87,9 @@ final class Contenders {
             .seed(o.integer("seed", 0))
             .build();
     TrainingLoop.Result result = new TrainingLoop(config(name), config, corpus, dir, budget).run(m);
-    r.line("  %-7s L' = %-4d %6d steps in %.1f min, noise interval %s", name, config(name).blockSize(),
-        result.step(), minutes, result.schedule());
+    r.line(
+        "  %-7s L' = %-4d %6d steps in %.1f min, noise interval %s",
+        name, config(name).blockSize(), result.step(), minutes, result.schedule());
     return result.lastCheckpoint().path();
   }
 
@@ -106,7 +107,8 @@ final class Contenders {
     Map<String, Bd3Lm> models = new LinkedHashMap<>();
     for (String name : names) {
       Path checkpoint = Checkpoint.newest(out.resolve(name)).orElse(null);
-      if (checkpoint == null || !Checkpoint.read(checkpoint, m).meta().model().equals(config(name))) {
+      if (checkpoint == null
+          || !Checkpoint.read(checkpoint, m).meta().model().equals(config(name))) {
         checkpoint = train(name, minutes, m);
       }
       models.put(name, Checkpoint.read(checkpoint, m).model(m, true));

@@ -3,8 +3,8 @@ package dev.bd3.bench;
 import dev.bd3.model.nn.ModelConfig;
 
 /**
- * Floating-point operations of the vectorised training step as this implementation computes
- * them: matrix products only (2 per multiply-add), backward = 2 x forward.
+ * Floating-point operations of the vectorised training step as this implementation computes them:
+ * matrix products only (2 per multiply-add), backward = 2 x forward.
  */
 final class Flops {
   private Flops() {}
@@ -30,11 +30,14 @@ final class Flops {
     ai.djl.ndarray.NDArray a = m.randomNormal(new ai.djl.ndarray.types.Shape(n, n));
     ai.djl.ndarray.NDArray b = m.randomNormal(new ai.djl.ndarray.types.Shape(n, n));
     double seconds =
-        Timer.medianSeconds(3, 15, () -> {
-          try (ai.djl.ndarray.NDArray c = a.matMul(b)) {
-            c.getFloat(0, 0);
-          }
-        });
+        Timer.medianSeconds(
+            3,
+            15,
+            () -> {
+              try (ai.djl.ndarray.NDArray c = a.matMul(b)) {
+                c.getFloat(0, 0);
+              }
+            });
     return 2.0 * n * n * n / seconds;
   }
 }

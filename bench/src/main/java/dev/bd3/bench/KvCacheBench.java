@@ -15,8 +15,8 @@ import dev.bd3.model.nn.ModelConfig;
 import java.util.SplittableRandom;
 
 /**
- * One denoising pass over a block of L' tokens after a prefix: with the prefix's keys and values
- * in the KV cache, against recomputing the whole prefix (what a model without a cache does).
+ * One denoising pass over a block of L' tokens after a prefix: with the prefix's keys and values in
+ * the KV cache, against recomputing the whole prefix (what a model without a cache does).
  */
 final class KvCacheBench {
   private final Options o;
@@ -35,20 +35,36 @@ final class KvCacheBench {
     int repeats = o.integer("repeats", 20);
     try (NDManager m = Engine.getInstance().newBaseManager()) {
       Bd3Lm model = Bd3Lm.create(c, m, 0);
-      long[] tokens = Windows.random(Corpus.europarl().validation(), 1, total, new SplittableRandom(2));
+      long[] tokens =
+          Windows.random(Corpus.europarl().validation(), 1, total, new SplittableRandom(2));
       NDArray all = m.create(tokens, new Shape(1, total));
       NDArray block = all.get(":, " + prefix + ":");
       NDArray blockPositions = m.arange(prefix, total, 1, DataType.INT64);
       NDArray allPositions = m.arange(0, total, 1, DataType.INT64);
-      NDArray mask = Attention.additiveMask(m, BlockDiffusionMask.blockCausal(total, lb), total, total);
+      NDArray mask =
+          Attention.additiveMask(m, BlockDiffusionMask.blockCausal(total, lb), total, total);
       try (KvCache cache = new KvCache(m, c.layers())) {
-        NDArray prefixMask = Attention.additiveMask(m, BlockDiffusionMask.blockCausal(prefix, lb), prefix, prefix);
-        cache.append(model.forward(all.get(":, :" + prefix), m.arange(0, prefix, 1, DataType.INT64), null, prefixMask, false).kv());
+        NDArray prefixMask =
+            Attention.additiveMask(m, BlockDiffusionMask.blockCausal(prefix, lb), prefix, prefix);
+        cache.append(
+            model
+                .forward(
+                    all.get(":, :" + prefix),
+                    m.arange(0, prefix, 1, DataType.INT64),
+                    null,
+                    prefixMask,
+                    false)
+                .kv());
         float[] cached;
         float[] recomputed;
         try (NDManager s = m.newSubManager()) {
           cached = model.forward(block, blockPositions, cache, null, false).logits().toFloatArray();
-          recomputed = model.forward(all, allPositions, null, mask, false).logits().get(":, " + prefix + ":").toFloatArray();
+          recomputed =
+              model
+                  .forward(all, allPositions, null, mask, false)
+                  .logits()
+                  .get(":, " + prefix + ":")
+                  .toFloatArray();
         }
         double diff = 0;
         for (int i = 0; i < cached.length; i++) {
@@ -57,12 +73,32 @@ final class KvCacheBench {
           }
         }
         double[] t =
-            Timer.interleavedMedians(3, repeats,
-                () -> pass(m, s -> model.forward(s.create(tokens, new Shape(1, total)).get(":, " + prefix + ":"),
-                    s.arange(prefix, total, 1, DataType.INT64), cache, null, false)),
-                () -> pass(m, s -> model.forward(s.create(tokens, new Shape(1, total)),
-                    s.arange(0, total, 1, DataType.INT64), null, mask, false)));
-        r.line("model: %d layers x %d; block of %d tokens after a %d-token prefix", c.layers(), c.width(), lb, prefix);
+            Timer.interleavedMedians(
+                3,
+                repeats,
+                () ->
+                    pass(
+                        m,
+                        s ->
+                            model.forward(
+                                s.create(tokens, new Shape(1, total)).get(":, " + prefix + ":"),
+                                s.arange(prefix, total, 1, DataType.INT64),
+                                cache,
+                                null,
+                                false)),
+                () ->
+                    pass(
+                        m,
+                        s ->
+                            model.forward(
+                                s.create(tokens, new Shape(1, total)),
+                                s.arange(0, total, 1, DataType.INT64),
+                                null,
+                                mask,
+                                false)));
+        r.line(
+            "model: %d layers x %d; block of %d tokens after a %d-token prefix",
+            c.layers(), c.width(), lb, prefix);
         r.line("with KV cache:          %.2f ms", t[0] * 1e3);
         r.line("recomputing the prefix: %.2f ms", t[1] * 1e3);
         r.line("speed-up %.1fx; logits differ by %.1e at most", t[1] / t[0], diff);
@@ -76,7 +112,8 @@ final class KvCacheBench {
   }
 
   /** A timed pass; its inputs, and so everything it computes, live in a manager of its own. */
-  private static void pass(NDManager m, java.util.function.Function<NDManager, Bd3Lm.Output> forward) {
+  private static void pass(
+      NDManager m, java.util.function.Function<NDManager, Bd3Lm.Output> forward) {
     try (NDManager s = m.newSubManager()) {
       forward.apply(s).logits().getFloat(0, 0, 0);
     }

@@ -33,19 +33,27 @@ final class PaperTableBench {
     double budget = o.real("budget", 2);
     int draws = o.integer("draws", 4);
     int sequences = o.integer("eval-sequences", 256);
-    r.line("corpus %s (%d train / %d test bytes); model %d layers x %d, L = %d; %.1f min of training each",
-        contenders.corpus.name(), contenders.corpus.train().length, contenders.corpus.test().length,
-        contenders.shape.layers(), contenders.shape.width(), contenders.shape.contextLength(), budget);
+    r.line(
+        "corpus %s (%d train / %d test bytes); model %d layers x %d, L = %d; %.1f min of training each",
+        contenders.corpus.name(),
+        contenders.corpus.train().length,
+        contenders.corpus.test().length,
+        contenders.shape.layers(),
+        contenders.shape.width(),
+        contenders.shape.contextLength(),
+        budget);
     Map<String, Double> ppl = new LinkedHashMap<>();
     try (NDManager m = Engine.getInstance().newBaseManager()) {
       for (String name : Contenders.NAMES) {
         Path checkpoint = contenders.train(name, budget, m);
         Bd3Lm model = dev.bd3.model.train.Checkpoint.read(checkpoint, m).model(m, true);
         PerplexityEvaluator.Result e =
-            PerplexityEvaluator.evaluate(model, contenders.corpus.test(), sequences, 16, draws, 1, m);
+            PerplexityEvaluator.evaluate(
+                model, contenders.corpus.test(), sequences, 16, draws, 1, m);
         ppl.put(name, e.perplexity());
-        r.line("  %-7s test PPL <= %.3f  (NELBO %.4f +- %.4f, %d tokens, %d draws)", name, e.perplexity(),
-            e.nelbo(), e.stdError(), e.tokens(), e.draws());
+        r.line(
+            "  %-7s test PPL <= %.3f  (NELBO %.4f +- %.4f, %d tokens, %d draws)",
+            name, e.perplexity(), e.nelbo(), e.stdError(), e.tokens(), e.draws());
         if (name.equals("bd3_4")) {
           nelboVariance(model, contenders, m);
         }
@@ -60,7 +68,8 @@ final class PaperTableBench {
     for (int i = 1; i < names.length; i++) {
       ordered &= ppl.get(names[i - 1]) < ppl.get(names[i]);
     }
-    r.line("PPL(AR) < PPL(4) < PPL(8) < PPL(16) < PPL(MDLM): %s; PPL(4) / PPL(AR) = %.3f",
+    r.line(
+        "PPL(AR) < PPL(4) < PPL(8) < PPL(16) < PPL(MDLM): %s; PPL(4) / PPL(AR) = %.3f",
         ordered ? "yes" : "NO", ppl.get("bd3_4") / ppl.get("ar"));
     ppl.forEach((k, v) -> r.result("ppl_" + k, v));
     r.result("ppl_ratio_bd3_4_to_ar", ppl.get("bd3_4") / ppl.get("ar"));
@@ -83,15 +92,19 @@ final class PaperTableBench {
         double[] estimates = new double[draws];
         SplittableRandom random = new SplittableRandom(100 + k);
         for (int d = 0; d < draws; d++) {
-          NoisedBatch b = NoisedBatch.noise(x0, batch, l, model.config().blockSize(), schedules[s], false, random);
+          NoisedBatch b =
+              NoisedBatch.noise(
+                  x0, batch, l, model.config().blockSize(), schedules[s], false, random);
           try (NDManager step = m.newSubManager()) {
-            estimates[d] = Nelbo.tokenTerms(model, b, step, false).sum().getFloat() / b.scoredTokens();
+            estimates[d] =
+                Nelbo.tokenTerms(model, b, step, false).sum().getFloat() / b.scoredTokens();
           }
         }
         variance[s] += ScheduleSearch.variance(estimates) / batches;
       }
     }
-    r.line("  NELBO variance at L' = 4 (%d batches x %d draws): U[1e-3, 1] %.3e, clipped [0.45, 0.95] %.3e, ratio %.2f",
+    r.line(
+        "  NELBO variance at L' = 4 (%d batches x %d draws): U[1e-3, 1] %.3e, clipped [0.45, 0.95] %.3e, ratio %.2f",
         batches, draws, variance[0], variance[1], variance[0] / variance[1]);
     r.result("nelbo_var_ratio", variance[0] / variance[1]);
   }

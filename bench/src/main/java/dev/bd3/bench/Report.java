@@ -9,9 +9,16 @@ final class Report {
 
   Report(String name, Options options) {
     Runtime rt = Runtime.getRuntime();
-    System.out.printf(Locale.ROOT, "# bench %s  %s%n# %d cores, java %s, %s %s, options %s%n%n", name,
-        Instant.now(), rt.availableProcessors(), System.getProperty("java.version"),
-        System.getProperty("os.name"), System.getProperty("os.arch"), options.given());
+    System.out.printf(
+        Locale.ROOT,
+        "# bench %s  %s%n# %d cores, java %s, %s %s, options %s%n%n",
+        name,
+        Instant.now(),
+        rt.availableProcessors(),
+        System.getProperty("java.version"),
+        System.getProperty("os.name"),
+        System.getProperty("os.arch"),
+        options.given());
   }
 
   void line(String format, Object... args) {

@@ -12,8 +12,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Generation speed and quality at equal model size: AR, BD3-LM L' = 4 and 16, and MDLM, with the
- * KV cache. For each diffusion model the parallel sampler commits k tokens per step for every k
+ * Generation speed and quality at equal model size: AR, BD3-LM L' = 4 and 16, and MDLM, with the KV
+ * cache. For each diffusion model the parallel sampler commits k tokens per step for every k
  * dividing L'; quality is generative perplexity judged by the AR model. The setting reported per
  * model is the fastest whose judged perplexity is within 10% of the best that model reaches (its
  * closest match to AR quality). Uses the paper-table checkpoints when present.
@@ -37,7 +37,9 @@ final class SamplingBench {
     try (NDManager m = Engine.getInstance().newBaseManager()) {
       Map<String, Bd3Lm> models = contenders.load(names, o.real("budget", 1), m);
       Bd3Lm judge = models.get("ar");
-      r.line("%d samples x %d tokens per setting, nucleus 0.9, no EOS stop; judge: the AR model", samples, tokens);
+      r.line(
+          "%d samples x %d tokens per setting, nucleus 0.9, no EOS stop; judge: the AR model",
+          samples, tokens);
       r.line("| model | sampler | tokens/s | NFE / token | gen PPL | entropy |");
       r.line("|---|---|---|---|---|---|");
       Outcome ar = measure(judge, judge, SamplerConfig.Kind.DDPM, 1, samples, tokens, m);
@@ -67,7 +69,9 @@ final class SamplingBench {
           }
         }
         Outcome c = outcomes.get(chosen);
-        r.line("%s: parallel k=%d chosen (gen PPL %.1f, AR %.1f)", name, ks.get(chosen), c.genPpl(), ar.genPpl());
+        r.line(
+            "%s: parallel k=%d chosen (gen PPL %.1f, AR %.1f)",
+            name, ks.get(chosen), c.genPpl(), ar.genPpl());
         r.result("tokens_per_s_" + name, c.tokensPerSecond());
         r.result("nfe_per_token_" + name, c.nfePerToken());
         r.result("gen_ppl_" + name, c.genPpl());
@@ -78,15 +82,30 @@ final class SamplingBench {
   }
 
   private void row(String model, String sampler, Outcome o) {
-    r.line("| %s | %s | %.0f | %.3f | %.1f | %.2f |", model, sampler, o.tokensPerSecond(), o.nfePerToken(), o.genPpl(), o.entropy());
+    r.line(
+        "| %s | %s | %.0f | %.3f | %.1f | %.2f |",
+        model, sampler, o.tokensPerSecond(), o.nfePerToken(), o.genPpl(), o.entropy());
   }
 
-  private static Outcome measure(Bd3Lm model, Bd3Lm judge, SamplerConfig.Kind kind, int k, int n, int tokens, NDManager m) {
+  private static Outcome measure(
+      Bd3Lm model, Bd3Lm judge, SamplerConfig.Kind kind, int k, int n, int tokens, NDManager m) {
     SamplerConfig config =
-        new SamplerConfig(SamplerConfig.Kind.DDPM, model.config().blockSize(), 0.9, 1, tokens, false, 0, 256, 7)
+        new SamplerConfig(
+                SamplerConfig.Kind.DDPM,
+                model.config().blockSize(),
+                0.9,
+                1,
+                tokens,
+                false,
+                0,
+                256,
+                7)
             .withKind(kind, k);
     long start = System.nanoTime();
-    List<GeneratedSample> samples = BlockSampler.cached(model, config).generate(n, new int[0], m, BlockSampler.Listener.NONE).samples();
+    List<GeneratedSample> samples =
+        BlockSampler.cached(model, config)
+            .generate(n, new int[0], m, BlockSampler.Listener.NONE)
+            .samples();
     double seconds = (System.nanoTime() - start) / 1e9;
     long total = samples.stream().mapToLong(s -> s.tokens().length).sum();
     double nfe = samples.stream().mapToDouble(GeneratedSample::nfe).sum() / total;

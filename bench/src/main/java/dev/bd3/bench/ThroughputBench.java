@@ -38,20 +38,43 @@ final class ThroughputBench {
         SplittableRandom random = new SplittableRandom(1);
         long[] count = {0};
         double seconds =
-            Timer.medianSeconds(2, steps, () -> {
-              long[] x0 = Windows.random(corpus.train(), batch, c.contextLength(), random);
-              NoisedBatch b = NoisedBatch.noise(x0, batch, c.contextLength(), c.blockSize(), ClippedSchedule.FULL, false, random);
-              step.run(b, ++count[0]);
-            });
+            Timer.medianSeconds(
+                2,
+                steps,
+                () -> {
+                  long[] x0 = Windows.random(corpus.train(), batch, c.contextLength(), random);
+                  NoisedBatch b =
+                      NoisedBatch.noise(
+                          x0,
+                          batch,
+                          c.contextLength(),
+                          c.blockSize(),
+                          ClippedSchedule.FULL,
+                          false,
+                          random);
+                  step.run(b, ++count[0]);
+                });
         double flops = Flops.trainingStep(c, batch);
         double tokens = (double) batch * c.contextLength() / seconds;
         double mfu = flops / seconds / peak;
-        r.line("model: %d layers x %d, %d heads, L = %d, L' = %d, %.2fM parameters; batch %d",
-            c.layers(), c.width(), c.heads(), c.contextLength(), c.blockSize(), c.parameterCount() / 1e6, batch);
+        r.line(
+            "model: %d layers x %d, %d heads, L = %d, L' = %d, %.2fM parameters; batch %d",
+            c.layers(),
+            c.width(),
+            c.heads(),
+            c.contextLength(),
+            c.blockSize(),
+            c.parameterCount() / 1e6,
+            batch);
         r.line("matrix product (%d x %d, fp32): %.1f GFLOP/s", n, n, peak / 1e9);
-        r.line("training step: %.1f ms median of %d, %.2f GFLOP per step (matmuls, fwd + bwd)", seconds * 1e3, steps, flops / 1e9);
-        r.line("throughput: %.0f tokens/s (%d tokens per sequence; the clean copy is not counted)", tokens, c.contextLength());
-        r.line("achieved: %.1f GFLOP/s = %.2f of the matrix-product rate", flops / seconds / 1e9, mfu);
+        r.line(
+            "training step: %.1f ms median of %d, %.2f GFLOP per step (matmuls, fwd + bwd)",
+            seconds * 1e3, steps, flops / 1e9);
+        r.line(
+            "throughput: %.0f tokens/s (%d tokens per sequence; the clean copy is not counted)",
+            tokens, c.contextLength());
+        r.line(
+            "achieved: %.1f GFLOP/s = %.2f of the matrix-product rate", flops / seconds / 1e9, mfu);
         r.result("tokens_per_s", tokens);
         r.result("step_ms", seconds * 1e3);
         r.result("matmul_gflops", peak / 1e9);

@@ -19,8 +19,8 @@ import java.util.SplittableRandom;
 
 /**
  * Forward + backward of the NELBO three ways, same batch, same gradients: the vectorised pass
- * (which skips the masked-out quarter and computes M_BD per block), two separate passes (x_0,
- * then x_t attending to its keys and values), and one dense pass under the full 2L mask.
+ * (which skips the masked-out quarter and computes M_BD per block), two separate passes (x_0, then
+ * x_t attending to its keys and values), and one dense pass under the full 2L mask.
  */
 final class VectorisedBench {
   interface Terms {
@@ -43,21 +43,40 @@ final class VectorisedBench {
       Bd3Lm model = Bd3Lm.create(c, m, 0);
       SplittableRandom random = new SplittableRandom(1);
       long[] x0 = Windows.random(Corpus.europarl().train(), batch, c.contextLength(), random);
-      NoisedBatch b = NoisedBatch.noise(x0, batch, c.contextLength(), c.blockSize(), ClippedSchedule.FULL, false, random);
+      NoisedBatch b =
+          NoisedBatch.noise(
+              x0, batch, c.contextLength(), c.blockSize(), ClippedSchedule.FULL, false, random);
       Terms vectorised = Nelbo::tokenTerms;
       Terms twoPass = ReferencePasses::twoPass;
       Terms dense = ReferencePasses::dense;
       List<float[]> gv = gradients(model, b, m, vectorised);
       double diffTwo = maxDiff(gv, gradients(model, b, m, twoPass));
       double diffDense = maxDiff(gv, gradients(model, b, m, dense));
-      double[] vt = Timer.interleavedMedians(2, repeats, () -> gradients(model, b, m, vectorised), () -> gradients(model, b, m, twoPass));
-      double[] vd = Timer.interleavedMedians(1, repeats, () -> gradients(model, b, m, vectorised), () -> gradients(model, b, m, dense));
-      r.line("model: %d layers x %d, L = %d, L' = %d, batch %d; forward + backward of the NELBO",
+      double[] vt =
+          Timer.interleavedMedians(
+              2,
+              repeats,
+              () -> gradients(model, b, m, vectorised),
+              () -> gradients(model, b, m, twoPass));
+      double[] vd =
+          Timer.interleavedMedians(
+              1,
+              repeats,
+              () -> gradients(model, b, m, vectorised),
+              () -> gradients(model, b, m, dense));
+      r.line(
+          "model: %d layers x %d, L = %d, L' = %d, batch %d; forward + backward of the NELBO",
           c.layers(), c.width(), c.contextLength(), c.blockSize(), batch);
       r.line("vectorised [x_t ; x_0], forbidden quarter skipped: %.1f ms", vt[0] * 1e3);
-      r.line("two passes (x_0, then x_t with its KV):          %.1f ms  (gradients differ by %.1e at most)", vt[1] * 1e3, diffTwo);
-      r.line("dense pass under the full 2L mask:                %.1f ms  (gradients differ by %.1e at most)", vd[1] * 1e3, diffDense);
-      r.line("speed-up over two passes: %.2fx; over the dense 2L pass: %.2fx", vt[1] / vt[0], vd[1] / vd[0]);
+      r.line(
+          "two passes (x_0, then x_t with its KV):          %.1f ms  (gradients differ by %.1e at most)",
+          vt[1] * 1e3, diffTwo);
+      r.line(
+          "dense pass under the full 2L mask:                %.1f ms  (gradients differ by %.1e at most)",
+          vd[1] * 1e3, diffDense);
+      r.line(
+          "speed-up over two passes: %.2fx; over the dense 2L pass: %.2fx",
+          vt[1] / vt[0], vd[1] / vd[0]);
       r.result("vectorised_speedup", vt[1] / vt[0]);
       r.result("dense_speedup", vd[1] / vd[0]);
       r.result("max_gradient_difference", Math.max(diffTwo, diffDense));

@@ -81,7 +81,8 @@ public final class Bd3Client {
   }
 
   /** Polls a run until {@code done} holds for its view (or it ends). */
-  public JsonNode await(String id, Duration timeout, Consumer<JsonNode> onPoll, Predicate<JsonNode> done) {
+  public JsonNode await(
+      String id, Duration timeout, Consumer<JsonNode> onPoll, Predicate<JsonNode> done) {
     Instant deadline = Instant.now().plus(timeout);
     while (true) {
       JsonNode view = run(id);
@@ -90,7 +91,8 @@ public final class Bd3Client {
         return view;
       }
       if (Instant.now().isAfter(deadline)) {
-        throw new IllegalStateException("run " + id + " still " + view.path("status") + " after " + timeout);
+        throw new IllegalStateException(
+            "run " + id + " still " + view.path("status") + " after " + timeout);
       }
       sleep(Duration.ofSeconds(1));
     }
@@ -111,7 +113,9 @@ public final class Bd3Client {
   private JsonNode send(HttpRequest.Builder request) {
     try {
       HttpResponse<String> response =
-          http.send(request.timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
+          http.send(
+              request.timeout(Duration.ofSeconds(30)).build(),
+              HttpResponse.BodyHandlers.ofString());
       JsonNode body = response.body().isEmpty() ? JSON.nullNode() : JSON.readTree(response.body());
       if (response.statusCode() >= 400) {
         throw new ApiException(response.statusCode(), body);

@@ -25,14 +25,19 @@ public final class Main {
       i = 2;
     }
     if (args.length <= i) {
-      System.err.println("usage: bd3 [--api URL] demo [--steps N] | submit TYPE SPEC | get ID | wait ID | cancel ID | runs");
+      System.err.println(
+          "usage: bd3 [--api URL] demo [--steps N] | submit TYPE SPEC | get ID | wait ID | cancel ID | runs");
       System.exit(2);
     }
     Bd3Client client = new Bd3Client(URI.create(api));
     try {
       switch (args[i]) {
-        case "demo" -> new Demo(client, api, args.length > i + 2 ? Integer.parseInt(args[i + 2]) : 300).run();
-        case "submit" -> print(client.submit(args[i + 1], Bd3Client.parse(args.length > i + 2 ? args[i + 2] : "{}")));
+        case "demo" ->
+            new Demo(client, api, args.length > i + 2 ? Integer.parseInt(args[i + 2]) : 300).run();
+        case "submit" ->
+            print(
+                client.submit(
+                    args[i + 1], Bd3Client.parse(args.length > i + 2 ? args[i + 2] : "{}")));
         case "get" -> print(client.run(args[i + 1]));
         case "wait" -> print(client.await(args[i + 1], Duration.ofDays(7), Main::progress));
         case "cancel" -> print(client.cancel(args[i + 1]));
@@ -54,9 +59,15 @@ public final class Main {
   /** One line of progress, rewritten in place. */
   static void progress(JsonNode run) {
     JsonNode p = run.path("progress");
-    System.out.printf(Locale.ROOT, "\r  %-9s %6d/%-6d %s   ", run.path("status").asText(),
-        p.path("step").asLong(), p.path("total").asLong(),
-        p.hasNonNull("etaSeconds") ? String.format(Locale.ROOT, "eta %.0f s", p.path("etaSeconds").asDouble()) : "");
+    System.out.printf(
+        Locale.ROOT,
+        "\r  %-9s %6d/%-6d %s   ",
+        run.path("status").asText(),
+        p.path("step").asLong(),
+        p.path("total").asLong(),
+        p.hasNonNull("etaSeconds")
+            ? String.format(Locale.ROOT, "eta %.0f s", p.path("etaSeconds").asDouble())
+            : "");
     System.out.flush();
   }
 

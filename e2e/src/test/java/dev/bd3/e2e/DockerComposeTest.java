@@ -19,15 +19,24 @@ import org.junit.jupiter.api.Test;
 import org.yaml.snakeyaml.Yaml;
 
 /**
- * No Docker engine runs here, so docker-compose.yml is checked for what can be checked offline:
- * it parses, every service it builds has its Dockerfile, and the ports and variables it gives
- * each service are ones that service's configuration reads.
+ * No Docker engine runs here, so docker-compose.yml is checked for what can be checked offline: it
+ * parses, every service it builds has its Dockerfile, and the ports and variables it gives each
+ * service are ones that service's configuration reads.
  */
 class DockerComposeTest {
   private static final Pattern VARIABLE = Pattern.compile("\\$\\{([A-Z][A-Z0-9_]*)[:}]");
   private static final Map<String, String> PORT_VARIABLE =
-      Map.of("gateway", "GATEWAY_PORT", "trainer", "TRAINER_PORT", "sampler", "SAMPLER_PORT",
-          "eval", "EVAL_PORT", "trainer-gpu", "TRAINER_PORT");
+      Map.of(
+          "gateway",
+          "GATEWAY_PORT",
+          "trainer",
+          "TRAINER_PORT",
+          "sampler",
+          "SAMPLER_PORT",
+          "eval",
+          "EVAL_PORT",
+          "trainer-gpu",
+          "TRAINER_PORT");
 
   private final Path root = LocalStack.root();
 
@@ -38,21 +47,30 @@ class DockerComposeTest {
     try (Reader r = Files.newBufferedReader(root.resolve("docker-compose.yml"))) {
       compose = new Yaml().load(r);
     }
-    Map<String, Map<String, Object>> services = (Map<String, Map<String, Object>>) compose.get("services");
-    assertTrue(services.keySet().containsAll(List.of("kafka", "postgres", "gateway", "trainer", "sampler", "eval")));
+    Map<String, Map<String, Object>> services =
+        (Map<String, Map<String, Object>>) compose.get("services");
+    assertTrue(
+        services
+            .keySet()
+            .containsAll(List.of("kafka", "postgres", "gateway", "trainer", "sampler", "eval")));
 
     for (String name : PORT_VARIABLE.keySet()) {
       Map<String, Object> service = services.get(name);
       assertNotNull(service, name);
       Map<String, Object> build = (Map<String, Object>) service.get("build");
-      Path dockerfile = root.resolve((String) build.get("context")).resolve((String) build.get("dockerfile")).normalize();
+      Path dockerfile =
+          root.resolve((String) build.get("context"))
+              .resolve((String) build.get("dockerfile"))
+              .normalize();
       assertTrue(Files.isRegularFile(dockerfile), name + ": no " + dockerfile);
 
       String module = name.replace("-gpu", "") + "-service";
       Set<String> read = variablesRead(module);
       Map<String, Object> env = (Map<String, Object>) service.get("environment");
       for (String variable : env.keySet()) {
-        assertTrue(read.contains(variable), name + " sets " + variable + ", which " + module + " never reads");
+        assertTrue(
+            read.contains(variable),
+            name + " sets " + variable + ", which " + module + " never reads");
       }
       String port = String.valueOf(env.get(PORT_VARIABLE.get(name)));
       List<String> ports = (List<String>) service.get("ports");
@@ -60,13 +78,16 @@ class DockerComposeTest {
         assertEquals(port, ports.get(0).split(":")[1], name + ": published port");
       }
       if (dockerfile.getFileName().toString().endsWith(".jvm")) {
-        assertTrue(Files.readString(dockerfile).contains("EXPOSE " + port), name + ": Dockerfile exposes " + port);
+        assertTrue(
+            Files.readString(dockerfile).contains("EXPOSE " + port),
+            name + ": Dockerfile exposes " + port);
       }
       if (env.containsKey("KAFKA_BOOTSTRAP_SERVERS")) {
         assertEquals("kafka:9092", env.get("KAFKA_BOOTSTRAP_SERVERS"));
       }
       if (env.containsKey("DB_URL")) {
-        assertTrue(String.valueOf(env.get("DB_URL")).startsWith("jdbc:postgresql://postgres:5432/"));
+        assertTrue(
+            String.valueOf(env.get("DB_URL")).startsWith("jdbc:postgresql://postgres:5432/"));
       }
     }
     Map<String, Object> kafkaEnv = (Map<String, Object>) services.get("kafka").get("environment");
@@ -81,7 +102,8 @@ class DockerComposeTest {
             root.resolve(module).resolve("src/main/resources/application.properties"),
             root.resolve("shared-jobs/src/main/resources/bd3-worker.properties"));
     for (Path f : files) {
-      boolean worker = !module.startsWith("gateway") || f.toString().contains("application.properties");
+      boolean worker =
+          !module.startsWith("gateway") || f.toString().contains("application.properties");
       if (Files.exists(f) && worker) {
         Matcher m = VARIABLE.matcher(Files.readString(f));
         while (m.find()) {

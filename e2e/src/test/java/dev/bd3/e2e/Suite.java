@@ -13,9 +13,9 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The four packaged services, started by the project's own script ({@code deploy/local/suite})
- * as a second suite named {@code e2e}: its own ports, the {@code bd3_test} database, its own
- * artifact folder and consumer groups, on the shared local stack.
+ * The four packaged services, started by the project's own script ({@code deploy/local/suite}) as a
+ * second suite named {@code e2e}: its own ports, the {@code bd3_test} database, its own artifact
+ * folder and consumer groups, on the shared local stack.
  */
 final class Suite {
   final Path root = LocalStack.root();
@@ -29,6 +29,7 @@ final class Suite {
     env.put("BD3_SUITE", "e2e");
     env.put("BD3_DB", "bd3_test");
     env.put("BD3_GROUP_SUFFIX", "-e2e");
+    env.put("BD3_TOPIC_PREFIX", "bd3e2e");
     env.put("BD3_ARTIFACTS", artifacts.toString());
     env.put("GATEWAY_PORT", String.valueOf(gateway));
     env.put("TRAINER_PORT", String.valueOf(freePort()));
@@ -48,7 +49,8 @@ final class Suite {
 
   /** The log of one of this suite's services. */
   String log(String service) throws IOException {
-    return Files.readString(root.resolve(".bd3/logs/e2e-" + service + ".log"), StandardCharsets.UTF_8);
+    return Files.readString(
+        root.resolve(".bd3/logs/e2e-" + service + ".log"), StandardCharsets.UTF_8);
   }
 
   /** Kills a service without warning (SIGKILL), as a crash would. */

@@ -25,8 +25,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 
 /**
- * The whole suite through its REST API on real Kafka and PostgreSQL: train -> eval -> sample, and
- * a trainer killed mid-job whose job is taken up again from its checkpoint.
+ * The whole suite through its REST API on real Kafka and PostgreSQL: train -> eval -> sample, and a
+ * trainer killed mid-job whose job is taken up again from its checkpoint.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class SuiteEndToEndTest {
@@ -55,8 +55,13 @@ class SuiteEndToEndTest {
         await(
             api.submit(
                 "train",
-                Bd3Client.object().put("preset", "tiny").put("steps", 150).put("batchSize", 16)
-                    .put("learningRate", 3e-3).put("checkpointEvery", 50).put("seed", 3)));
+                Bd3Client.object()
+                    .put("preset", "tiny")
+                    .put("steps", 150)
+                    .put("batchSize", 16)
+                    .put("learningRate", 3e-3)
+                    .put("checkpointEvery", 50)
+                    .put("seed", 3)));
     String trainId = train.path("id").asText();
 
     // a checkpoint record whose file exists with the recorded hash and size
@@ -76,17 +81,31 @@ class SuiteEndToEndTest {
       }
     }
     assertTrue(loss.size() >= 10, "loss rows: " + loss.size());
-    assertTrue(loss.get(loss.size() - 1) < 0.8 * loss.get(0), "loss " + loss.get(0) + " -> " + loss.get(loss.size() - 1));
+    assertTrue(
+        loss.get(loss.size() - 1) < 0.8 * loss.get(0),
+        "loss " + loss.get(0) + " -> " + loss.get(loss.size() - 1));
 
-    JsonNode eval = await(api.submit("eval", Bd3Client.object().put("trainRunId", trainId).put("maxSequences", 32)));
+    JsonNode eval =
+        await(
+            api.submit(
+                "eval", Bd3Client.object().put("trainRunId", trainId).put("maxSequences", 32)));
     double ppl = result(eval, "ppl");
     assertTrue(Double.isFinite(ppl) && ppl > 1, "perplexity " + ppl);
-    assertTrue(ppl < UNIFORM_PERPLEXITY / 4, "perplexity " + ppl + " is not clearly below " + UNIFORM_PERPLEXITY);
-    assertEquals(newest.path("uri").asText(), eval.path("evalResults").get(0).path("checkpoint").asText());
+    assertTrue(
+        ppl < UNIFORM_PERPLEXITY / 4,
+        "perplexity " + ppl + " is not clearly below " + UNIFORM_PERPLEXITY);
+    assertEquals(
+        newest.path("uri").asText(), eval.path("evalResults").get(0).path("checkpoint").asText());
 
     JsonNode sample =
-        await(api.submit("sample", Bd3Client.object().put("trainRunId", trainId).put("numSamples", 2)
-            .put("maxTokens", 64).put("prompt", "The ")));
+        await(
+            api.submit(
+                "sample",
+                Bd3Client.object()
+                    .put("trainRunId", trainId)
+                    .put("numSamples", 2)
+                    .put("maxTokens", 64)
+                    .put("prompt", "The ")));
     JsonNode samples = sample.path("samples");
     assertEquals(2, samples.size());
     for (JsonNode s : samples) {
@@ -95,7 +114,9 @@ class SuiteEndToEndTest {
       assertTrue(s.path("tokens").asInt() > 0 && s.path("tokens").asInt() <= 64);
       assertTrue(s.path("nfe").asInt() > 0);
       // valid UTF-8: encodes and decodes strictly
-      StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+      StandardCharsets.UTF_8
+          .newDecoder()
+          .onMalformedInput(CodingErrorAction.REPORT)
           .decode(ByteBuffer.wrap(text.getBytes(StandardCharsets.UTF_8)));
     }
   }
@@ -109,11 +130,24 @@ class SuiteEndToEndTest {
   @Order(2)
   void killedTrainerResumesFromItsCheckpoint() throws Exception {
     String id =
-        api.submit("train", Bd3Client.object().put("preset", "tiny").put("steps", 4000).put("batchSize", 8)
-                .put("checkpointEvery", 200).put("seed", 5))
-            .path("id").asText();
-    JsonNode running = api.await(id, Duration.ofMinutes(5), v -> {}, v -> v.path("checkpoints").size() >= 2);
-    long before = running.path("checkpoints").get(running.path("checkpoints").size() - 1).path("step").asLong();
+        api.submit(
+                "train",
+                Bd3Client.object()
+                    .put("preset", "tiny")
+                    .put("steps", 4000)
+                    .put("batchSize", 8)
+                    .put("checkpointEvery", 200)
+                    .put("seed", 5))
+            .path("id")
+            .asText();
+    JsonNode running =
+        api.await(id, Duration.ofMinutes(5), v -> {}, v -> v.path("checkpoints").size() >= 2);
+    long before =
+        running
+            .path("checkpoints")
+            .get(running.path("checkpoints").size() - 1)
+            .path("step")
+            .asLong();
     suite.kill("trainer");
     Thread.sleep(2000);
     suite.start(); // starts the missing trainer; the rest already runs
@@ -121,10 +155,13 @@ class SuiteEndToEndTest {
     JsonNode done = await(api.run(id), Duration.ofMinutes(10));
     String log = suite.log("trainer");
     assertTrue(log.contains("resumed from"), "the new trainer resumed:\n" + tail(log));
-    long resumedAt = Long.parseLong(log.replaceAll("(?s).*resumed from \\S+ at step (\\d+).*", "$1"));
-    assertTrue(resumedAt >= before, "resumed at " + resumedAt + ", a checkpoint existed at " + before);
+    long resumedAt =
+        Long.parseLong(log.replaceAll("(?s).*resumed from \\S+ at step (\\d+).*", "$1"));
+    assertTrue(
+        resumedAt >= before, "resumed at " + resumedAt + ", a checkpoint existed at " + before);
     assertEquals(4000, done.path("progress").path("step").asLong());
-    assertTrue(done.path("attempt").asInt() >= 2, "a second attempt is recorded: " + done.path("attempt"));
+    assertTrue(
+        done.path("attempt").asInt() >= 2, "a second attempt is recorded: " + done.path("attempt"));
   }
 
   private static JsonNode await(JsonNode submitted) {
@@ -148,7 +185,8 @@ class SuiteEndToEndTest {
   }
 
   private static String sha256(Path file) throws Exception {
-    return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(file)));
+    return HexFormat.of()
+        .formatHex(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(file)));
   }
 
   private static String tail(String log) {

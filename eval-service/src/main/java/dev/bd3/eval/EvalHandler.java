@@ -61,7 +61,9 @@ public class EvalHandler implements JobHandler {
       if (r.draws() > 1) {
         context.evalResult(uri, "nelbo_std_error", r.stdError());
       }
-      LOG.infof("run %s: %s %s PPL <= %.3f over %d tokens", job.runId(), uri, split, r.perplexity(), r.tokens());
+      LOG.infof(
+          "run %s: %s %s PPL <= %.3f over %d tokens",
+          job.runId(), uri, split, r.perplexity(), r.tokens());
       int samples = requireNonNullElse(spec.genSamples(), 0);
       if (samples > 0) {
         generative(spec, uri, model, samples, context, manager);
@@ -72,17 +74,29 @@ public class EvalHandler implements JobHandler {
   private static void generative(
       EvalSpec spec, String uri, Bd3Lm model, int n, JobContext context, NDManager manager) {
     SamplerConfig config =
-        SamplerConfig.defaults(model.config().blockSize(), model.config().contextLength(), requireNonNullElse(spec.seed(), 0L));
+        SamplerConfig.defaults(
+            model.config().blockSize(),
+            model.config().contextLength(),
+            requireNonNullElse(spec.seed(), 0L));
     List<GeneratedSample> samples =
-        BlockSampler.cached(model, config).generate(n, new int[0], manager, BlockSampler.Listener.NONE).samples();
-    context.evalResult(uri, "gen_entropy", samples.stream().mapToDouble(GeneratedSample::entropy).average().orElse(0));
-    context.evalResult(uri, "gen_nfe", samples.stream().mapToInt(GeneratedSample::nfe).average().orElse(0));
-    context.evalResult(uri, "gen_length", samples.stream().mapToInt(s -> s.tokens().length).average().orElse(0));
+        BlockSampler.cached(model, config)
+            .generate(n, new int[0], manager, BlockSampler.Listener.NONE)
+            .samples();
+    context.evalResult(
+        uri,
+        "gen_entropy",
+        samples.stream().mapToDouble(GeneratedSample::entropy).average().orElse(0));
+    context.evalResult(
+        uri, "gen_nfe", samples.stream().mapToInt(GeneratedSample::nfe).average().orElse(0));
+    context.evalResult(
+        uri, "gen_length", samples.stream().mapToInt(s -> s.tokens().length).average().orElse(0));
     if (spec.judgeCheckpoint() != null) {
-      Bd3Lm judge = Checkpoint.read(ArtifactStore.path(spec.judgeCheckpoint()), manager).model(manager, true);
-      List<int[]> tokens = samples.stream().map(GeneratedSample::tokens).filter(t -> t.length > 0).toList();
-      context.evalResult(uri, "gen_ppl", GenerativePerplexity.judge(judge, tokens, manager).meanPerplexity());
+      Bd3Lm judge =
+          Checkpoint.read(ArtifactStore.path(spec.judgeCheckpoint()), manager).model(manager, true);
+      List<int[]> tokens =
+          samples.stream().map(GeneratedSample::tokens).filter(t -> t.length > 0).toList();
+      context.evalResult(
+          uri, "gen_ppl", GenerativePerplexity.judge(judge, tokens, manager).meanPerplexity());
     }
   }
-
 }

@@ -1,5 +1,6 @@
 package dev.bd3.gateway;
 
+import dev.bd3.jobs.Topics;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 import java.time.Duration;
@@ -12,6 +13,15 @@ public interface GatewayConfig {
   Runs runs();
 
   Events events();
+
+  /** Namespace of the Kafka topics (see {@link dev.bd3.jobs.Topics}). */
+  @WithDefault("bd3")
+  String topicPrefix();
+
+  /** The topics under {@link #topicPrefix()}. */
+  default Topics topics() {
+    return new Topics(topicPrefix());
+  }
 
   /** How often the run and outbox gauges are read from the database. */
   @WithDefault("5s")

@@ -13,7 +13,6 @@ import dev.bd3.jobs.JobType;
 import dev.bd3.jobs.Json;
 import dev.bd3.jobs.RunStatus;
 import dev.bd3.jobs.SampleSpec;
-import dev.bd3.jobs.Topics;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Event;
 import jakarta.inject.Inject;
@@ -42,6 +41,7 @@ public class JobService {
 
   @Inject Validator validator;
   @Inject GatewayMetrics metrics;
+  @Inject GatewayConfig config;
   @Inject Event<OutboxRelay.Written> outboxWritten;
 
   /** The run a submission stands for; {@code created} is false for a repeated Idempotency-Key. */
@@ -79,7 +79,7 @@ public class JobService {
     // flush now: a concurrent submit with the same key fails here, inside this method
     run.persistAndFlush();
     JobRequest request = new JobRequest(run.id.toString(), type, resolved.spec(), run.createdAt);
-    OutboxMessage.enqueue(type.topic(), run.id.toString(), json(request));
+    OutboxMessage.enqueue(config.topics().jobs(type), run.id.toString(), json(request));
     outboxWritten.fire(new OutboxRelay.Written());
     metrics.submitted(type);
     LOG.infof("run %s (%s) queued", run.id, type.json());
@@ -88,7 +88,7 @@ public class JobService {
 
   /**
    * Cancels a run: a QUEUED one at once (its job message is dropped if still unsent), a RUNNING one
-   * by asking its worker on {@code bd3.jobs.control}; either way the request is published.
+   * by asking its worker on the control topic; either way the request is published.
    */
   @Transactional
   public Run cancel(String id) {
@@ -102,9 +102,9 @@ public class JobService {
     String key = run.id.toString();
     if (run.status == RunStatus.QUEUED) {
       run.finish(RunStatus.CANCELLED, Run.now(), "cancelled before it started");
-      OutboxMessage.dropUnsent(run.type.topic(), key);
+      OutboxMessage.dropUnsent(config.topics().jobs(run.type), key);
     }
-    OutboxMessage.enqueue(Topics.CONTROL, key, key);
+    OutboxMessage.enqueue(config.topics().control(), key, key);
     outboxWritten.fire(new OutboxRelay.Written());
     LOG.infof("run %s: cancellation requested (%s)", run.id, run.status);
     return run;

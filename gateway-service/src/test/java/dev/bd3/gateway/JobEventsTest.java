@@ -12,10 +12,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.bd3.jobs.JobEvent;
+import dev.bd3.jobs.JobType;
 import dev.bd3.jobs.Json;
 import dev.bd3.jobs.LocalStack;
 import dev.bd3.jobs.RunStatus;
-import dev.bd3.jobs.Topics;
 import io.quarkus.narayana.jta.QuarkusTransaction;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
@@ -246,7 +246,7 @@ class JobEventsTest {
         .body("[0].sha256", nullValue())
         .body("[1].sha256", equalTo("b"));
 
-    Map<TopicPartition, Long> mark = TestKafka.mark("bd3.jobs.eval");
+    Map<TopicPartition, Long> mark = TestKafka.mark(TestKafka.TOPICS.jobs(JobType.EVAL));
     String eval =
         given()
             .contentType(ContentType.JSON)
@@ -317,7 +317,7 @@ class JobEventsTest {
   @Test
   void aPoisonMessageGoesToTheDeadLetterTopicAndTheConsumerGoesOn() {
     String id = submitTrain();
-    Map<TopicPartition, Long> dlq = TestKafka.mark(Topics.DEAD_LETTER);
+    Map<TopicPartition, Long> dlq = TestKafka.mark(TestKafka.TOPICS.deadLetter());
     String poison = "{not json at all " + UUID.randomUUID();
     // same key as the run: same partition, so the valid event comes after the poison
     TestKafka.sendRaw(id, poison);
@@ -337,7 +337,7 @@ class JobEventsTest {
   @Test
   void cancellingAQueuedRunEndsItAndTellsTheWorkers() {
     String id = submitTrain();
-    Map<TopicPartition, Long> control = TestKafka.mark(Topics.CONTROL);
+    Map<TopicPartition, Long> control = TestKafka.mark(TestKafka.TOPICS.control());
     given()
         .when()
         .post("/api/v1/jobs/" + id + "/cancel")

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.bd3.jobs.JobType;
 import dev.bd3.jobs.Json;
 import dev.bd3.jobs.LocalStack;
 import dev.bd3.jobs.RunStatus;
@@ -32,7 +33,7 @@ class JobSubmissionTest {
 
   @Test
   void trainJobIsStoredQueuedAndPublishedKeyedByRunId() throws Exception {
-    Map<TopicPartition, Long> mark = TestKafka.mark("bd3.jobs.train");
+    Map<TopicPartition, Long> mark = TestKafka.mark(TestKafka.TOPICS.jobs(JobType.TRAIN));
     String name = "train-" + UUID.randomUUID();
 
     String id =

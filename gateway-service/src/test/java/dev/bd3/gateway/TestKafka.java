@@ -28,6 +28,10 @@ import org.eclipse.microprofile.config.ConfigProvider;
 
 /** Plain Kafka clients for the tests: read a topic from a mark on, and play a worker. */
 final class TestKafka {
+  /** The tests' own topics (profile %test sets the prefix). */
+  static final Topics TOPICS =
+      new Topics(ConfigProvider.getConfig().getValue("bd3.gateway.topic-prefix", String.class));
+
   private TestKafka() {}
 
   static String bootstrap() {
@@ -79,7 +83,7 @@ final class TestKafka {
   static void sendRaw(String key, String... values) {
     try (KafkaProducer<String, String> producer = producer()) {
       for (String value : values) {
-        producer.send(new ProducerRecord<>(Topics.JOB_EVENTS, key, value));
+        producer.send(new ProducerRecord<>(TOPICS.events(), key, value));
       }
       producer.flush();
     }
@@ -89,7 +93,7 @@ final class TestKafka {
   static void send(List<JobEvent> events) {
     try (KafkaProducer<String, String> producer = producer()) {
       for (JobEvent e : events) {
-        producer.send(new ProducerRecord<>(Topics.JOB_EVENTS, e.runId(), json(e)));
+        producer.send(new ProducerRecord<>(TOPICS.events(), e.runId(), json(e)));
       }
       producer.flush();
     }

@@ -48,7 +48,8 @@ public class SampleHandler implements JobHandler {
                   requireNonNullElse(spec.numSamples(), 1),
                   prompt,
                   manager,
-                  (sample, block, tokens) -> context.block(sample, block, ByteTokenizer.decode(tokens)));
+                  (sample, block, tokens) ->
+                      context.block(sample, block, ByteTokenizer.decode(tokens)));
       double seconds = (System.nanoTime() - started) / 1e9;
       List<GeneratedSample> samples = result.samples();
       long tokens = 0;
@@ -59,13 +60,16 @@ public class SampleHandler implements JobHandler {
       }
       context.metric("tokens_per_s", 0, tokens / seconds);
       context.metric("batch_passes", 0, result.batchPasses());
-      LOG.infof("run %s: %d samples, %d tokens in %.1f s", job.runId(), samples.size(), tokens, seconds);
+      LOG.infof(
+          "run %s: %d samples, %d tokens in %.1f s", job.runId(), samples.size(), tokens, seconds);
     }
   }
 
   /** The spec's sampler with defaults: DDPM, T = L', nucleus 0.9, EOS stopping, 256 tokens. */
   static SamplerConfig samplerConfig(SampleSpec s, int blockSize) {
-    SamplerConfig d = SamplerConfig.defaults(blockSize, requireNonNullElse(s.maxTokens(), 256), requireNonNullElse(s.seed(), 0L));
+    SamplerConfig d =
+        SamplerConfig.defaults(
+            blockSize, requireNonNullElse(s.maxTokens(), 256), requireNonNullElse(s.seed(), 0L));
     return new SamplerConfig(
         s.sampler() == null ? d.kind() : SamplerConfig.Kind.parse(s.sampler()),
         requireNonNullElse(s.steps(), d.steps()),
@@ -77,5 +81,4 @@ public class SampleHandler implements JobHandler {
         d.entropyWindow(),
         d.seed());
   }
-
 }

@@ -8,7 +8,10 @@ import java.time.Instant;
 public record JobRequest(
     String runId,
     JobType type,
-    @JsonTypeInfo(use = JsonTypeInfo.Id.NAME, include = JsonTypeInfo.As.EXTERNAL_PROPERTY, property = "type")
+    @JsonTypeInfo(
+            use = JsonTypeInfo.Id.NAME,
+            include = JsonTypeInfo.As.EXTERNAL_PROPERTY,
+            property = "type")
         @JsonSubTypes({
           @JsonSubTypes.Type(value = TrainSpec.class, name = "train"),
           @JsonSubTypes.Type(value = EvalSpec.class, name = "eval"),

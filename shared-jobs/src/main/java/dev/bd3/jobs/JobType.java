@@ -21,11 +21,6 @@ public enum JobType {
     return specClass;
   }
 
-  /** The topic this job type is published to. */
-  public String topic() {
-    return Topics.JOBS_PREFIX + json();
-  }
-
   @JsonValue
   public String json() {
     return name().toLowerCase(Locale.ROOT);

@@ -1,18 +1,32 @@
 package dev.bd3.jobs;
 
-/** Kafka topic names of the job contract. Services map channels to these in configuration. */
-public final class Topics {
-  /** Jobs of type {@code t} go to {@code bd3.jobs.<t>}, keyed by run id. */
-  public static final String JOBS_PREFIX = "bd3.jobs.";
+/**
+ * Kafka topic names of the job contract, under a prefix ({@code bd3} unless configured): a second
+ * suite on the same broker, such as the tests', uses its own prefix and never sees the jobs of the
+ * first. Services map their channels to these names in configuration.
+ *
+ * @param prefix the namespace, {@code bd3} by default
+ */
+public record Topics(String prefix) {
+  public static final Topics DEFAULT = new Topics("bd3");
+
+  /** Jobs of one type, keyed by run id: {@code <prefix>.jobs.<type>}. */
+  public String jobs(JobType type) {
+    return prefix + ".jobs." + type.json();
+  }
 
   /** Everything workers report, keyed by run id so that one run's events stay in order. */
-  public static final String JOB_EVENTS = "bd3.job-events";
+  public String events() {
+    return prefix + ".job-events";
+  }
 
   /** Cancellation requests, read by every worker instance. */
-  public static final String CONTROL = "bd3.jobs.control";
+  public String control() {
+    return prefix + ".jobs.control";
+  }
 
   /** Messages that could not be parsed and jobs that failed for good, with the reason. */
-  public static final String DEAD_LETTER = "bd3.jobs.dlq";
-
-  private Topics() {}
+  public String deadLetter() {
+    return prefix + ".jobs.dlq";
+  }
 }

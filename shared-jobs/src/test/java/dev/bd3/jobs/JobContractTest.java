@@ -15,9 +15,23 @@ class JobContractTest {
   @Test
   void jobRequestCarriesItsTypedSpecThroughJson() throws Exception {
     SampleSpec spec =
-        new SampleSpec("run-1", 100L, "file:///a.ckpt", 2, 64, "parallel", 8, 0.9, 4, "Hi", true,
-            null, true, 7L);
-    JobRequest sent = new JobRequest("run-2", JobType.SAMPLE, spec, Instant.parse("2026-01-01T00:00:00Z"));
+        new SampleSpec(
+            "run-1",
+            100L,
+            "file:///a.ckpt",
+            2,
+            64,
+            "parallel",
+            8,
+            0.9,
+            4,
+            "Hi",
+            true,
+            null,
+            true,
+            7L);
+    JobRequest sent =
+        new JobRequest("run-2", JobType.SAMPLE, spec, Instant.parse("2026-01-01T00:00:00Z"));
 
     String json = Json.mapper().writeValueAsString(sent);
     JsonNode tree = Json.mapper().readTree(json);
@@ -33,7 +47,10 @@ class JobContractTest {
   @Test
   void eventsNameTheirKind() throws Exception {
     JobEvent sent =
-        JobEvent.of("r", "w", new JobEvent.CheckpointWritten(500, "file:///c", "ab", 10, Map.of("loss", 1.5)));
+        JobEvent.of(
+            "r",
+            "w",
+            new JobEvent.CheckpointWritten(500, "file:///c", "ab", 10, Map.of("loss", 1.5)));
     String json = Json.mapper().writeValueAsString(sent);
     assertTrue(json.contains("\"kind\":\"checkpoint\""), json);
     assertEquals(sent, Json.mapper().readValue(json, JobEvent.class));
@@ -48,7 +65,8 @@ class JobContractTest {
 
   @Test
   void jobTypesMapToTheirTopicsAndSpecs() {
-    assertEquals("bd3.jobs.train", JobType.TRAIN.topic());
+    assertEquals("bd3.jobs.train", Topics.DEFAULT.jobs(JobType.TRAIN));
+    assertEquals("bd3test.job-events", new Topics("bd3test").events());
     assertEquals(EvalSpec.class, JobType.parse("EVAL").specClass());
     assertNull(JobType.parse("predict"));
     assertTrue(RunStatus.CANCELLED.isTerminal());

@@ -38,9 +38,12 @@ class BlockDiffusionMaskTest {
       int b = lb[1];
       boolean[] noisyRows =
           BlockDiffusionMask.concatColumns(
-              BlockDiffusionMask.blockDiagonal(l, b), BlockDiffusionMask.offsetBlockCausal(l, b), l);
+              BlockDiffusionMask.blockDiagonal(l, b),
+              BlockDiffusionMask.offsetBlockCausal(l, b),
+              l);
       boolean[] cleanRows =
-          BlockDiffusionMask.concatColumns(new boolean[l * l], BlockDiffusionMask.blockCausal(l, b), l);
+          BlockDiffusionMask.concatColumns(
+              new boolean[l * l], BlockDiffusionMask.blockCausal(l, b), l);
       boolean[] composed = new boolean[4 * l * l];
       System.arraycopy(noisyRows, 0, composed, 0, 2 * l * l);
       System.arraycopy(cleanRows, 0, composed, 2 * l * l, 2 * l * l);

@@ -17,9 +17,9 @@ import dev.bd3.model.sample.SamplerConfig.Kind;
 import dev.bd3.model.sample.StopReason;
 import java.util.ArrayList;
 import java.util.List;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
-import org.junit.jupiter.api.Test;
 
 class BlockSamplerTest {
   private static final ModelConfig CONFIG = ModelConfig.tiny(); // L = 32, L' = 4
@@ -35,9 +35,14 @@ class BlockSamplerTest {
       Bd3Lm model = Fixtures.randomModel(CONFIG, m, 3);
       int[] prompt = ByteTokenizer.encode("Hello");
       SamplerConfig c = config(kind, 24, false);
-      List<GeneratedSample> cached = BlockSampler.cached(model, c).generate(2, prompt, m, BlockSampler.Listener.NONE).samples();
+      List<GeneratedSample> cached =
+          BlockSampler.cached(model, c)
+              .generate(2, prompt, m, BlockSampler.Listener.NONE)
+              .samples();
       List<GeneratedSample> recomputed =
-          BlockSampler.recomputing(model, c).generate(2, prompt, m, BlockSampler.Listener.NONE).samples();
+          BlockSampler.recomputing(model, c)
+              .generate(2, prompt, m, BlockSampler.Listener.NONE)
+              .samples();
       for (int i = 0; i < 2; i++) {
         assertEquals(24, cached.get(i).tokens().length);
         assertArrayEquals(recomputed.get(i).tokens(), cached.get(i).tokens(), "sample " + i);
@@ -81,13 +86,22 @@ class BlockSamplerTest {
     try (NDManager m = Fixtures.manager()) {
       Bd3Lm model = Fixtures.randomModel(CONFIG, m, 5);
       SamplerConfig many = new SamplerConfig(Kind.DDPM, 64, 1.0, 1, 16, false, 0, 256, 1);
-      GeneratedSample s = BlockSampler.cached(model, many).generate(1, new int[0], m, BlockSampler.Listener.NONE).samples().get(0);
+      GeneratedSample s =
+          BlockSampler.cached(model, many)
+              .generate(1, new int[0], m, BlockSampler.Listener.NONE)
+              .samples()
+              .get(0);
       // 16 tokens = 4 full blocks plus BOS's block of 3; an evaluation only follows a change
       assertTrue(s.nfe() <= 5 * 4, "NFE " + s.nfe() + " with 64 steps per block");
       assertTrue(s.nfe() >= 5, "at least one evaluation per block");
 
-      SamplerConfig firstHit = new SamplerConfig(Kind.FIRST_HITTING, 1, 1.0, 1, 16, false, 0, 256, 1);
-      GeneratedSample f = BlockSampler.cached(model, firstHit).generate(1, new int[0], m, BlockSampler.Listener.NONE).samples().get(0);
+      SamplerConfig firstHit =
+          new SamplerConfig(Kind.FIRST_HITTING, 1, 1.0, 1, 16, false, 0, 256, 1);
+      GeneratedSample f =
+          BlockSampler.cached(model, firstHit)
+              .generate(1, new int[0], m, BlockSampler.Listener.NONE)
+              .samples()
+              .get(0);
       assertEquals(3 + 4 * 4, f.nfe(), "one evaluation per token");
     }
   }
@@ -98,7 +112,10 @@ class BlockSamplerTest {
       Bd3Lm model = Fixtures.randomModel(CONFIG, m, 5);
       biasTowards(model, ByteTokenizer.EOS, m);
       GeneratedSample s =
-          BlockSampler.cached(model, config(Kind.DDPM, 100, true)).generate(1, new int[0], m, BlockSampler.Listener.NONE).samples().get(0);
+          BlockSampler.cached(model, config(Kind.DDPM, 100, true))
+              .generate(1, new int[0], m, BlockSampler.Listener.NONE)
+              .samples()
+              .get(0);
       assertEquals(StopReason.EOS, s.stop());
       assertTrue(s.tokens().length < 4, "stopped in the first block: " + s.tokens().length);
       for (int id : s.tokens()) {
@@ -112,12 +129,19 @@ class BlockSamplerTest {
     try (NDManager m = Fixtures.manager()) {
       Bd3Lm model = Fixtures.randomModel(CONFIG, m, 5);
       GeneratedSample longer =
-          BlockSampler.cached(model, config(Kind.PARALLEL, 3 * 32, false)).generate(1, new int[0], m, BlockSampler.Listener.NONE).samples().get(0);
+          BlockSampler.cached(model, config(Kind.PARALLEL, 3 * 32, false))
+              .generate(1, new int[0], m, BlockSampler.Listener.NONE)
+              .samples()
+              .get(0);
       assertEquals(96, longer.tokens().length, "three times the context length");
 
       biasTowards(model, 'a', m);
       SamplerConfig degenerate = new SamplerConfig(Kind.DDPM, 4, 0.9, 1, 1000, false, 1.0, 32, 3);
-      GeneratedSample s = BlockSampler.cached(model, degenerate).generate(1, new int[0], m, BlockSampler.Listener.NONE).samples().get(0);
+      GeneratedSample s =
+          BlockSampler.cached(model, degenerate)
+              .generate(1, new int[0], m, BlockSampler.Listener.NONE)
+              .samples()
+              .get(0);
       assertEquals(StopReason.LOW_ENTROPY, s.stop());
       assertTrue(s.tokens().length < 100);
     }

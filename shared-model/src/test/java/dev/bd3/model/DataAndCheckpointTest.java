@@ -39,7 +39,8 @@ class DataAndCheckpointTest {
     withSpecials[ids.length + 1] = ByteTokenizer.EOS;
     assertEquals(text, ByteTokenizer.decode(withSpecials));
     assertEquals("\uFFFD", ByteTokenizer.decode(new int[] {0xC3})); // a cut multi-byte character
-    assertThrows(CharacterCodingException.class, () -> ByteTokenizer.decodeStrict(new int[] {0xC3}));
+    assertThrows(
+        CharacterCodingException.class, () -> ByteTokenizer.decodeStrict(new int[] {0xC3}));
   }
 
   @Test
@@ -97,13 +98,26 @@ class DataAndCheckpointTest {
       NDList weights = new NDList();
       model.parameterList().forEach(p -> weights.add(p.getArray()));
       CheckpointMeta meta =
-          new CheckpointMeta(CheckpointMeta.FORMAT, 500, ModelConfig.tiny(),
-              new ClippedSchedule(0.45, 0.95), 9, 500, 500, "europarl", "abc", Map.of("val_nelbo", 2.0));
+          new CheckpointMeta(
+              CheckpointMeta.FORMAT,
+              500,
+              ModelConfig.tiny(),
+              new ClippedSchedule(0.45, 0.95),
+              9,
+              500,
+              500,
+              "europarl",
+              "abc",
+              Map.of("val_nelbo", 2.0));
       Checkpoint.save(dir, meta, weights, weights, new NDList());
-      Checkpoint.Written later = Checkpoint.save(dir, withStep(meta, 1000), weights, weights, new NDList());
+      Checkpoint.Written later =
+          Checkpoint.save(dir, withStep(meta, 1000), weights, weights, new NDList());
 
       assertEquals(later.path(), Checkpoint.newest(dir).orElseThrow());
-      String sha = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(later.path())));
+      String sha =
+          HexFormat.of()
+              .formatHex(
+                  MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(later.path())));
       assertEquals(sha, later.sha256());
       assertEquals(Files.size(later.path()), later.bytes());
 
@@ -111,14 +125,24 @@ class DataAndCheckpointTest {
       assertEquals(withStep(meta, 1000), read.meta());
       Bd3Lm copy = read.model(m, true);
       for (int i = 0; i < weights.size(); i++) {
-        assertArrayEquals(weights.get(i).toFloatArray(), copy.parameterList().get(i).getArray().toFloatArray());
+        assertArrayEquals(
+            weights.get(i).toFloatArray(), copy.parameterList().get(i).getArray().toFloatArray());
       }
     }
   }
 
   private static CheckpointMeta withStep(CheckpointMeta m, long step) {
-    return new CheckpointMeta(m.format(), step, m.model(), m.schedule(), m.seed(), m.optimizerUpdates(),
-        m.emaUpdates(), m.corpus(), m.corpusSha256(), m.metrics());
+    return new CheckpointMeta(
+        m.format(),
+        step,
+        m.model(),
+        m.schedule(),
+        m.seed(),
+        m.optimizerUpdates(),
+        m.emaUpdates(),
+        m.corpus(),
+        m.corpusSha256(),
+        m.metrics());
   }
 
   private static String string(int[] ids) {

@@ -15,7 +15,8 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class EvaluatorTest {
-  private static final int[] TEXT = ByteTokenizer.encode("the quick brown fox jumps over the lazy dog ".repeat(40));
+  private static final int[] TEXT =
+      ByteTokenizer.encode("the quick brown fox jumps over the lazy dog ".repeat(40));
 
   /** A fresh model predicts uniformly over the 259 ids that are not MASK: PPL = 259. */
   @Test
@@ -52,7 +53,8 @@ class EvaluatorTest {
     try (NDManager m = Fixtures.manager()) {
       Bd3Lm model = Bd3Lm.create(ModelConfig.tiny(), m, 1);
       assertThrows(
-          IllegalArgumentException.class, () -> GenerativePerplexity.judge(model, List.of(TEXT), m));
+          IllegalArgumentException.class,
+          () -> GenerativePerplexity.judge(model, List.of(TEXT), m));
     }
   }
 

@@ -30,8 +30,12 @@ class TrainingLoopTest {
   }
 
   private static TrainingConfig.Builder quick(int steps) {
-    return TrainingConfig.quick(steps).batchSize(4).checkpointEvery(3).logEvery(1)
-        .validationBatches(1).seed(7);
+    return TrainingConfig.quick(steps)
+        .batchSize(4)
+        .checkpointEvery(3)
+        .logEvery(1)
+        .validationBatches(1)
+        .seed(7);
   }
 
   @Test
@@ -39,8 +43,12 @@ class TrainingLoopTest {
     List<Double> losses;
     try (NDManager m = Fixtures.manager()) {
       losses =
-          new TrainingLoop(ModelConfig.tiny(), quick(40).learningRate(3e-3).warmupSteps(5).build(),
-                  corpus, dir, TrainingListener.NONE)
+          new TrainingLoop(
+                  ModelConfig.tiny(),
+                  quick(40).learningRate(3e-3).warmupSteps(5).build(),
+                  corpus,
+                  dir,
+                  TrainingListener.NONE)
               .run(m)
               .losses();
     }
@@ -104,8 +112,12 @@ class TrainingLoopTest {
     TrainingLoop.Result result;
     try (NDManager m = Fixtures.manager()) {
       result =
-          new TrainingLoop(ModelConfig.tiny().withContextLength(16), quick(100).build(), corpus,
-                  dir, listener)
+          new TrainingLoop(
+                  ModelConfig.tiny().withContextLength(16),
+                  quick(100).build(),
+                  corpus,
+                  dir,
+                  listener)
               .run(m);
     }
     assertTrue(result.cancelled());
@@ -130,8 +142,12 @@ class TrainingLoopTest {
           }
         };
     try (NDManager m = Fixtures.manager()) {
-      new TrainingLoop(ModelConfig.tiny().withContextLength(16),
-              quick(40).checkpointEvery(1000).build(), corpus, dir, probe)
+      new TrainingLoop(
+              ModelConfig.tiny().withContextLength(16),
+              quick(40).checkpointEvery(1000).build(),
+              corpus,
+              dir,
+              probe)
           .run(m);
     }
     System.out.println("live native arrays at steps 5 and 40: " + live[0] + ", " + live[1]);

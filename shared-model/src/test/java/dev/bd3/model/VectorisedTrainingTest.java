@@ -11,7 +11,6 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import ai.djl.training.GradientCollector;
 import dev.bd3.model.data.ByteTokenizer;
-import dev.bd3.model.diffusion.BlockDiffusionMask;
 import dev.bd3.model.diffusion.ClippedSchedule;
 import dev.bd3.model.diffusion.Nelbo;
 import dev.bd3.model.diffusion.NoisedBatch;
@@ -23,14 +22,14 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.function.Function;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.junit.jupiter.api.Test;
 
 /**
  * The vectorised pass over [x_t ; x_0] must give the loss and gradients of B separate per-block
- * passes (each block's noisy tokens after the clean prefix), of two passes (x_0, then x_t
- * attending to its keys and values) and of one dense pass under the full 2L mask.
+ * passes (each block's noisy tokens after the clean prefix), of two passes (x_0, then x_t attending
+ * to its keys and values) and of one dense pass under the full 2L mask.
  */
 class VectorisedTrainingTest {
   private static final int BATCH = 3;
@@ -43,7 +42,12 @@ class VectorisedTrainingTest {
       Bd3Lm model = Fixtures.randomModel(config, m, 11);
       NoisedBatch batch =
           NoisedBatch.noise(
-              Fixtures.tokens(BATCH, 16, 5), BATCH, 16, blockSize, ClippedSchedule.FULL, false,
+              Fixtures.tokens(BATCH, 16, 5),
+              BATCH,
+              16,
+              blockSize,
+              ClippedSchedule.FULL,
+              false,
               new SplittableRandom(3));
 
       Run vectorised = run(model, m, s -> Nelbo.tokenTerms(model, batch, s, true));
@@ -73,7 +77,8 @@ class VectorisedTrainingTest {
       Bd3Lm model = Fixtures.randomModel(config, m, 4);
       long[] x0 = Fixtures.tokens(2, 12, 9);
       NoisedBatch batch =
-          NoisedBatch.noise(x0, 2, 12, 1, ClippedSchedule.ALL_MASKED, false, new SplittableRandom(1));
+          NoisedBatch.noise(
+              x0, 2, 12, 1, ClippedSchedule.ALL_MASKED, false, new SplittableRandom(1));
       double loss;
       try (NDManager s = m.newSubManager()) {
         loss = Nelbo.tokenTerms(model, batch, s, false).sum().getFloat() / batch.scoredTokens();

@@ -20,8 +20,8 @@ import java.util.Map;
 import org.jboss.logging.Logger;
 
 /**
- * Trains a BD3-LM. Checkpoints go to {@code runs/<run id>/checkpoints} in the artifact store; a
- * job delivered again (its worker died) resumes from the newest one there.
+ * Trains a BD3-LM. Checkpoints go to {@code runs/<run id>/checkpoints} in the artifact store; a job
+ * delivered again (its worker died) resumes from the newest one there.
  */
 @ApplicationScoped
 public class TrainHandler implements JobHandler {
@@ -44,15 +44,18 @@ public class TrainHandler implements JobHandler {
       throw new JobFailure("invalid training spec: " + e.getMessage(), e);
     }
     Corpus corpus = Corpus.named(spec.corpus() == null ? Corpus.EUROPARL : spec.corpus());
-    LOG.infof("run %s: %s, %d parameters, %s", job.runId(), model, model.parameterCount(), training);
+    LOG.infof(
+        "run %s: %s, %d parameters, %s", job.runId(), model, model.parameterCount(), training);
     TrainingLoop loop =
-        new TrainingLoop(model, training, corpus, context.runDir().resolve("checkpoints"), reporter(context));
+        new TrainingLoop(
+            model, training, corpus, context.runDir().resolve("checkpoints"), reporter(context));
     if (spec.initFrom() != null) {
       loop.initialisedFrom(ArtifactStore.path(spec.initFrom()));
     }
     try (NDManager manager = Engine.getInstance().newBaseManager()) {
       TrainingLoop.Result result = loop.run(manager);
-      LOG.infof("run %s: stopped at step %d (cancelled: %s, resumed: %s)",
+      LOG.infof(
+          "run %s: stopped at step %d (cancelled: %s, resumed: %s)",
           job.runId(), result.step(), result.cancelled(), result.resumed());
     }
   }
@@ -72,7 +75,11 @@ public class TrainHandler implements JobHandler {
       @Override
       public void onCheckpoint(Checkpoint.Written written, Map<String, Double> metrics) {
         context.checkpoint(
-            written.step(), ArtifactStore.uri(written.path()), written.sha256(), written.bytes(), metrics);
+            written.step(),
+            ArtifactStore.uri(written.path()),
+            written.sha256(),
+            written.bytes(),
+            metrics);
       }
 
       @Override

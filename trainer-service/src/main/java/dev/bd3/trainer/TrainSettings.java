@@ -32,10 +32,12 @@ final class TrainSettings {
 
   static TrainingConfig training(TrainSpec s) {
     int steps = requireNonNullElse(s.steps(), DEFAULT_STEPS);
-    int checkpointEvery = requireNonNullElse(s.checkpointEvery(), Math.max(1, Math.min(500, steps / 3)));
+    int checkpointEvery =
+        requireNonNullElse(s.checkpointEvery(), Math.max(1, Math.min(500, steps / 3)));
     ClippedSchedule schedule =
         new ClippedSchedule(
-            requireNonNullElse(s.noiseMin(), ClippedSchedule.FULL.low()), requireNonNullElse(s.noiseMax(), ClippedSchedule.FULL.high()));
+            requireNonNullElse(s.noiseMin(), ClippedSchedule.FULL.low()),
+            requireNonNullElse(s.noiseMax(), ClippedSchedule.FULL.high()));
     return TrainingConfig.quick(steps)
         .batchSize(requireNonNullElse(s.batchSize(), 16))
         .learningRate(requireNonNullElse(s.learningRate(), 1e-3))
@@ -49,5 +51,4 @@ final class TrainSettings {
         .seed(requireNonNullElse(s.seed(), 0L))
         .build();
   }
-
 }

@@ -60,8 +60,7 @@ public class JobConsumer {
       return message.ack();
     }
     status(job.runId(), RunStatus.RUNNING, null);
-    JobContext context =
-        new JobContext(job.runId(), events, cancellations, config.artifactDir());
+    JobContext context = new JobContext(job.runId(), events, cancellations, config.artifactDir());
     try {
       handler.run(job, context);
     } catch (Exception | OutOfMemoryError e) {

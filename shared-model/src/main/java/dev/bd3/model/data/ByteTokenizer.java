@@ -15,6 +15,7 @@ public final class ByteTokenizer {
   public static final int BOS = 256;
   public static final int EOS = 257;
   public static final int PAD = 258;
+
   /** The absorbing state of the diffusion; the model never predicts it. */
   public static final int MASK = 259;
 

@@ -1,9 +1,9 @@
 package dev.bd3.model.diffusion;
 
 /**
- * The attention mask of vectorised block-diffusion training, over the 2L tokens {@code [x_t ;
- * x_0]} (noisy half first). For index i, h(i) = 1 in the clean half, and b(i) = floor((i - L h(i))
- * / L') is its block. Query q may attend to key k iff
+ * The attention mask of vectorised block-diffusion training, over the 2L tokens {@code [x_t ; x_0]}
+ * (noisy half first). For index i, h(i) = 1 in the clean half, and b(i) = floor((i - L h(i)) / L')
+ * is its block. Query q may attend to key k iff
  *
  * <ul>
  *   <li>M_BD (block diagonal): h(q) = h(k) and b(q) = b(k);

@@ -5,8 +5,8 @@ import java.util.List;
 
 /**
  * The linear noise schedule alpha_t = 1 - t with t drawn only from [low, high]. Each block of a
- * batch gets its own t, drawn antithetically: one u ~ U[0, 1] and t_k = (u + k) / (N B) for k = n
- * B + b, then scaled into the interval. Clipping the interval lowers the variance of the NELBO
+ * batch gets its own t, drawn antithetically: one u ~ U[0, 1] and t_k = (u + k) / (N B) for k = n B
+ * + b, then scaled into the interval. Clipping the interval lowers the variance of the NELBO
  * estimate; [1e-3, 1] is the plain schedule.
  */
 public record ClippedSchedule(double low, double high) {
@@ -18,11 +18,14 @@ public record ClippedSchedule(double low, double high) {
 
   public ClippedSchedule {
     if (!(low > 0 && low <= high && high <= 1)) {
-      throw new IllegalArgumentException("need 0 < low <= high <= 1, got [" + low + ", " + high + "]");
+      throw new IllegalArgumentException(
+          "need 0 < low <= high <= 1, got [" + low + ", " + high + "]");
     }
   }
 
-  /** One t per (sequence, block), row-major (n, blocks), antithetic from a single draw {@code u}. */
+  /**
+   * One t per (sequence, block), row-major (n, blocks), antithetic from a single draw {@code u}.
+   */
   public double[] sample(int n, int blocks, double u) {
     int count = n * blocks;
     double[] t = new double[count];
@@ -34,8 +37,8 @@ public record ClippedSchedule(double low, double high) {
   }
 
   /**
-   * The reference search grid: [1e-3, 1] and every [max(s, 1e-3), s + w] for widths w in
-   * {0.5, ..., 0.9} and starts s = 0, 0.05, ..., 1 - w: 36 intervals.
+   * The reference search grid: [1e-3, 1] and every [max(s, 1e-3), s + w] for widths w in {0.5, ...,
+   * 0.9} and starts s = 0, 0.05, ..., 1 - w: 36 intervals.
    */
   public static List<ClippedSchedule> referenceGrid() {
     List<ClippedSchedule> grid = new ArrayList<>();

@@ -5,9 +5,9 @@ import ai.djl.ndarray.NDManager;
 import dev.bd3.model.nn.Bd3Lm;
 
 /**
- * The negative ELBO of block diffusion: for each block b with noise level t_b,
- * (1 / t_b) sum over its masked tokens of -log p(x_0[i] | x_t^b, x_0^{<b}), summed over blocks and
- * divided by the number of scored tokens (not the number of masked ones).
+ * The negative ELBO of block diffusion: for each block b with noise level t_b, (1 / t_b) sum over
+ * its masked tokens of -log p(x_0[i] | x_t^b, x_0^{<b}), summed over blocks and divided by the
+ * number of scored tokens (not the number of masked ones).
  */
 public final class Nelbo {
   private Nelbo() {}

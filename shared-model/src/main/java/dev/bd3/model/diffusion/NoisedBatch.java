@@ -7,8 +7,8 @@ import dev.bd3.model.data.ByteTokenizer;
 import java.util.SplittableRandom;
 
 /**
- * A batch after the forward process: clean x_0 and noised x_t, both (B, L), and the NELBO weight
- * of every token: 1 / t_b where the token is masked, 0 elsewhere (unmasked tokens carry no loss).
+ * A batch after the forward process: clean x_0 and noised x_t, both (B, L), and the NELBO weight of
+ * every token: 1 / t_b where the token is masked, 0 elsewhere (unmasked tokens carry no loss).
  *
  * @param t the noise level of every block, row-major (B, L / L')
  */
@@ -17,8 +17,8 @@ public record NoisedBatch(
 
   /**
    * Masks each token of block b independently with probability t_b. BOS (position 0) is never
-   * masked. With {@code boundedFraction}, a block's mask is drawn again (up to 100 times) until
-   * its masked fraction lies in [low, high] of {@code schedule}: the reference's refinement.
+   * masked. With {@code boundedFraction}, a block's mask is drawn again (up to 100 times) until its
+   * masked fraction lies in [low, high] of {@code schedule}: the reference's refinement.
    */
   public static NoisedBatch noise(
       long[] x0,

@@ -13,8 +13,8 @@ import java.util.List;
 
 /**
  * The NELBO token terms computed without the vectorised pass, as references for tests and
- * benchmarks. All three equal {@link Nelbo#tokenTerms(Bd3Lm, NoisedBatch, NDManager, boolean)}
- * to float tolerance, gradients included.
+ * benchmarks. All three equal {@link Nelbo#tokenTerms(Bd3Lm, NoisedBatch, NDManager, boolean)} to
+ * float tolerance, gradients included.
  */
 public final class ReferencePasses {
   private ReferencePasses() {}
@@ -34,7 +34,8 @@ public final class ReferencePasses {
       NDArray input = b == 0 ? noisy : x0.get(":, :" + b * lb).concat(noisy, 1);
       NDArray mask = Attention.additiveMask(s, BlockDiffusionMask.blockCausal(end, lb), end, end);
       NDArray logits = model.forward(input, positions(s, end), null, mask, training).logits();
-      parts.add(Nelbo.tokenTerms(logits.get(":, " + b * lb + ":"), x0.get(block), weights.get(block)));
+      parts.add(
+          Nelbo.tokenTerms(logits.get(":, " + b * lb + ":"), x0.get(block), weights.get(block)));
     }
     // NDArrays.concat copies a lone array without its gradient graph
     return parts.size() == 1 ? parts.get(0) : NDArrays.concat(new NDList(parts), 1);
@@ -49,9 +50,12 @@ public final class ReferencePasses {
     KvCache clean = KvCache.of(s, model.forward(x0, positions(s, l), null, bc, training).kv());
     boolean[] noisyRows =
         BlockDiffusionMask.concatColumns(
-            BlockDiffusionMask.offsetBlockCausal(l, lb), BlockDiffusionMask.blockDiagonal(l, lb), l);
+            BlockDiffusionMask.offsetBlockCausal(l, lb),
+            BlockDiffusionMask.blockDiagonal(l, lb),
+            l);
     NDArray mask = Attention.additiveMask(s, noisyRows, l, 2 * l);
-    NDArray logits = model.forward(batch.noisyArray(s), positions(s, l), clean, mask, training).logits();
+    NDArray logits =
+        model.forward(batch.noisyArray(s), positions(s, l), clean, mask, training).logits();
     return Nelbo.tokenTerms(logits, x0, batch.weightArray(s));
   }
 

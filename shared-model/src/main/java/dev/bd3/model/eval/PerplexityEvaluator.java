@@ -37,7 +37,8 @@ public final class PerplexityEvaluator {
     if (sequences == 0) {
       throw new IllegalArgumentException("the held-out text is shorter than one window");
     }
-    ClippedSchedule schedule = c.isAutoregressive() ? ClippedSchedule.ALL_MASKED : ClippedSchedule.FULL;
+    ClippedSchedule schedule =
+        c.isAutoregressive() ? ClippedSchedule.ALL_MASKED : ClippedSchedule.FULL;
     SplittableRandom random = new SplittableRandom(seed);
     double[] perDraw = new double[draws];
     long tokens = 0;

@@ -92,7 +92,8 @@ public final class Attention extends AbstractBlock {
     NDArray vc = vs.get(1);
 
     // clean half: M_BC
-    NDArray clean = qs.get(1).matMul(kc.transpose(0, 1, 3, 2)).add(p.blockCausal()).softmax(-1).matMul(vc);
+    NDArray clean =
+        qs.get(1).matMul(kc.transpose(0, 1, 3, 2)).add(p.blockCausal()).softmax(-1).matMul(vc);
 
     // noisy half: own block (B, H, nb, L', L') and earlier clean blocks (B, H, L, L)
     NDArray diagonal =

@@ -13,10 +13,10 @@ public sealed interface AttentionPlan {
   }
 
   /**
-   * The vectorised [x_t ; x_0] layout of {@code BlockDiffusionMask}, computed without the
-   * quarter that the mask forbids (clean queries to noisy keys) and with the block-diagonal part
-   * as per-block products: noisy queries cost L (L' + L) scores and clean ones L L, against 4 L^2
-   * for dense attention over 2L tokens.
+   * The vectorised [x_t ; x_0] layout of {@code BlockDiffusionMask}, computed without the quarter
+   * that the mask forbids (clean queries to noisy keys) and with the block-diagonal part as
+   * per-block products: noisy queries cost L (L' + L) scores and clean ones L L, against 4 L^2 for
+   * dense attention over 2L tokens.
    *
    * @param blockSize L'
    * @param offsetBlockCausal additive M_OBC (L, L): noisy queries to earlier clean blocks

@@ -43,16 +43,19 @@ public final class Bd3Lm extends AbstractBlock {
     this.config = config;
     embedding =
         addParameter(
-            Weights.linear("embedding", config.vocabSize(), config.width(), new NormalInitializer(0.02f)));
+            Weights.linear(
+                "embedding", config.vocabSize(), config.width(), new NormalInitializer(0.02f)));
     for (int i = 0; i < config.layers(); i++) {
       layers.add(addChildBlock("layer" + i, new TransformerLayer(config)));
     }
     finalNorm = addChildBlock("finalNorm", new BiaslessLayerNorm(config.width()));
     outputWeight =
-        addParameter(Weights.linear("output", config.vocabSize(), config.width(), Initializer.ZEROS));
+        addParameter(
+            Weights.linear("output", config.vocabSize(), config.width(), Initializer.ZEROS));
     outputBias =
         addParameter(
-            Weights.vector("outputBias", Parameter.Type.BIAS, config.vocabSize(), Initializer.ZEROS));
+            Weights.vector(
+                "outputBias", Parameter.Type.BIAS, config.vocabSize(), Initializer.ZEROS));
   }
 
   /** A freshly initialised model on the manager's device; the same seed gives the same weights. */

@@ -18,7 +18,8 @@ public final class BiaslessLayerNorm extends AbstractBlock {
 
   BiaslessLayerNorm(int width) {
     this.width = width;
-    this.scale = addParameter(Weights.vector("scale", Parameter.Type.GAMMA, width, Initializer.ONES));
+    this.scale =
+        addParameter(Weights.vector("scale", Parameter.Type.GAMMA, width, Initializer.ONES));
   }
 
   public NDArray forward(NDArray x) {

@@ -5,8 +5,8 @@ import ai.djl.ndarray.NDManager;
 import java.util.List;
 
 /**
- * Keys and values of the finished (clean) blocks, per layer, each (B, H, S, hd). Passed
- * explicitly to {@link Bd3Lm#forward}; the caller appends a block once it is final.
+ * Keys and values of the finished (clean) blocks, per layer, each (B, H, S, hd). Passed explicitly
+ * to {@link Bd3Lm#forward}; the caller appends a block once it is final.
  */
 public final class KvCache implements AutoCloseable {
   private final NDManager manager;

@@ -23,7 +23,10 @@ public final class RotaryEmbedding {
       inverse[i] = (float) Math.pow(BASE, -2.0 * i / headSize);
     }
     NDArray theta =
-        positions.toType(DataType.FLOAT32, false).expandDims(1).matMul(m.create(inverse).expandDims(0));
+        positions
+            .toType(DataType.FLOAT32, false)
+            .expandDims(1)
+            .matMul(m.create(inverse).expandDims(0));
     return new NDList(theta.cos(), theta.sin()); // (T, hd/2) each
   }
 

@@ -86,7 +86,10 @@ public final class BlockSampler {
         batch.passes += denoise(x, position, rule, random, batch, cache, m);
         if (useCache) {
           try (NDManager step = m.newSubManager()) {
-            cache.append(model.forward(tokens(step, x), positions(step, position, lb), cache, null, false).kv());
+            cache.append(
+                model
+                    .forward(tokens(step, x), positions(step, position, lb), cache, null, false)
+                    .kv());
           }
         }
         List<Integer> keep = batch.finishBlock(x, block, listener);
@@ -108,7 +111,10 @@ public final class BlockSampler {
       int[][] rows = new int[n][];
       Arrays.fill(rows, tokens);
       NDArray mask = blockCausal(step, tokens.length);
-      cache.append(model.forward(tokens(step, rows), positions(step, 0, tokens.length), null, mask, false).kv());
+      cache.append(
+          model
+              .forward(tokens(step, rows), positions(step, 0, tokens.length), null, mask, false)
+              .kv());
     }
   }
 
@@ -149,7 +155,10 @@ public final class BlockSampler {
     try (NDManager step = m.newSubManager()) {
       NDArray logits;
       if (useCache) {
-        logits = model.forward(tokens(step, x), positions(step, position, lb), cache, null, false).logits();
+        logits =
+            model
+                .forward(tokens(step, x), positions(step, position, lb), cache, null, false)
+                .logits();
       } else {
         int[][] rows = new int[x.length][];
         for (int i = 0; i < x.length; i++) {
@@ -159,7 +168,13 @@ public final class BlockSampler {
         }
         int length = rows[0].length;
         logits =
-            model.forward(tokens(step, rows), positions(step, 0, length), null, blockCausal(step, length), false)
+            model
+                .forward(
+                    tokens(step, rows),
+                    positions(step, 0, length),
+                    null,
+                    blockCausal(step, length),
+                    false)
                 .logits()
                 .get(":, " + (length - lb) + ":");
       }
@@ -251,7 +266,8 @@ public final class BlockSampler {
         append(sample, x[row]);
         StopReason stop = stopRule(sample, start);
         int from = Math.min(Math.max(start, promptLength), lengths[sample]);
-        listener.onBlock(sample, block, Arrays.copyOfRange(sequences.get(sample), from, lengths[sample]));
+        listener.onBlock(
+            sample, block, Arrays.copyOfRange(sequences.get(sample), from, lengths[sample]));
         if (stop == null) {
           keep.add(row);
           still.add(sample);
@@ -293,7 +309,8 @@ public final class BlockSampler {
       int window = config.entropyWindow();
       if (config.entropyThreshold() > 0
           && generated >= window
-          && UnigramEntropy.of(seq, lengths[sample] - window, lengths[sample]) < config.entropyThreshold()) {
+          && UnigramEntropy.of(seq, lengths[sample] - window, lengths[sample])
+              < config.entropyThreshold()) {
         return StopReason.LOW_ENTROPY;
       }
       return null;

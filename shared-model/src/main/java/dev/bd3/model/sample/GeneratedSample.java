@@ -8,4 +8,5 @@ package dev.bd3.model.sample;
  * @param nfe function evaluations this sample needed (KV-cache passes excluded)
  * @param entropy unigram entropy of the tokens, in nats
  */
-public record GeneratedSample(int[] tokens, String text, int nfe, StopReason stop, double entropy) {}
+public record GeneratedSample(
+    int[] tokens, String text, int nfe, StopReason stop, double entropy) {}

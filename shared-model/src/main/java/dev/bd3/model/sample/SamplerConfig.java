@@ -58,9 +58,25 @@ public record SamplerConfig(
 
   public SamplerConfig withKind(Kind k, int stepsOrTokensPerStep) {
     return k == Kind.PARALLEL
-        ? new SamplerConfig(k, steps, topP, stepsOrTokensPerStep, maxTokens, stopOnEos,
-            entropyThreshold, entropyWindow, seed)
-        : new SamplerConfig(k, stepsOrTokensPerStep, topP, tokensPerStep, maxTokens, stopOnEos,
-            entropyThreshold, entropyWindow, seed);
+        ? new SamplerConfig(
+            k,
+            steps,
+            topP,
+            stepsOrTokensPerStep,
+            maxTokens,
+            stopOnEos,
+            entropyThreshold,
+            entropyWindow,
+            seed)
+        : new SamplerConfig(
+            k,
+            stepsOrTokensPerStep,
+            topP,
+            tokensPerStep,
+            maxTokens,
+            stopOnEos,
+            entropyThreshold,
+            entropyWindow,
+            seed);
   }
 }

@@ -8,9 +8,8 @@ import java.util.List;
 
 /**
  * AdamW with decoupled weight decay and gradient clipping by global norm. Written out rather than
- * taken from DJL's optimisers so that its moments can be saved in a checkpoint and restored
- * exactly on resume. Moments live in the optimiser's own manager; everything temporary in the
- * step's.
+ * taken from DJL's optimisers so that its moments can be saved in a checkpoint and restored exactly
+ * on resume. Moments live in the optimiser's own manager; everything temporary in the step's.
  */
 public final class AdamW implements AutoCloseable {
   private final List<Parameter> parameters;
@@ -36,8 +35,8 @@ public final class AdamW implements AutoCloseable {
   }
 
   /**
-   * Clips the gradients to {@code clip} total norm (0 = no clipping), applies one AdamW update
-   * and zeroes the gradients. Returns the gradient norm before clipping.
+   * Clips the gradients to {@code clip} total norm (0 = no clipping), applies one AdamW update and
+   * zeroes the gradients. Returns the gradient norm before clipping.
    */
   public double step(TrainingConfig c, double learningRate, NDManager step) {
     NDArray[] grads = new NDArray[parameters.size()];

@@ -105,7 +105,7 @@ public final class Checkpoint {
           case "weights.ndlist" -> weights = NDList.decode(manager, zip.readAllBytes());
           case "ema.ndlist" -> ema = NDList.decode(manager, zip.readAllBytes());
           case "optimizer.ndlist" -> optimizer = NDList.decode(manager, zip.readAllBytes());
-          default -> { }
+          default -> {}
         }
       }
     } catch (IOException e) {
@@ -123,7 +123,9 @@ public final class Checkpoint {
       return Optional.empty();
     }
     try (Stream<Path> files = Files.list(dir)) {
-      return files.filter(p -> NAME.matcher(p.getFileName().toString()).matches()).max(Path::compareTo);
+      return files
+          .filter(p -> NAME.matcher(p.getFileName().toString()).matches())
+          .max(Path::compareTo);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }

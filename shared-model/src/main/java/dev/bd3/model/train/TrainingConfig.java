@@ -34,7 +34,8 @@ public record TrainingConfig(
 
   public TrainingConfig {
     if (steps < 1 || batchSize < 1 || checkpointEvery < 1 || logEvery < 1) {
-      throw new IllegalArgumentException("steps, batchSize, checkpointEvery, logEvery must be >= 1");
+      throw new IllegalArgumentException(
+          "steps, batchSize, checkpointEvery, logEvery must be >= 1");
     }
     if (learningRate <= 0 || warmupSteps < 0 || gradClip < 0 || emaDecay < 0 || emaDecay >= 1) {
       throw new IllegalArgumentException("bad optimiser settings");
@@ -80,7 +81,9 @@ public record TrainingConfig(
 
   /** Learning rate at a step: linear warm-up, then constant. */
   public double learningRateAt(long step) {
-    return warmupSteps == 0 ? learningRate : learningRate * Math.min(1.0, (step + 1.0) / warmupSteps);
+    return warmupSteps == 0
+        ? learningRate
+        : learningRate * Math.min(1.0, (step + 1.0) / warmupSteps);
   }
 
   /** Builds a configuration; starts from the paper's recipe. */
@@ -103,27 +106,106 @@ public record TrainingConfig(
     private int validationBatches = 4;
     private long seed = 0;
 
-    public Builder steps(int v) { steps = v; return this; }
-    public Builder batchSize(int v) { batchSize = v; return this; }
-    public Builder learningRate(double v) { learningRate = v; return this; }
-    public Builder warmupSteps(int v) { warmupSteps = v; return this; }
-    public Builder betas(double b1, double b2) { beta1 = b1; beta2 = b2; return this; }
-    public Builder epsilon(double v) { epsilon = v; return this; }
-    public Builder weightDecay(double v) { weightDecay = v; return this; }
-    public Builder gradClip(double v) { gradClip = v; return this; }
-    public Builder emaDecay(double v) { emaDecay = v; return this; }
-    public Builder checkpointEvery(int v) { checkpointEvery = v; return this; }
-    public Builder schedule(ClippedSchedule v) { schedule = v; return this; }
-    public Builder scheduleSearchEvery(int v) { scheduleSearchEvery = v; return this; }
-    public Builder boundedMaskFraction(boolean v) { boundedMaskFraction = v; return this; }
-    public Builder logEvery(int v) { logEvery = v; return this; }
-    public Builder validationBatches(int v) { validationBatches = v; return this; }
-    public Builder seed(long v) { seed = v; return this; }
+    public Builder steps(int v) {
+      steps = v;
+      return this;
+    }
+
+    public Builder batchSize(int v) {
+      batchSize = v;
+      return this;
+    }
+
+    public Builder learningRate(double v) {
+      learningRate = v;
+      return this;
+    }
+
+    public Builder warmupSteps(int v) {
+      warmupSteps = v;
+      return this;
+    }
+
+    public Builder betas(double b1, double b2) {
+      beta1 = b1;
+      beta2 = b2;
+      return this;
+    }
+
+    public Builder epsilon(double v) {
+      epsilon = v;
+      return this;
+    }
+
+    public Builder weightDecay(double v) {
+      weightDecay = v;
+      return this;
+    }
+
+    public Builder gradClip(double v) {
+      gradClip = v;
+      return this;
+    }
+
+    public Builder emaDecay(double v) {
+      emaDecay = v;
+      return this;
+    }
+
+    public Builder checkpointEvery(int v) {
+      checkpointEvery = v;
+      return this;
+    }
+
+    public Builder schedule(ClippedSchedule v) {
+      schedule = v;
+      return this;
+    }
+
+    public Builder scheduleSearchEvery(int v) {
+      scheduleSearchEvery = v;
+      return this;
+    }
+
+    public Builder boundedMaskFraction(boolean v) {
+      boundedMaskFraction = v;
+      return this;
+    }
+
+    public Builder logEvery(int v) {
+      logEvery = v;
+      return this;
+    }
+
+    public Builder validationBatches(int v) {
+      validationBatches = v;
+      return this;
+    }
+
+    public Builder seed(long v) {
+      seed = v;
+      return this;
+    }
 
     public TrainingConfig build() {
-      return new TrainingConfig(steps, batchSize, learningRate, warmupSteps, beta1, beta2,
-          epsilon, weightDecay, gradClip, emaDecay, checkpointEvery, schedule,
-          scheduleSearchEvery, boundedMaskFraction, logEvery, validationBatches, seed);
+      return new TrainingConfig(
+          steps,
+          batchSize,
+          learningRate,
+          warmupSteps,
+          beta1,
+          beta2,
+          epsilon,
+          weightDecay,
+          gradClip,
+          emaDecay,
+          checkpointEvery,
+          schedule,
+          scheduleSearchEvery,
+          boundedMaskFraction,
+          logEvery,
+          validationBatches,
+          seed);
     }
   }
 }

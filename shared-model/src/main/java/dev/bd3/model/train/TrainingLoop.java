@@ -91,7 +91,9 @@ public final class TrainingLoop {
           listener.onMetric("lr", step, config.learningRateAt(step - 1));
           listener.onMetric("grad_norm", step, s.trainer.gradNorm());
           listener.onMetric(
-              "tokens_per_s", step, config.batchSize() * modelConfig.contextLength() / secondsPerStep);
+              "tokens_per_s",
+              step,
+              config.batchSize() * modelConfig.contextLength() / secondsPerStep);
           listener.onProgress(step, config.steps(), secondsPerStep);
         }
         if (step % config.checkpointEvery() == 0 || step == config.steps()) {
@@ -107,7 +109,8 @@ public final class TrainingLoop {
     List<long[]> batches = new ArrayList<>();
     for (int i = 0; i < config.validationBatches(); i++) {
       batches.add(
-          Windows.random(corpus.validation(), config.batchSize(), modelConfig.contextLength(), random));
+          Windows.random(
+              corpus.validation(), config.batchSize(), modelConfig.contextLength(), random));
     }
     return batches;
   }
@@ -130,7 +133,8 @@ public final class TrainingLoop {
 
     State(NDManager manager) {
       this.manager = manager;
-      this.trainer = new TrainingStep(Bd3Lm.create(modelConfig, manager, config.seed()), config, manager);
+      this.trainer =
+          new TrainingStep(Bd3Lm.create(modelConfig, manager, config.seed()), config, manager);
       this.model = trainer.model();
       this.parameters = trainer.parameters();
       this.optimizer = trainer.optimizer();
@@ -188,7 +192,8 @@ public final class TrainingLoop {
       }
       List<ClippedSchedule> grid = ClippedSchedule.referenceGrid();
       double[] variances =
-          ScheduleSearch.variances(model, validation, config.batchSize(), grid, config.seed(), manager);
+          ScheduleSearch.variances(
+              model, validation, config.batchSize(), grid, config.seed(), manager);
       ClippedSchedule chosen = ScheduleSearch.best(grid, variances);
       if (!chosen.equals(schedule)) {
         LOG.info("step {}: noise interval {} -> {}", s, schedule, chosen);
@@ -208,8 +213,16 @@ public final class TrainingLoop {
       listener.onMetric("val_ppl", step, Math.exp(nelbo));
       CheckpointMeta meta =
           new CheckpointMeta(
-              CheckpointMeta.FORMAT, step, modelConfig, schedule, config.seed(), optimizer.updates(),
-              ema.updates(), corpus.name(), corpus.sha256(), metrics);
+              CheckpointMeta.FORMAT,
+              step,
+              modelConfig,
+              schedule,
+              config.seed(),
+              optimizer.updates(),
+              ema.updates(),
+              corpus.name(),
+              corpus.sha256(),
+              metrics);
       NDList weights = new NDList();
       parameters.forEach(p -> weights.add(p.getArray()));
       Checkpoint.Written written =
@@ -230,8 +243,13 @@ public final class TrainingLoop {
           for (long[] x0 : validation) {
             NoisedBatch batch =
                 NoisedBatch.noise(
-                    x0, config.batchSize(), modelConfig.contextLength(), modelConfig.blockSize(),
-                    evalSchedule, false, random);
+                    x0,
+                    config.batchSize(),
+                    modelConfig.contextLength(),
+                    modelConfig.blockSize(),
+                    evalSchedule,
+                    false,
+                    random);
             try (NDManager step = m.newSubManager()) {
               sum += Nelbo.tokenTerms(model, batch, step, false).sum().getFloat();
             }
