@@ -81,7 +81,9 @@ final class Demo {
   private JsonNode submitAndWait(String type, JsonNode spec) {
     String id = client.submit(type, spec).path("id").asText();
     JsonNode done = client.await(id, Duration.ofHours(2), Main::progress);
-    System.out.println();
+    if (System.console() != null) {
+      System.out.println();
+    }
     if (!done.path("status").asText().equals("SUCCEEDED")) {
       throw new IllegalStateException(
           type + " run " + id + " ended " + done.path("status") + ": " + done.path("error"));
