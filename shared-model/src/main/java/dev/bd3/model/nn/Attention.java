@@ -21,6 +21,7 @@ public final class Attention extends AbstractBlock {
   private final int headSize;
   private final Parameter qkv; // (3D, D)
   private final Parameter out; // (D, D)
+  private volatile NDArray scale;
 
   Attention(ModelConfig config) {
     this.heads = config.heads();
@@ -40,21 +41,31 @@ public final class Attention extends AbstractBlock {
   public Output forward(NDArray x, NDList angles, AttentionPlan plan, LayerKv past) {
     long b = x.getShape().get(0);
     long t = x.getShape().get(1);
-    NDList qkvs = Linear.linear(x, qkv.getArray()).head().split(3, 2); // 3 x (B, T, D)
-    NDArray q = RotaryEmbedding.apply(split(qkvs.get(0), b, t), angles); // (B, H, T, hd)
-    NDArray k = RotaryEmbedding.apply(split(qkvs.get(1), b, t), angles);
-    NDArray v = split(qkvs.get(2), b, t);
-    q = q.mul(q.getManager().create((float) (1 / Math.sqrt(headSize)))); // scale once, on q
+    NDArray qkvs =
+        Linear.linear(x, qkv.getArray())
+            .head()
+            .reshape(b, t, 3, heads, headSize)
+            .transpose(2, 0, 3, 1, 4); // (3, B, H, T, hd)
+    NDArray qk = RotaryEmbedding.apply(qkvs.get(":2"), angles); // (2, B, H, T, hd), rotated
+    NDArray q = qk.get(0).mul(scale()); // scaled once, on the smallest operand
+    NDArray k = qk.get(1);
+    NDArray v = qkvs.get(2);
     NDArray context =
         plan instanceof AttentionPlan.Vectorised vec
             ? vectorised(q, k, v, vec)
-            : dense(q, k, v, ((AttentionPlan.Dense) plan).mask(), past); // (B, H, T, hd)
-    NDArray merged = context.transpose(0, 2, 1, 3).reshape(b, t, (long) heads * headSize);
+            : dense(q, k, v, ((AttentionPlan.Dense) plan).mask(), past); // (B, T, H, hd)
+    NDArray merged = context.reshape(b, t, (long) heads * headSize);
     return new Output(Linear.linear(merged, out.getArray()).head(), new LayerKv(k, v));
   }
 
-  private NDArray split(NDArray x, long b, long t) {
-    return x.reshape(b, t, heads, headSize).transpose(0, 2, 1, 3); // (B, H, T, hd)
+  /** 1 / sqrt(hd), kept with the weights: a scalar made per call could be freed before backward. */
+  private NDArray scale() {
+    NDArray s = scale;
+    if (s == null) {
+      s = qkv.getArray().getManager().create((float) (1 / Math.sqrt(headSize)));
+      scale = s;
+    }
+    return s;
   }
 
   private static NDArray dense(NDArray q, NDArray k, NDArray v, NDArray mask, LayerKv past) {
@@ -68,7 +79,7 @@ public final class Attention extends AbstractBlock {
     if (mask != null) {
       scores = scores.add(mask);
     }
-    return scores.softmax(-1).matMul(v);
+    return scores.softmax(-1).matMul(v).transpose(0, 2, 1, 3); // (B, T, H, hd)
   }
 
   /**
@@ -109,7 +120,8 @@ public final class Attention extends AbstractBlock {
             .matMul(vs.get(0).reshape(b, h, nb, lb, hd))
             .reshape(b, h, l, hd)
             .add(weights.get(1).matMul(vc));
-    return noisy.concat(clean, 2); // (B, H, 2L, hd)
+    // heads last before the concatenation, so that merging them afterwards needs no copy
+    return noisy.transpose(0, 2, 1, 3).concat(clean.transpose(0, 2, 1, 3), 1); // (B, 2L, H, hd)
   }
 
   /** An additive mask (0 = may attend, -inf = may not) from a boolean one of (rows, cols). */

@@ -82,8 +82,9 @@ public final class Bd3Lm extends AbstractBlock {
     AttentionPlan plan =
         new AttentionPlan.Vectorised(
             config.blockSize(),
-            constant("obc", () -> BlockDiffusionMask.offsetBlockCausal(l, config.blockSize())),
-            constant("bc", () -> BlockDiffusionMask.blockCausal(l, config.blockSize())));
+            constant(
+                "obc", () -> additive(BlockDiffusionMask.offsetBlockCausal(l, config.blockSize()))),
+            constant("bc", () -> additive(BlockDiffusionMask.blockCausal(l, config.blockSize()))));
     NDArray hidden = run(tokens, positions, plan, null, training, null);
     return logits(hidden.get(":, :" + l)); // only the noisy half carries loss
   }
@@ -127,20 +128,23 @@ public final class Bd3Lm extends AbstractBlock {
   private NDArray logits(NDArray hidden) {
     NDArray h = finalNorm.forward(hidden);
     NDArray z = Linear.linear(h, outputWeight.getArray(), outputBias.getArray()).head();
-    return z.add(constantSubs(hidden.getManager()));
+    return z.add(constant("subs", () -> subsMask()));
   }
 
-  private NDArray constantSubs(NDManager m) {
+  private NDArray subsMask() {
     float[] subs = new float[config.vocabSize()];
     subs[ByteTokenizer.MASK] = Float.NEGATIVE_INFINITY;
-    return m.create(subs);
+    return embedding.getArray().getManager().create(subs);
   }
 
-  /** Masks depend only on (L, L'): built once, kept on the parameters' manager. */
-  private NDArray constant(String name, Supplier<boolean[]> mask) {
+  /** Constants (masks of (L, L'), the SUBS vector): built once, kept with the weights. */
+  private NDArray constant(String name, Supplier<NDArray> make) {
+    return constants.computeIfAbsent(name, key -> make.get());
+  }
+
+  private NDArray additive(boolean[] mask) {
     int l = config.contextLength();
-    return constants.computeIfAbsent(
-        name, key -> Attention.additiveMask(embedding.getArray().getManager(), mask.get(), l, l));
+    return Attention.additiveMask(embedding.getArray().getManager(), mask, l, l);
   }
 
   /** The model's parameters, in a fixed order (for checkpoints and the optimizer). */

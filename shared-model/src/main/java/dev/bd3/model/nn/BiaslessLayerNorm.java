@@ -15,6 +15,7 @@ public final class BiaslessLayerNorm extends AbstractBlock {
   private static final float EPS = 1e-5f;
   private final int width;
   private final Parameter scale;
+  private volatile NDArray noBias;
 
   BiaslessLayerNorm(int width) {
     this.width = width;
@@ -23,8 +24,17 @@ public final class BiaslessLayerNorm extends AbstractBlock {
   }
 
   public NDArray forward(NDArray x) {
-    NDArray noBias = x.getManager().zeros(new Shape(width), x.getDataType());
-    return LayerNorm.layerNorm(x, new Shape(width), scale.getArray(), noBias, EPS).head();
+    return LayerNorm.layerNorm(x, new Shape(width), scale.getArray(), noBias(), EPS).head();
+  }
+
+  /** DJL's layerNorm wants a bias: zeros, made once and kept with the weights. */
+  private NDArray noBias() {
+    NDArray zeros = noBias;
+    if (zeros == null) {
+      zeros = scale.getArray().getManager().zeros(new Shape(width));
+      noBias = zeros;
+    }
+    return zeros;
   }
 
   @Override

@@ -4,39 +4,41 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
 
 /**
- * Rotary position embeddings (rotate-half form). Attention scores then depend only on relative
- * positions, so the clean half of the vectorised input restarts at position 0 and generation may
- * run past the training context with a sliding KV cache.
+ * Rotary position embeddings (rotate-half form): x' = x cos(theta) + rotate(x) sin(theta), with
+ * rotate(x) = [-x2, x1] for the two halves of each head. Attention scores then depend only on
+ * relative positions, so the clean half of the vectorised input restarts at position 0 and
+ * generation may run past the training context with a sliding KV cache.
  */
 public final class RotaryEmbedding {
   private static final double BASE = 10_000;
 
   private RotaryEmbedding() {}
 
-  /** Cosines and sines of the rotation angles for positions (T): two (T, hd/2) arrays. */
+  /**
+   * The rotation for positions (T): cos and sin of the angles, each (T, hd) with both halves equal,
+   * and the (hd, hd) matrix of rotate(x) = x R. Computed once per forward, for all layers.
+   */
   public static NDList angles(NDArray positions, int headSize) {
     NDManager m = positions.getManager();
-    float[] inverse = new float[headSize / 2];
-    for (int i = 0; i < inverse.length; i++) {
+    int half = headSize / 2;
+    float[] inverse = new float[headSize];
+    float[] rotate = new float[headSize * headSize];
+    for (int i = 0; i < half; i++) {
       inverse[i] = (float) Math.pow(BASE, -2.0 * i / headSize);
+      inverse[half + i] = inverse[i];
+      rotate[(half + i) * headSize + i] = -1; // out[i] = -x[half + i]
+      rotate[i * headSize + half + i] = 1; // out[half + i] = x[i]
     }
     NDArray theta =
-        positions
-            .toType(DataType.FLOAT32, false)
-            .expandDims(1)
-            .matMul(m.create(inverse).expandDims(0));
-    return new NDList(theta.cos(), theta.sin()); // (T, hd/2) each
+        positions.toType(DataType.FLOAT32, false).expandDims(1).mul(m.create(inverse)); // (T, hd)
+    return new NDList(theta.cos(), theta.sin(), m.create(rotate, new Shape(headSize, headSize)));
   }
 
-  /** Rotates queries or keys x (B, H, T, hd) by the angles of their positions. */
+  /** Rotates queries or keys x (..., T, hd) by the angles of their positions. */
   public static NDArray apply(NDArray x, NDList angles) {
-    NDArray cos = angles.get(0);
-    NDArray sin = angles.get(1);
-    NDList halves = x.split(2, 3); // (B, H, T, hd/2) each
-    NDArray x1 = halves.get(0);
-    NDArray x2 = halves.get(1);
-    return x1.mul(cos).sub(x2.mul(sin)).concat(x2.mul(cos).add(x1.mul(sin)), 3);
+    return x.mul(angles.get(0)).add(x.matMul(angles.get(2)).mul(angles.get(1)));
   }
 }
