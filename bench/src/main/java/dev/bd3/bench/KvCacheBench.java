@@ -19,15 +19,12 @@ import java.util.function.Function;
  * One denoising pass over a block of L' tokens after a prefix: with the prefix's keys and values in
  * the KV cache, against recomputing the whole prefix (what a model without a cache does).
  */
-final class KvCacheBench {
-  private final Options o;
-  private final Report r;
-
+final class KvCacheBench extends Benchmark {
   KvCacheBench(Options options, Report report) {
-    this.o = options;
-    this.r = report;
+    super(options, report);
   }
 
+  @Override
   void run() throws Exception {
     int prefix = o.integer("prefix", 512);
     ModelConfig c = o.model(4, 128, 4, 1024, 16);

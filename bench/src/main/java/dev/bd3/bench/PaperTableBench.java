@@ -19,15 +19,12 @@ import java.util.SplittableRandom;
  * test perplexity of each (NELBO bound with t from [1e-3, 1]; exact likelihood for AR), and the
  * variance of the L' = 4 NELBO under the clipped interval [0.45, 0.95] against U[1e-3, 1].
  */
-final class PaperTableBench {
-  private final Options o;
-  private final Report r;
-
+final class PaperTableBench extends Benchmark {
   PaperTableBench(Options options, Report report) {
-    this.o = options;
-    this.r = report;
+    super(options, report);
   }
 
+  @Override
   void run() throws Exception {
     Contenders contenders = new Contenders(o, r);
     double budget = o.real("budget", 2);

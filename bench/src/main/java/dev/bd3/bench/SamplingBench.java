@@ -18,17 +18,14 @@ import java.util.Map;
  * model is the fastest whose judged perplexity is within 10% of the best that model reaches (its
  * closest match to AR quality). Uses the paper-table checkpoints when present.
  */
-final class SamplingBench {
-  private final Options o;
-  private final Report r;
-
+final class SamplingBench extends Benchmark {
   SamplingBench(Options options, Report report) {
-    this.o = options;
-    this.r = report;
+    super(options, report);
   }
 
   record Outcome(double tokensPerSecond, double nfePerToken, double genPpl, double entropy) {}
 
+  @Override
   void run() throws Exception {
     Contenders contenders = new Contenders(o, r);
     int samples = o.integer("samples", 4);

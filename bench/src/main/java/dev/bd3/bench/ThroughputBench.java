@@ -16,15 +16,12 @@ import java.util.SplittableRandom;
  * Training throughput of the vectorised step (forward, backward, AdamW, EMA) and its model FLOP
  * utilisation: achieved FLOP/s over the matrix-product rate measured in the same run.
  */
-final class ThroughputBench {
-  private final Options o;
-  private final Report r;
-
+final class ThroughputBench extends Benchmark {
   ThroughputBench(Options options, Report report) {
-    this.o = options;
-    this.r = report;
+    super(options, report);
   }
 
+  @Override
   void run() throws Exception {
     ModelConfig c = o.model(4, 256, 4, 256, 4);
     int batch = o.integer("batch", 8);

@@ -22,19 +22,16 @@ import java.util.SplittableRandom;
  * (which skips the masked-out quarter and computes M_BD per block), two separate passes (x_0, then
  * x_t attending to its keys and values), and one dense pass under the full 2L mask.
  */
-final class VectorisedBench {
+final class VectorisedBench extends Benchmark {
   interface Terms {
     NDArray of(Bd3Lm model, NoisedBatch batch, NDManager m, boolean training);
   }
 
-  private final Options o;
-  private final Report r;
-
   VectorisedBench(Options options, Report report) {
-    this.o = options;
-    this.r = report;
+    super(options, report);
   }
 
+  @Override
   void run() throws Exception {
     ModelConfig c = o.model(4, 128, 4, 256, 16);
     int batch = o.integer("batch", 8);

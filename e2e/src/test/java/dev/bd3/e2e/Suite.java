@@ -2,6 +2,7 @@ package dev.bd3.e2e;
 
 import dev.bd3.cli.Bd3Client;
 import dev.bd3.jobs.LocalStack;
+import dev.bd3.jobs.Topics;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.net.URI;
@@ -22,6 +23,7 @@ final class Suite {
   final Path artifacts;
   final Map<String, String> env = new HashMap<>();
   final Bd3Client client;
+  final Topics topics = new Topics("bd3e2e");
 
   Suite() throws IOException {
     artifacts = Files.createTempDirectory("bd3-e2e-artifacts");
@@ -29,7 +31,7 @@ final class Suite {
     env.put("BD3_SUITE", "e2e");
     env.put("BD3_DB", "bd3_test");
     env.put("BD3_GROUP_SUFFIX", "-e2e");
-    env.put("BD3_TOPIC_PREFIX", "bd3e2e");
+    env.put("BD3_TOPIC_PREFIX", topics.prefix());
     env.put("BD3_ARTIFACTS", artifacts.toString());
     env.put("GATEWAY_PORT", String.valueOf(gateway));
     env.put("TRAINER_PORT", String.valueOf(freePort()));
@@ -40,6 +42,11 @@ final class Suite {
 
   void start() {
     run("start");
+  }
+
+  /** The stack's Kafka bootstrap address. */
+  String kafka() {
+    return LocalStack.start(root).get("KAFKA_BOOTSTRAP_SERVERS");
   }
 
   /** Stops the services; the stack stays for the next test module. */

@@ -2,6 +2,7 @@ package dev.bd3.e2e;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -17,6 +18,17 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
+import dev.bd3.jobs.JobType;
+import java.time.Instant;
+import java.util.Map;
+import java.util.UUID;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -45,6 +57,44 @@ class SuiteEndToEndTest {
   static void stopSuite() {
     if (suite != null) {
       suite.stop();
+    }
+  }
+
+  /** A job no worker can read goes to the dead-letter topic; the next test shows the worker went on. */
+  @Test
+  @Order(0)
+  void unreadableJobGoesToTheDeadLetterTopic() throws Exception {
+    Map<String, Object> config =
+        Map.of(
+            "bootstrap.servers", suite.kafka(),
+            "key.serializer", StringSerializer.class.getName(),
+            "value.serializer", StringSerializer.class.getName(),
+            "key.deserializer", StringDeserializer.class.getName(),
+            "value.deserializer", StringDeserializer.class.getName());
+    String key = "poison-" + UUID.randomUUID();
+    try (KafkaConsumer<String, String> dlq = new KafkaConsumer<>(config)) {
+      List<TopicPartition> partitions =
+          dlq.partitionsFor(suite.topics.deadLetter()).stream()
+              .map(p -> new TopicPartition(p.topic(), p.partition()))
+              .toList();
+      dlq.assign(partitions);
+      dlq.seekToEnd(partitions);
+      partitions.forEach(dlq::position); // fix the starting point before the poison is sent
+      try (KafkaProducer<String, String> producer = new KafkaProducer<>(config)) {
+        producer.send(new ProducerRecord<>(suite.topics.jobs(JobType.TRAIN), key, "{not json")).get();
+      }
+      Instant deadline = Instant.now().plusSeconds(60);
+      ConsumerRecord<String, String> found = null;
+      while (found == null && Instant.now().isBefore(deadline)) {
+        for (ConsumerRecord<String, String> r : dlq.poll(Duration.ofMillis(500))) {
+          if (key.equals(r.key())) {
+            found = r;
+          }
+        }
+      }
+      assertNotNull(found, "the unreadable job reached " + suite.topics.deadLetter());
+      assertEquals("{not json", found.value());
+      assertNotNull(found.headers().lastHeader("dead-letter-reason"), "with the reason");
     }
   }
 

@@ -4,7 +4,6 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.nn.AbstractBlock;
 import ai.djl.nn.Parameter;
 import ai.djl.nn.core.Linear;
 import ai.djl.training.ParameterStore;
@@ -16,7 +15,7 @@ import ai.djl.util.PairList;
  *
  * <p>Shapes: B batch, T new tokens, S cached tokens, D width, H heads, hd = D / H.
  */
-public final class Attention extends AbstractBlock {
+public final class Attention extends ModelBlock {
   private final int heads;
   private final int headSize;
   private final Parameter qkv; // (3D, D)
@@ -137,10 +136,5 @@ public final class Attention extends AbstractBlock {
   protected NDList forwardInternal(
       ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
     throw new UnsupportedOperationException("call forward(x, angles, plan, past)");
-  }
-
-  @Override
-  public Shape[] getOutputShapes(Shape[] inputShapes) {
-    return new Shape[] {inputShapes[0]};
   }
 }

@@ -7,7 +7,6 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.ndarray.types.SparseFormat;
-import ai.djl.nn.AbstractBlock;
 import ai.djl.nn.Parameter;
 import ai.djl.nn.core.Embedding;
 import ai.djl.nn.core.Linear;
@@ -30,7 +29,7 @@ import java.util.function.Supplier;
  *
  * <p>Shapes: B batch, L context length, L' block size, T tokens of a call, D width, V vocabulary.
  */
-public final class Bd3Lm extends AbstractBlock {
+public final class Bd3Lm extends ModelBlock {
   private final ModelConfig config;
   private final Parameter embedding; // (V, D)
   private final List<TransformerLayer> layers = new ArrayList<>();
@@ -158,13 +157,6 @@ public final class Bd3Lm extends AbstractBlock {
   protected NDList forwardInternal(
       ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
     return new NDList(denoise(inputs.get(0), inputs.get(1), training));
-  }
-
-  @Override
-  protected void initializeChildBlocks(NDManager manager, DataType dataType, Shape... inputShapes) {
-    for (var child : getChildren().values()) {
-      child.initialize(manager, dataType, inputShapes);
-    }
   }
 
   @Override

@@ -1,17 +1,13 @@
 package dev.bd3.model.nn;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.nn.AbstractBlock;
 import ai.djl.nn.Parameter;
 import ai.djl.nn.norm.LayerNorm;
-import ai.djl.training.ParameterStore;
 import ai.djl.training.initializer.Initializer;
-import ai.djl.util.PairList;
 
 /** LayerNorm over the last axis with a learned scale and no bias, as in the reference DiT. */
-public final class BiaslessLayerNorm extends AbstractBlock {
+public final class BiaslessLayerNorm extends ModelBlock.Unary {
   private static final float EPS = 1e-5f;
   private final int width;
   private final Parameter scale;
@@ -23,6 +19,7 @@ public final class BiaslessLayerNorm extends AbstractBlock {
         addParameter(Weights.vector("scale", Parameter.Type.GAMMA, width, Initializer.ONES));
   }
 
+  @Override
   public NDArray forward(NDArray x) {
     return LayerNorm.layerNorm(x, new Shape(width), scale.getArray(), noBias(), EPS).head();
   }
@@ -35,16 +32,5 @@ public final class BiaslessLayerNorm extends AbstractBlock {
       noBias = zeros;
     }
     return zeros;
-  }
-
-  @Override
-  protected NDList forwardInternal(
-      ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
-    return new NDList(forward(inputs.head()));
-  }
-
-  @Override
-  public Shape[] getOutputShapes(Shape[] inputShapes) {
-    return inputShapes;
   }
 }

@@ -1,19 +1,14 @@
 package dev.bd3.model.nn;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
-import ai.djl.ndarray.types.Shape;
-import ai.djl.nn.AbstractBlock;
 import ai.djl.nn.Activation;
 import ai.djl.nn.Parameter;
 import ai.djl.nn.core.Linear;
-import ai.djl.training.ParameterStore;
 import ai.djl.training.initializer.Initializer;
 import ai.djl.training.initializer.NormalInitializer;
-import ai.djl.util.PairList;
 
 /** The position-wise MLP: D -> mlpRatio D -> GELU -> D. */
-public final class FeedForward extends AbstractBlock {
+public final class FeedForward extends ModelBlock.Unary {
   private final Parameter upWeight;
   private final Parameter upBias;
   private final Parameter downWeight;
@@ -29,19 +24,9 @@ public final class FeedForward extends AbstractBlock {
   }
 
   /** x (B, T, D) -> (B, T, D). */
+  @Override
   public NDArray forward(NDArray x) {
     NDArray h = Activation.gelu(Linear.linear(x, upWeight.getArray(), upBias.getArray()).head());
     return Linear.linear(h, downWeight.getArray(), downBias.getArray()).head();
-  }
-
-  @Override
-  protected NDList forwardInternal(
-      ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
-    return new NDList(forward(inputs.head()));
-  }
-
-  @Override
-  public Shape[] getOutputShapes(Shape[] inputShapes) {
-    return inputShapes;
   }
 }

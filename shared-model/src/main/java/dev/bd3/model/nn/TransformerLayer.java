@@ -2,16 +2,12 @@ package dev.bd3.model.nn;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
-import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
-import ai.djl.ndarray.types.Shape;
-import ai.djl.nn.AbstractBlock;
 import ai.djl.nn.norm.Dropout;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 
 /** A pre-norm transformer layer: x = x + attn(norm1(x)); x = x + mlp(norm2(x)). */
-public final class TransformerLayer extends AbstractBlock {
+public final class TransformerLayer extends ModelBlock {
   private final float dropout;
   private final BiaslessLayerNorm norm1;
   private final Attention attention;
@@ -43,17 +39,5 @@ public final class TransformerLayer extends AbstractBlock {
   protected NDList forwardInternal(
       ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
     throw new UnsupportedOperationException("call forward(x, angles, plan, past, training)");
-  }
-
-  @Override
-  protected void initializeChildBlocks(NDManager manager, DataType dataType, Shape... inputShapes) {
-    for (var child : getChildren().values()) {
-      child.initialize(manager, dataType, inputShapes);
-    }
-  }
-
-  @Override
-  public Shape[] getOutputShapes(Shape[] inputShapes) {
-    return inputShapes;
   }
 }
