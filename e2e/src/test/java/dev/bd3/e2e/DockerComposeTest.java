@@ -100,7 +100,7 @@ class DockerComposeTest {
     List<Path> files =
         List.of(
             root.resolve(module).resolve("src/main/resources/application.properties"),
-            root.resolve("shared-jobs/src/main/resources/bd3-worker.properties"));
+            root.resolve("shared-worker/src/main/resources/bd3-worker.properties"));
     for (Path f : files) {
       boolean worker =
           !module.startsWith("gateway") || f.toString().contains("application.properties");

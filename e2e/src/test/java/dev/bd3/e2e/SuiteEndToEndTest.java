@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.bd3.cli.Bd3Client;
+import dev.bd3.jobs.JobType;
 import java.net.URI;
 import java.nio.ByteBuffer;
 import java.nio.charset.CodingErrorAction;
@@ -15,11 +16,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
-import dev.bd3.jobs.JobType;
-import java.time.Instant;
 import java.util.Map;
 import java.util.UUID;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -60,7 +60,9 @@ class SuiteEndToEndTest {
     }
   }
 
-  /** A job no worker can read goes to the dead-letter topic; the next test shows the worker went on. */
+  /**
+   * A job no worker can read goes to the dead-letter topic; the next test shows the worker went on.
+   */
   @Test
   @Order(0)
   void unreadableJobGoesToTheDeadLetterTopic() throws Exception {
@@ -81,7 +83,9 @@ class SuiteEndToEndTest {
       dlq.seekToEnd(partitions);
       partitions.forEach(dlq::position); // fix the starting point before the poison is sent
       try (KafkaProducer<String, String> producer = new KafkaProducer<>(config)) {
-        producer.send(new ProducerRecord<>(suite.topics.jobs(JobType.TRAIN), key, "{not json")).get();
+        producer
+            .send(new ProducerRecord<>(suite.topics.jobs(JobType.TRAIN), key, "{not json"))
+            .get();
       }
       Instant deadline = Instant.now().plusSeconds(60);
       ConsumerRecord<String, String> found = null;

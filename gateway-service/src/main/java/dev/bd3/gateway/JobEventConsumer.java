@@ -45,7 +45,7 @@ public class JobEventConsumer {
     stopping = true;
   }
 
-  @Incoming("worker-events")
+  @Incoming("job-events")
   @Blocking
   public void on(JobEvent event) throws InterruptedException {
     check(event);

@@ -1,4 +1,4 @@
-package dev.bd3.jobs.worker;
+package dev.bd3.worker;
 
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;

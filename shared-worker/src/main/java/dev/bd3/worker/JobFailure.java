@@ -1,4 +1,4 @@
-package dev.bd3.jobs.worker;
+package dev.bd3.worker;
 
 /** A job that cannot succeed, whatever the retries: bad checkpoint, impossible spec. */
 public class JobFailure extends RuntimeException {

@@ -1,4 +1,4 @@
-package dev.bd3.jobs.worker;
+package dev.bd3.worker;
 
 import java.net.URI;
 import java.nio.file.Path;

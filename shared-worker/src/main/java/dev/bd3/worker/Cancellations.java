@@ -1,4 +1,4 @@
-package dev.bd3.jobs.worker;
+package dev.bd3.worker;
 
 import io.smallrye.reactive.messaging.annotations.Blocking;
 import jakarta.enterprise.context.ApplicationScoped;

@@ -1,4 +1,4 @@
-package dev.bd3.jobs.worker;
+package dev.bd3.worker;
 
 import dev.bd3.jobs.JobEvent;
 import io.smallrye.reactive.messaging.kafka.api.OutgoingKafkaRecordMetadata;
