@@ -184,16 +184,7 @@ class JobSubmissionTest {
 
   @Test
   void evalOfARunWithoutCheckpointsIs409() {
-    String train =
-        given()
-            .contentType(ContentType.JSON)
-            .body("{\"type\":\"train\"}")
-            .when()
-            .post("/api/v1/jobs")
-            .then()
-            .statusCode(201)
-            .extract()
-            .path("id");
+    String train = JobEventsTest.submit("{\"type\":\"train\"}");
     given()
         .contentType(ContentType.JSON)
         .body("{\"type\":\"eval\",\"spec\":{\"trainRunId\":\"" + train + "\"}}")
@@ -235,26 +226,8 @@ class JobSubmissionTest {
   @Test
   void runsAreListedNewestFirstAndFiltered() {
     String name = "list-" + UUID.randomUUID();
-    String older =
-        given()
-            .contentType(ContentType.JSON)
-            .body("{\"type\":\"train\",\"name\":\"" + name + "\"}")
-            .when()
-            .post("/api/v1/jobs")
-            .then()
-            .statusCode(201)
-            .extract()
-            .path("id");
-    String newer =
-        given()
-            .contentType(ContentType.JSON)
-            .body("{\"type\":\"train\",\"name\":\"" + name + "\"}")
-            .when()
-            .post("/api/v1/jobs")
-            .then()
-            .statusCode(201)
-            .extract()
-            .path("id");
+    String older = JobEventsTest.submit("{\"type\":\"train\",\"name\":\"" + name + "\"}");
+    String newer = JobEventsTest.submit("{\"type\":\"train\",\"name\":\"" + name + "\"}");
     given()
         .queryParam("type", "train")
         .queryParam("status", "queued")

@@ -10,7 +10,6 @@ import dev.bd3.jobs.RunStatus;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
-import io.restassured.http.ContentType;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -37,15 +36,7 @@ class RunEventStreamTest {
   @Test
   void streamsTheRunThenItsEventsAndEndsWithTheRun() throws Exception {
     String id =
-        given()
-            .contentType(ContentType.JSON)
-            .body("{\"type\":\"train\",\"name\":\"sse-" + UUID.randomUUID() + "\"}")
-            .when()
-            .post("/api/v1/jobs")
-            .then()
-            .statusCode(201)
-            .extract()
-            .path("id");
+        JobEventsTest.submit("{\"type\":\"train\",\"name\":\"sse-" + UUID.randomUUID() + "\"}");
 
     HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     HttpRequest request =
