@@ -56,19 +56,29 @@ public final class Main {
     }
   }
 
-  /** One line of progress, rewritten in place. */
+  private static String lastProgress = "";
+
+  /**
+   * A run's progress: rewritten in place on a terminal, one line per change when the output goes to
+   * a file.
+   */
   static void progress(JsonNode run) {
     JsonNode p = run.path("progress");
-    System.out.printf(
-        Locale.ROOT,
-        "\r  %-9s %6d/%-6d %s   ",
-        run.path("status").asText(),
-        p.path("step").asLong(),
-        p.path("total").asLong(),
-        p.hasNonNull("etaSeconds")
-            ? String.format(Locale.ROOT, "eta %.0f s", p.path("etaSeconds").asDouble())
-            : "");
-    System.out.flush();
+    String line =
+        String.format(
+            Locale.ROOT,
+            "  %-9s %6d/%-6d %s",
+            run.path("status").asText(),
+            p.path("step").asLong(),
+            p.path("total").asLong(),
+            p.hasNonNull("etaSeconds")
+                ? String.format(Locale.ROOT, "eta %.0f s", p.path("etaSeconds").asDouble())
+                : "");
+    if (!line.equals(lastProgress)) {
+      lastProgress = line;
+      System.out.print(System.console() != null ? "\r" + line + "   " : line + "\n");
+      System.out.flush();
+    }
   }
 
   private static void print(JsonNode json) {
