@@ -13,6 +13,7 @@ import dev.bd3.jobs.JobType;
 import dev.bd3.jobs.Json;
 import dev.bd3.jobs.RunStatus;
 import dev.bd3.jobs.SampleSpec;
+import dev.bd3.jobs.TrainSpec;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Event;
 import jakarta.inject.Inject;
@@ -160,7 +161,10 @@ public class JobService {
     throw ProblemException.invalid(new ArrayList<>(errors));
   }
 
-  /** Eval and sample jobs read a checkpoint: named by URI or by training run, not both. */
+  /**
+   * Rules across fields: eval and sample jobs read a checkpoint named by URI or by training run,
+   * not both; a training job's shape must make a model.
+   */
   private static void checkReferences(JobSpec spec) {
     List<Problem.FieldError> errors = new ArrayList<>();
     if (spec instanceof CheckpointRef ref) {
@@ -176,6 +180,9 @@ public class JobService {
       if (ref.checkpointStep() != null && ref.trainRunId() == null) {
         errors.add(new Problem.FieldError("spec.checkpointStep", "only goes with trainRunId"));
       }
+    }
+    if (spec instanceof TrainSpec train) {
+      train.shapeErrors().forEach((f, m) -> errors.add(new Problem.FieldError("spec." + f, m)));
     }
     if (spec instanceof EvalSpec eval
         && eval.judgeRunId() != null

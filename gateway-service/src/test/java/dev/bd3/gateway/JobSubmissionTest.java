@@ -122,6 +122,8 @@ class JobSubmissionTest {
         "{\"type\":\"train\",\"spec\":{\"steps\":0}}              | spec.steps",
         "{\"type\":\"train\",\"spec\":{\"steps\":\"many\"}}       | spec.steps",
         "{\"type\":\"train\",\"spec\":{\"preset\":\"huge\"}}      | spec.preset",
+        "{\"type\":\"train\",\"spec\":{\"blockSize\":3}}          | spec.blockSize",
+        "{\"type\":\"train\",\"spec\":{\"width\":100,\"heads\":3}} | spec.heads",
         "{\"type\":\"train\",\"spce\":{}}                         | spce",
         "{\"type\":\"sample\",\"spec\":{\"numSamples\":2}}        | spec.trainRunId",
         "{\"type\":\"eval\",\"spec\":{\"checkpoint\":\"file:///c\",\"trainRunId\":\"x\"}} | spec.checkpoint",

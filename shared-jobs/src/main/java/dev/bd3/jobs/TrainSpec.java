@@ -5,6 +5,9 @@ import jakarta.validation.constraints.DecimalMin;
 import jakarta.validation.constraints.Max;
 import jakarta.validation.constraints.Min;
 import jakarta.validation.constraints.Pattern;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 
 /**
  * A training job. The model is a named preset, optionally overridden field by field. Block size 1
@@ -31,4 +34,38 @@ public record TrainSpec(
     @Pattern(regexp = "europarl", message = "must be europarl") String corpus,
     Long seed,
     String initFrom)
-    implements JobSpec {}
+    implements JobSpec {
+
+  /** The preset a spec without one trains. */
+  public static final String DEFAULT_PRESET = "cpu";
+
+  /**
+   * Width, heads and context length of each preset, as shared-model's {@code ModelConfig} defines
+   * them (a trainer test keeps the two equal), so that the gateway can reject impossible shapes.
+   */
+  public static final Map<String, List<Integer>> PRESET_SHAPES =
+      Map.of(
+          "tiny", List.of(32, 2, 32), "cpu", List.of(128, 4, 128), "small", List.of(768, 12, 1024));
+
+  /** Fields whose values cannot make a model together, with why; empty when the shape is sound. */
+  public Map<String, String> shapeErrors() {
+    List<Integer> preset =
+        PRESET_SHAPES.getOrDefault(preset() == null ? DEFAULT_PRESET : preset(), null);
+    Map<String, String> errors = new LinkedHashMap<>();
+    if (preset == null) {
+      return errors; // an unknown preset is reported by its own constraint
+    }
+    int w = width == null ? preset.get(0) : width;
+    int h = heads == null ? preset.get(1) : heads;
+    int l = contextLength == null ? preset.get(2) : contextLength;
+    if (w % h != 0 || (w / h) % 2 != 0) {
+      errors.put(
+          heads == null ? "width" : "heads",
+          "heads must divide width into even head sizes (width " + w + ", heads " + h + ")");
+    }
+    if (blockSize != null && l % blockSize != 0) {
+      errors.put("blockSize", "must divide the context length " + l);
+    }
+    return errors;
+  }
+}

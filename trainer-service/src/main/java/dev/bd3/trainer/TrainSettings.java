@@ -12,13 +12,12 @@ import dev.bd3.model.train.TrainingConfig;
  * overrides, and a CPU-friendly recipe where the spec is silent (lr 1e-3, short warm-up).
  */
 final class TrainSettings {
-  static final String DEFAULT_PRESET = "cpu";
   static final int DEFAULT_STEPS = 300;
 
   private TrainSettings() {}
 
   static ModelConfig model(TrainSpec s) {
-    ModelConfig p = ModelConfig.preset(requireNonNullElse(s.preset(), DEFAULT_PRESET));
+    ModelConfig p = ModelConfig.preset(requireNonNullElse(s.preset(), TrainSpec.DEFAULT_PRESET));
     return new ModelConfig(
         p.vocabSize(),
         requireNonNullElse(s.layers(), p.layers()),

@@ -7,6 +7,7 @@ import dev.bd3.jobs.TrainSpec;
 import dev.bd3.model.diffusion.ClippedSchedule;
 import dev.bd3.model.nn.ModelConfig;
 import dev.bd3.model.train.TrainingConfig;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class TrainSettingsTest {
@@ -41,6 +42,18 @@ class TrainSettingsTest {
     assertEquals(ModelConfig.cpu(), TrainSettings.model(empty));
     assertEquals(TrainSettings.DEFAULT_STEPS, TrainSettings.training(empty).steps());
     assertEquals(ClippedSchedule.FULL, TrainSettings.training(empty).schedule());
+  }
+
+  @Test
+  void theContractKnowsThePresetShapes() {
+    TrainSpec.PRESET_SHAPES.forEach(
+        (name, shape) -> {
+          ModelConfig m = ModelConfig.preset(name);
+          assertEquals(List.of(m.width(), m.heads(), m.contextLength()), shape, name);
+        });
+    assertEquals(
+        java.util.Set.of("blockSize"), spec("cpu", 3, 10, false).shapeErrors().keySet(), "128 % 3");
+    assertEquals(java.util.Map.of(), spec("cpu", 16, 10, false).shapeErrors());
   }
 
   @Test
