@@ -17,6 +17,7 @@ import dev.bd3.model.sample.SamplerConfig;
 import dev.bd3.model.train.Checkpoint;
 import dev.bd3.worker.ArtifactStore;
 import dev.bd3.worker.JobContext;
+import dev.bd3.worker.JobFailure;
 import dev.bd3.worker.JobHandler;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.util.List;
@@ -44,6 +45,10 @@ public class EvalHandler implements JobHandler {
       Checkpoint checkpoint = Checkpoint.read(ArtifactStore.path(uri), manager);
       Bd3Lm model = checkpoint.model(manager, requireNonNullElse(spec.useEma(), true));
       Corpus corpus = Corpus.named(checkpoint.meta().corpus());
+      if (!corpus.sha256().equals(checkpoint.meta().corpusSha256())) {
+        throw new JobFailure(
+            "corpus " + corpus.name() + " is not the text this checkpoint was trained on (sha256)");
+      }
       String split = requireNonNullElse(spec.split(), "test");
       PerplexityEvaluator.Result r =
           PerplexityEvaluator.evaluate(
@@ -65,7 +70,7 @@ public class EvalHandler implements JobHandler {
           "run %s: %s %s PPL <= %.3f over %d tokens",
           job.runId(), uri, split, r.perplexity(), r.tokens());
       int samples = requireNonNullElse(spec.genSamples(), 0);
-      if (samples > 0) {
+      if (samples > 0 && !context.cancelled()) {
         generative(spec, uri, model, samples, context, manager);
       }
     }

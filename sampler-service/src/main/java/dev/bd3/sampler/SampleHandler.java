@@ -49,8 +49,12 @@ public class SampleHandler implements JobHandler {
                   prompt,
                   manager,
                   (sample, block, tokens) ->
-                      context.block(sample, block, ByteTokenizer.decode(tokens)));
+                      context.block(sample, block, ByteTokenizer.decode(tokens)),
+                  context::cancelled);
       double seconds = (System.nanoTime() - started) / 1e9;
+      if (context.cancelled()) {
+        return; // the runtime reports CANCELLED; unfinished samples are not results
+      }
       List<GeneratedSample> samples = result.samples();
       long tokens = 0;
       for (int i = 0; i < samples.size(); i++) {

@@ -124,6 +124,27 @@ class BlockSamplerTest {
     }
   }
 
+  /** An EOS drawn after the length cap must not let a sample run past the cap. */
+  @Test
+  void theLengthCapComesBeforeAnEosBeyondIt() {
+    try (NDManager m = Fixtures.manager()) {
+      Bd3Lm model = Fixtures.randomModel(CONFIG, m, 5);
+      biasTowards(model, ByteTokenizer.EOS, 4, m); // EOS at about one position in six
+      int eos = 0;
+      for (long seed = 0; seed < 8; seed++) {
+        SamplerConfig c = new SamplerConfig(Kind.DDPM, 4, 1.0, 1, 5, true, 0, 256, seed);
+        for (GeneratedSample s :
+            BlockSampler.cached(model, c)
+                .generate(6, new int[0], m, BlockSampler.Listener.NONE)
+                .samples()) {
+          assertTrue(s.tokens().length <= 5, "over the cap: " + s.tokens().length + " " + s.stop());
+          eos += s.stop() == StopReason.EOS ? 1 : 0;
+        }
+      }
+      assertTrue(eos > 0 && eos < 48, "both stop rules were exercised: " + eos + " EOS of 48");
+    }
+  }
+
   @Test
   void generatesPastTheTrainingContextAndStopsOnLowEntropy() {
     try (NDManager m = Fixtures.manager()) {
@@ -149,11 +170,15 @@ class BlockSamplerTest {
 
   /** Makes one id overwhelmingly likely everywhere through the output bias. */
   private static void biasTowards(Bd3Lm model, int id, NDManager m) {
+    biasTowards(model, id, 50, m);
+  }
+
+  private static void biasTowards(Bd3Lm model, int id, float bias, NDManager m) {
     for (Parameter p : model.parameterList()) {
       if (p.getName().equals("outputBias")) {
-        float[] bias = new float[ByteTokenizer.VOCAB_SIZE];
-        bias[id] = 50;
-        NDArray b = m.create(bias);
+        float[] values = new float[ByteTokenizer.VOCAB_SIZE];
+        values[id] = bias;
+        NDArray b = m.create(values);
         b.copyTo(p.getArray());
       }
     }

@@ -5,10 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
 import dev.bd3.model.data.ByteTokenizer;
 import dev.bd3.model.eval.GenerativePerplexity;
 import dev.bd3.model.eval.PerplexityEvaluator;
 import dev.bd3.model.eval.UnigramEntropy;
+import dev.bd3.model.nn.Attention;
 import dev.bd3.model.nn.Bd3Lm;
 import dev.bd3.model.nn.ModelConfig;
 import java.util.List;
@@ -31,6 +34,50 @@ class EvaluatorTest {
           GenerativePerplexity.judge(ar, List.of(TEXT, new int[] {1, 2, 3}), m);
       assertEquals(259, g.meanPerplexity(), 1e-3);
       assertEquals(TEXT.length + 3, g.tokens());
+    }
+  }
+
+  /** A random AR model: the evaluator's NLL equals one causal forward per scored position. */
+  @Test
+  void autoregressivePerplexityIsTheExactLikelihoodOfConsecutiveWindows() {
+    ModelConfig config = ModelConfig.tiny().withContextLength(8).withBlockSize(1);
+    try (NDManager m = Fixtures.manager()) {
+      Bd3Lm ar = Fixtures.randomModel(config, m, 6);
+      PerplexityEvaluator.Result r = PerplexityEvaluator.evaluate(ar, TEXT, 3, 2, 1, 0, m);
+      double nll = 0;
+      for (int w = 0; w < 3; w++) { // window w: BOS, then TEXT[7w, 7w + 7)
+        for (int i = 1; i < 8; i++) {
+          long[] input = new long[i + 1];
+          input[0] = ByteTokenizer.BOS;
+          for (int j = 1; j < i; j++) {
+            input[j] = TEXT[7 * w + j - 1];
+          }
+          input[i] = ByteTokenizer.MASK;
+          boolean[] causal = new boolean[(i + 1) * (i + 1)];
+          for (int q = 0; q <= i; q++) {
+            for (int k = 0; k <= q; k++) {
+              causal[q * (i + 1) + k] = true;
+            }
+          }
+          try (NDManager s = m.newSubManager()) {
+            float[] logp =
+                ar.forward(
+                        s.create(input, new Shape(1, i + 1)),
+                        s.arange(0, i + 1, 1, DataType.INT64),
+                        null,
+                        Attention.additiveMask(s, causal, i + 1, i + 1),
+                        false)
+                    .logits()
+                    .get("0, " + i)
+                    .logSoftmax(-1)
+                    .toFloatArray();
+            nll -= logp[TEXT[7 * w + i - 1]];
+          }
+        }
+      }
+      assertEquals(21, r.tokens());
+      assertEquals(nll / 21, r.nelbo(), 1e-5);
+      assertTrue(r.perplexity() > 20, "a random model is far from the text: " + r.perplexity());
     }
   }
 

@@ -56,25 +56,33 @@ public class JobConsumer {
       return message.nack(e);
     }
     if (cancellations.isCancelled(job.runId())) {
-      status(job.runId(), RunStatus.CANCELLED, "cancelled before it started");
-      return message.ack();
+      return finish(message, job.runId(), RunStatus.CANCELLED, "cancelled before it started", null);
     }
     status(job.runId(), RunStatus.RUNNING, null);
     JobContext context = new JobContext(job.runId(), events, cancellations, config.artifactDir());
     try {
       handler.run(job, context);
-    } catch (Exception | OutOfMemoryError e) {
-      String reason = e.getClass().getSimpleName() + ": " + e.getMessage();
+    } catch (Throwable e) { // a native library error too: the run must not stay RUNNING
       LOG.errorf(e, "run %s failed", job.runId());
-      status(job.runId(), RunStatus.FAILED, reason);
-      return message.nack(e);
+      String reason = e.getClass().getSimpleName() + ": " + e.getMessage();
+      return finish(message, job.runId(), RunStatus.FAILED, reason, e);
     }
-    if (context.cancelled()) {
-      status(job.runId(), RunStatus.CANCELLED, "cancelled by request");
-    } else {
-      status(job.runId(), RunStatus.SUCCEEDED, null);
-    }
-    return message.ack();
+    return context.cancelled()
+        ? finish(message, job.runId(), RunStatus.CANCELLED, "cancelled by request", null)
+        : finish(message, job.runId(), RunStatus.SUCCEEDED, null, null);
+  }
+
+  /**
+   * Reports the final status and only then settles the job: acknowledged, or nacked to the
+   * dead-letter topic when it failed. Acknowledging first could commit the offset of a job whose
+   * final status never reached Kafka, leaving its run RUNNING for good.
+   */
+  private CompletionStage<Void> finish(
+      Message<String> message, String runId, RunStatus status, String reason, Throwable failure) {
+    return events
+        .sendConfirmed(runId, new JobEvent.Status(status, reason))
+        .handle((sent, sendFailure) -> sendFailure == null ? failure : sendFailure)
+        .thenCompose(error -> error == null ? message.ack() : message.nack(error));
   }
 
   private JobRequest parse(String payload) {

@@ -5,9 +5,12 @@ import io.smallrye.reactive.messaging.kafka.api.OutgoingKafkaRecordMetadata;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import java.lang.management.ManagementFactory;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import org.eclipse.microprofile.reactive.messaging.Channel;
 import org.eclipse.microprofile.reactive.messaging.Emitter;
 import org.eclipse.microprofile.reactive.messaging.Message;
+import org.eclipse.microprofile.reactive.messaging.OnOverflow;
 
 /** Publishes job events, keyed by run id so that each run's events keep their order. */
 @ApplicationScoped
@@ -16,7 +19,11 @@ public class JobEvents {
   private final String worker;
 
   @Inject
-  public JobEvents(@Channel("job-events") Emitter<JobEvent> emitter, WorkerConfig config) {
+  public JobEvents(
+      // a sampler reports every block: buffer rather than fail the job when Kafka lags
+      @Channel("job-events") @OnOverflow(value = OnOverflow.Strategy.BUFFER, bufferSize = 16_384)
+          Emitter<JobEvent> emitter,
+      WorkerConfig config) {
     this.emitter = emitter;
     this.worker = config.id().orElseGet(() -> ManagementFactory.getRuntimeMXBean().getName());
   }
@@ -25,10 +32,27 @@ public class JobEvents {
     return worker;
   }
 
+  /** Sends an event without waiting for the broker (progress, metrics, blocks). */
   public void send(String runId, JobEvent.Payload payload) {
-    JobEvent event = JobEvent.of(runId, worker, payload);
+    sendConfirmed(runId, payload);
+  }
+
+  /** Sends an event; the stage completes once the broker has it, or fails with why not. */
+  public CompletionStage<Void> sendConfirmed(String runId, JobEvent.Payload payload) {
+    CompletableFuture<Void> sent = new CompletableFuture<>();
     emitter.send(
-        Message.of(event)
-            .addMetadata(OutgoingKafkaRecordMetadata.<String>builder().withKey(runId).build()));
+        Message.of(JobEvent.of(runId, worker, payload))
+            .addMetadata(OutgoingKafkaRecordMetadata.<String>builder().withKey(runId).build())
+            .withAck(
+                () -> {
+                  sent.complete(null);
+                  return CompletableFuture.completedFuture(null);
+                })
+            .withNack(
+                failure -> {
+                  sent.completeExceptionally(failure);
+                  return CompletableFuture.completedFuture(null);
+                }));
+    return sent;
   }
 }

@@ -70,7 +70,8 @@ public final class Corpus {
   public static Corpus fromFile(Path file) {
     try (InputStream in = Files.newInputStream(file)) {
       InputStream text = file.toString().endsWith(".gz") ? new GZIPInputStream(in) : in;
-      return read(file.getFileName().toString(), text, false);
+      // the absolute path: a checkpoint names its corpus, and an evaluation reads it again
+      return read(file.toAbsolutePath().normalize().toString(), text, false);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }

@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
+import java.util.function.BooleanSupplier;
 
 /**
  * Generates block by block. Each block starts as L' MASK tokens and is denoised by a {@link
@@ -59,6 +60,15 @@ public final class BlockSampler {
 
   /** Generates {@code n} samples continuing {@code prompt} (byte ids, may be empty). */
   public Result generate(int n, int[] prompt, NDManager parent, Listener listener) {
+    return generate(n, prompt, parent, listener, () -> false);
+  }
+
+  /**
+   * Like {@link #generate(int, int[], NDManager, Listener)}, polling {@code cancelled} before every
+   * block: once it holds, generation ends with the blocks finished so far.
+   */
+  public Result generate(
+      int n, int[] prompt, NDManager parent, Listener listener, BooleanSupplier cancelled) {
     int lb = model.config().blockSize();
     int[] prefix = new int[prompt.length + 1];
     prefix[0] = ByteTokenizer.BOS;
@@ -74,7 +84,7 @@ public final class BlockSampler {
       }
       int position = full;
       int[] fixed = Arrays.copyOfRange(prefix, full, prefix.length);
-      for (int block = 0; !batch.active.isEmpty(); block++) {
+      for (int block = 0; !batch.active.isEmpty() && !cancelled.getAsBoolean(); block++) {
         if (useCache) {
           cache.keepLast(model.config().contextLength() - lb);
         }
@@ -293,8 +303,9 @@ public final class BlockSampler {
     /** Stop rules, checked after each block; may shorten the sample. */
     private StopReason stopRule(int sample, int blockStart) {
       int[] seq = sequences.get(sample);
+      int end = Math.min(lengths[sample], promptLength + config.maxTokens()); // the cap comes first
       if (config.stopOnEos()) {
-        for (int i = Math.max(blockStart, promptLength); i < lengths[sample]; i++) {
+        for (int i = Math.max(blockStart, promptLength); i < end; i++) {
           if (seq[i] == ByteTokenizer.EOS) {
             lengths[sample] = i;
             return StopReason.EOS;
@@ -303,7 +314,7 @@ public final class BlockSampler {
       }
       int generated = lengths[sample] - promptLength;
       if (generated >= config.maxTokens()) {
-        lengths[sample] = promptLength + config.maxTokens();
+        lengths[sample] = end;
         return StopReason.MAX_LENGTH;
       }
       int window = config.entropyWindow();
@@ -325,7 +336,7 @@ public final class BlockSampler {
                 generated,
                 ByteTokenizer.decode(generated),
                 nfe[i],
-                stops[i],
+                stops[i] == null ? StopReason.CANCELLED : stops[i],
                 UnigramEntropy.of(generated)));
       }
       return out;

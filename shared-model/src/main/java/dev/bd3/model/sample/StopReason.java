@@ -7,7 +7,9 @@ public enum StopReason {
   /** Its last tokens became degenerate (unigram entropy under the threshold). */
   LOW_ENTROPY,
   /** It reached the maximum length. */
-  MAX_LENGTH;
+  MAX_LENGTH,
+  /** Generation was cancelled before it ended. */
+  CANCELLED;
 
   public String json() {
     return name().toLowerCase(java.util.Locale.ROOT).replace('_', '-');

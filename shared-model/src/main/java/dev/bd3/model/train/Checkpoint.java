@@ -6,9 +6,9 @@ import ai.djl.nn.Parameter;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.bd3.model.nn.Bd3Lm;
+import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -63,7 +63,7 @@ public final class Checkpoint {
       Files.createDirectories(dir);
       Path tmp = Files.createTempFile(dir, ".writing-", ".tmp");
       MessageDigest sha = MessageDigest.getInstance("SHA-256");
-      try (OutputStream file = Files.newOutputStream(tmp);
+      try (FileOutputStream file = new FileOutputStream(tmp.toFile());
           DigestOutputStream digest = new DigestOutputStream(file, sha);
           ZipOutputStream zip = new ZipOutputStream(digest)) {
         zip.putNextEntry(new ZipEntry("meta.json"));
@@ -71,6 +71,8 @@ public final class Checkpoint {
         entry(zip, "weights.ndlist", weights);
         entry(zip, "ema.ndlist", ema);
         entry(zip, "optimizer.ndlist", optimizer);
+        zip.finish();
+        file.getChannel().force(true); // on disk before it takes the final name
       }
       long bytes = Files.size(tmp);
       Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
@@ -119,13 +121,20 @@ public final class Checkpoint {
 
   /** The newest checkpoint file in a folder, if any. */
   public static Optional<Path> newest(Path dir) {
+    List<Path> all = all(dir);
+    return all.isEmpty() ? Optional.empty() : Optional.of(all.get(all.size() - 1));
+  }
+
+  /** The checkpoint files in a folder, oldest first. */
+  public static List<Path> all(Path dir) {
     if (!Files.isDirectory(dir)) {
-      return Optional.empty();
+      return List.of();
     }
     try (Stream<Path> files = Files.list(dir)) {
       return files
           .filter(p -> NAME.matcher(p.getFileName().toString()).matches())
-          .max(Path::compareTo);
+          .sorted()
+          .toList();
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }

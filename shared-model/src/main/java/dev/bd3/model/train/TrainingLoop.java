@@ -14,10 +14,10 @@ import dev.bd3.model.nn.Bd3Lm;
 import dev.bd3.model.nn.ModelConfig;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.SplittableRandom;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -143,33 +143,45 @@ public final class TrainingLoop {
           modelConfig.isAutoregressive() ? ClippedSchedule.ALL_MASKED : config.schedule();
     }
 
+    /**
+     * Continues from the newest readable checkpoint of the run. One that cannot be read (a crash
+     * while it was written) is skipped for the one before it; failing for good there would send
+     * every redelivery of the job to the dead-letter topic.
+     */
     boolean resume() {
-      Optional<Path> newest = Checkpoint.newest(checkpointDir);
-      if (newest.isEmpty()) {
-        if (initFrom != null) {
-          try (NDManager m = manager.newSubManager()) {
-            Checkpoint c = Checkpoint.read(initFrom, m);
-            Checkpoint.copyInto(parameters, c.ema());
-            ema.restore(c.ema(), 0);
+      List<Path> checkpoints = new ArrayList<>(Checkpoint.all(checkpointDir));
+      Collections.reverse(checkpoints);
+      for (Path file : checkpoints) {
+        try (NDManager m = manager.newSubManager()) {
+          Checkpoint c;
+          try {
+            c = Checkpoint.read(file, m);
+          } catch (RuntimeException e) {
+            LOG.warn("skipping unreadable checkpoint {}: {}", file, e.getMessage());
+            continue;
           }
-          LOG.info("initialised from {}", initFrom);
+          if (!c.meta().model().equals(modelConfig)) {
+            throw new IllegalStateException(
+                "checkpoint " + file + " holds another model: " + c.meta().model());
+          }
+          Checkpoint.copyInto(parameters, c.weights());
+          ema.restore(c.ema(), c.meta().emaUpdates());
+          optimizer.restore(c.optimizer(), c.meta().optimizerUpdates());
+          step = c.meta().step();
+          schedule = c.meta().schedule();
         }
-        return false;
+        LOG.info("resumed from {} at step {}", file, step);
+        return true;
       }
-      try (NDManager m = manager.newSubManager()) {
-        Checkpoint c = Checkpoint.read(newest.get(), m);
-        if (!c.meta().model().equals(modelConfig)) {
-          throw new IllegalStateException(
-              "checkpoint " + newest.get() + " holds another model: " + c.meta().model());
+      if (initFrom != null) {
+        try (NDManager m = manager.newSubManager()) {
+          Checkpoint c = Checkpoint.read(initFrom, m);
+          Checkpoint.copyInto(parameters, c.ema());
+          ema.restore(c.ema(), 0);
         }
-        Checkpoint.copyInto(parameters, c.weights());
-        ema.restore(c.ema(), c.meta().emaUpdates());
-        optimizer.restore(c.optimizer(), c.meta().optimizerUpdates());
-        step = c.meta().step();
-        schedule = c.meta().schedule();
+        LOG.info("initialised from {}", initFrom);
       }
-      LOG.info("resumed from {} at step {}", newest.get(), step);
-      return true;
+      return false;
     }
 
     double trainStep(long s) {
