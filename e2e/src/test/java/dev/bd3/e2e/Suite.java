@@ -1,6 +1,7 @@
 package dev.bd3.e2e;
 
 import dev.bd3.cli.Bd3Client;
+import dev.bd3.jobs.JobType;
 import dev.bd3.jobs.LocalStack;
 import dev.bd3.jobs.Topics;
 import java.io.IOException;
@@ -9,9 +10,13 @@ import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
 
 /**
  * The four packaged services, started by the project's own script ({@code deploy/local/suite}) as a
@@ -23,7 +28,12 @@ final class Suite {
   final Path artifacts;
   final Map<String, String> env = new HashMap<>();
   final Bd3Client client;
-  final Topics topics = new Topics("bd3e2e");
+
+  /**
+   * Topics of this run only (the broker creates them): a job left unfinished by an earlier run that
+   * failed would otherwise be taken up first and hold up this run's jobs.
+   */
+  final Topics topics = new Topics("bd3e2e" + Long.toString(System.currentTimeMillis(), 36));
 
   Suite() throws IOException {
     artifacts = Files.createTempDirectory("bd3-e2e-artifacts");
@@ -42,6 +52,20 @@ final class Suite {
 
   void start() {
     run("start");
+  }
+
+  /** Creates this run's topics (with the partitions the stack gives the suite's). */
+  void createTopics() throws Exception {
+    try (Admin admin = Admin.create(Map.of("bootstrap.servers", kafka()))) {
+      List<NewTopic> all = new ArrayList<>();
+      for (JobType type : JobType.values()) {
+        all.add(new NewTopic(topics.jobs(type), 4, (short) 1));
+      }
+      all.add(new NewTopic(topics.events(), 4, (short) 1));
+      all.add(new NewTopic(topics.deadLetter(), 4, (short) 1));
+      all.add(new NewTopic(topics.control(), 1, (short) 1));
+      admin.createTopics(all).all().get();
+    }
   }
 
   /** The stack's Kafka bootstrap address. */

@@ -49,6 +49,7 @@ class SuiteEndToEndTest {
   @BeforeAll
   static void startSuite() throws Exception {
     suite = new Suite();
+    suite.createTopics(); // before the services, which would otherwise create some themselves
     suite.start();
     api = suite.client;
   }
