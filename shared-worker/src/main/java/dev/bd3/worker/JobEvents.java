@@ -28,10 +28,6 @@ public class JobEvents {
     this.worker = config.id().orElseGet(() -> ManagementFactory.getRuntimeMXBean().getName());
   }
 
-  public String worker() {
-    return worker;
-  }
-
   /** Sends an event without waiting for the broker (progress, metrics, blocks). */
   public void send(String runId, JobEvent.Payload payload) {
     sendConfirmed(runId, payload);

@@ -12,7 +12,6 @@ public final class KvCache implements AutoCloseable {
   private final NDManager manager;
   private final LayerKv[] layers;
   private int length;
-  private long start;
 
   /** An empty cache whose arrays live in a sub-manager of {@code parent}. */
   public KvCache(NDManager parent, int layers) {
@@ -36,11 +35,6 @@ public final class KvCache implements AutoCloseable {
   /** Cached tokens. */
   public int length() {
     return length;
-  }
-
-  /** Absolute position of the first cached token (above 0 once the window slid). */
-  public long start() {
-    return start;
   }
 
   /** Layer {@code i}'s keys and values, or null while the cache is empty. */
@@ -83,7 +77,6 @@ public final class KvCache implements AutoCloseable {
       old.values().close();
     }
     length = keep;
-    start += drop;
   }
 
   /** Keeps only the rows (sequences) listed, e.g. to drop finished samples from a batch. */

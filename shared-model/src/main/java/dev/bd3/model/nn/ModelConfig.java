@@ -67,10 +67,6 @@ public record ModelConfig(
     return width / heads;
   }
 
-  public int blocks() {
-    return contextLength / blockSize;
-  }
-
   @JsonIgnore
   public boolean isAutoregressive() {
     return blockSize == 1;

@@ -190,11 +190,14 @@ public final class BlockSampler {
       }
       flat = logits.toType(DataType.FLOAT64, false).softmax(-1).toDoubleArray(); // (N, L', V)
     }
+    // only masked positions are ever drawn from, and the masked set only shrinks while p is reused
     double[][][] p = new double[x.length][lb][];
     for (int i = 0; i < x.length; i++) {
       for (int j = 0; j < lb; j++) {
-        double[] row = Arrays.copyOfRange(flat, (i * lb + j) * v, (i * lb + j + 1) * v);
-        p[i][j] = Nucleus.filter(row, config.topP());
+        if (x[i][j] == ByteTokenizer.MASK) {
+          double[] row = Arrays.copyOfRange(flat, (i * lb + j) * v, (i * lb + j + 1) * v);
+          p[i][j] = Nucleus.filter(row, config.topP());
+        }
       }
     }
     return p;
