@@ -4,15 +4,22 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.URI;
+import java.net.URLEncoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Set;
 import java.util.function.Consumer;
 import java.util.function.Predicate;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 
 /** A small client of the gateway's REST API ({@code /api/v1}). */
 public final class Bd3Client {
@@ -20,11 +27,22 @@ public final class Bd3Client {
   private static final Set<String> TERMINAL = Set.of("SUCCEEDED", "FAILED", "CANCELLED");
 
   private final URI api;
+  private final Duration pollInterval;
+  // HTTP/1.1: no h2c upgrade attempt, which an event stream does not need and some servers refuse
   private final HttpClient http =
-      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+      HttpClient.newBuilder()
+          .version(HttpClient.Version.HTTP_1_1)
+          .connectTimeout(Duration.ofSeconds(10))
+          .build();
 
   public Bd3Client(URI base) {
+    this(base, Duration.ofSeconds(1));
+  }
+
+  /** A client whose {@link #await} polls every {@code pollInterval}. */
+  public Bd3Client(URI base, Duration pollInterval) {
     this.api = base.resolve("/api/v1/");
+    this.pollInterval = pollInterval;
   }
 
   /** An error answer of the API, with its RFC 7807 problem body. */
@@ -47,37 +65,107 @@ public final class Bd3Client {
     }
   }
 
+  /** The API cannot be reached: nothing listens there, or the connection failed. */
+  public static final class UnreachableException extends RuntimeException {
+    UnreachableException(URI api, IOException cause) {
+      super(
+          "cannot reach the API at "
+              + api
+              + " ("
+              + (cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage())
+              + "); is the gateway running? Set --api or BD3_API",
+          cause);
+    }
+  }
+
+  /** One Server-Sent Event: its name ({@code message} when unnamed) and its data. */
+  public record Event(String name, String data) {}
+
   /** Submits a job; returns the new run's view. */
   public JsonNode submit(String type, JsonNode spec) {
+    return submit(type, null, spec, null);
+  }
+
+  /**
+   * Submits a job with an optional label and idempotency key (a repeated key returns the first
+   * run); returns the run's view.
+   */
+  public JsonNode submit(String type, String name, JsonNode spec, String idempotencyKey) {
     ObjectNode body = JSON.createObjectNode().put("type", type);
+    if (name != null) {
+      body.put("name", name);
+    }
     body.set("spec", spec);
-    return send(
+    HttpRequest.Builder request =
         HttpRequest.newBuilder(api.resolve("jobs"))
             .header("Content-Type", "application/json")
-            .POST(HttpRequest.BodyPublishers.ofString(body.toString())));
+            .POST(HttpRequest.BodyPublishers.ofString(body.toString()));
+    if (idempotencyKey != null) {
+      request.header("Idempotency-Key", idempotencyKey);
+    }
+    return send(request);
   }
 
   public JsonNode run(String id) {
-    return send(HttpRequest.newBuilder(api.resolve("jobs/" + id)).GET());
+    return send(HttpRequest.newBuilder(api.resolve("jobs/" + encode(id))).GET());
   }
 
   public JsonNode runs() {
-    return send(HttpRequest.newBuilder(api.resolve("runs")).GET());
+    return runs(null, null, null);
+  }
+
+  /** Runs, newest first; each filter may be null. */
+  public JsonNode runs(String type, String status, Integer limit) {
+    String query =
+        query(
+            "type", type,
+            "status", status,
+            "limit", limit == null ? null : limit.toString());
+    return send(HttpRequest.newBuilder(api.resolve("runs" + query)).GET());
   }
 
   public JsonNode metrics(String id) {
-    return send(HttpRequest.newBuilder(api.resolve("runs/" + id + "/metrics")).GET());
+    return metrics(id, null);
+  }
+
+  /** A run's metric points; only the series {@code name} unless it is null. */
+  public JsonNode metrics(String id, String name) {
+    return send(
+        HttpRequest.newBuilder(api.resolve("runs/" + encode(id) + "/metrics" + query("name", name)))
+            .GET());
   }
 
   public JsonNode cancel(String id) {
     return send(
-        HttpRequest.newBuilder(api.resolve("jobs/" + id + "/cancel"))
+        HttpRequest.newBuilder(api.resolve("jobs/" + encode(id) + "/cancel"))
             .POST(HttpRequest.BodyPublishers.noBody()));
+  }
+
+  /** Follows a run's Server-Sent Events until the server ends the stream. */
+  public void events(String id, Consumer<Event> onEvent) {
+    HttpRequest request =
+        HttpRequest.newBuilder(api.resolve("jobs/" + encode(id) + "/events"))
+            .header("Accept", "text/event-stream")
+            .timeout(Duration.ofSeconds(30)) // until the headers come; the stream itself may last
+            .GET()
+            .build();
+    HttpResponse<Stream<String>> response = exchange(request, HttpResponse.BodyHandlers.ofLines());
+    try (Stream<String> lines = response.body()) {
+      if (response.statusCode() >= 400) {
+        throw new ApiException(
+            response.statusCode(), lenientJson(lines.collect(Collectors.joining("\n"))));
+      }
+      EventParser parser = new EventParser(onEvent);
+      lines.forEach(parser::line);
+      parser.end();
+    } catch (UncheckedIOException e) {
+      throw new UnreachableException(api, e.getCause());
+    }
   }
 
   /** Polls a run until it ends; {@code onPoll} sees every view fetched. */
   public JsonNode await(String id, Duration timeout, Consumer<JsonNode> onPoll) {
-    return await(id, timeout, onPoll, view -> TERMINAL.contains(view.path("status").asText()));
+    return await(id, timeout, onPoll, Bd3Client::isTerminal);
   }
 
   /** Polls a run until {@code done} holds for its view (or it ends). */
@@ -87,15 +175,20 @@ public final class Bd3Client {
     while (true) {
       JsonNode view = run(id);
       onPoll.accept(view);
-      if (done.test(view) || TERMINAL.contains(view.path("status").asText())) {
+      if (done.test(view) || isTerminal(view)) {
         return view;
       }
       if (Instant.now().isAfter(deadline)) {
         throw new IllegalStateException(
             "run " + id + " still " + view.path("status") + " after " + timeout);
       }
-      sleep(Duration.ofSeconds(1));
+      sleep(pollInterval);
     }
+  }
+
+  /** Whether a run view's status is final: SUCCEEDED, FAILED or CANCELLED. */
+  public static boolean isTerminal(JsonNode view) {
+    return TERMINAL.contains(view.path("status").asText());
   }
 
   public static ObjectNode object() {
@@ -111,22 +204,52 @@ public final class Bd3Client {
   }
 
   private JsonNode send(HttpRequest.Builder request) {
+    HttpResponse<String> response =
+        exchange(
+            request.timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
+    JsonNode body = lenientJson(response.body());
+    if (response.statusCode() >= 400) {
+      throw new ApiException(response.statusCode(), body);
+    }
+    return body;
+  }
+
+  private <T> HttpResponse<T> exchange(HttpRequest request, HttpResponse.BodyHandler<T> handler) {
     try {
-      HttpResponse<String> response =
-          http.send(
-              request.timeout(Duration.ofSeconds(30)).build(),
-              HttpResponse.BodyHandlers.ofString());
-      JsonNode body = response.body().isEmpty() ? JSON.nullNode() : JSON.readTree(response.body());
-      if (response.statusCode() >= 400) {
-        throw new ApiException(response.statusCode(), body);
-      }
-      return body;
+      return http.send(request, handler);
     } catch (IOException e) {
-      throw new IllegalStateException("cannot reach " + api + ": " + e.getMessage(), e);
+      throw new UnreachableException(api, e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException(e);
     }
+  }
+
+  /** The body as JSON; text that is not JSON (a proxy's error page) as a JSON string. */
+  private static JsonNode lenientJson(String body) {
+    if (body == null || body.isBlank()) {
+      return JSON.nullNode();
+    }
+    try {
+      return JSON.readTree(body);
+    } catch (IOException e) {
+      return JSON.getNodeFactory().textNode(body);
+    }
+  }
+
+  /** {@code ?k=v&...} of the pairs whose value is not null; empty when there are none. */
+  private static String query(String... pairs) {
+    List<String> parts = new ArrayList<>();
+    for (int i = 0; i < pairs.length; i += 2) {
+      if (pairs[i + 1] != null) {
+        parts.add(pairs[i] + "=" + encode(pairs[i + 1]));
+      }
+    }
+    return parts.isEmpty() ? "" : "?" + String.join("&", parts);
+  }
+
+  private static String encode(String value) {
+    return URLEncoder.encode(value, StandardCharsets.UTF_8).replace("+", "%20");
   }
 
   private static void sleep(Duration d) {

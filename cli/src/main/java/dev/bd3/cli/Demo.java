@@ -1,6 +1,7 @@
 package dev.bd3.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.Locale;
 
@@ -11,11 +12,15 @@ final class Demo {
   private final Bd3Client client;
   private final String api;
   private final int steps;
+  private final PrintWriter out;
+  private final boolean terminal;
 
-  Demo(Bd3Client client, String api, int steps) {
+  Demo(Bd3Client client, String api, int steps, PrintWriter out, boolean terminal) {
     this.client = client;
     this.api = api;
     this.steps = steps;
+    this.out = out;
+    this.terminal = terminal;
   }
 
   void run() {
@@ -45,17 +50,17 @@ final class Demo {
                 .put("maxTokens", 300)
                 .put("prompt", PROMPT));
 
-    System.out.println();
+    out.println();
     for (JsonNode r : eval.path("evalResults")) {
       if (r.path("metric").asText().equals("ppl")) {
-        System.out.printf(
+        out.printf(
             Locale.ROOT,
             "test perplexity (NELBO upper bound): %.2f   (uniform over the vocabulary: 259)%n",
             r.path("value").asDouble());
       }
     }
     for (JsonNode s : sample.path("samples")) {
-      System.out.printf(
+      out.printf(
           Locale.ROOT,
           "%nsample %d (%d tokens, stopped by %s, NFE %d):%n  %s%s%n",
           s.path("index").asInt(),
@@ -65,7 +70,7 @@ final class Demo {
           PROMPT,
           s.path("text").asText());
     }
-    System.out.printf(
+    out.printf(
         Locale.ROOT,
         "%nruns:       train %s, eval %s, sample %s%ndashboard:  %s/%nAPI:        %s/api/v1/runs"
             + "   OpenAPI: %s/q/openapi   Swagger UI: %s/q/swagger-ui%n",
@@ -80,10 +85,9 @@ final class Demo {
 
   private JsonNode submitAndWait(String type, JsonNode spec) {
     String id = client.submit(type, spec).path("id").asText();
-    JsonNode done = client.await(id, Duration.ofHours(2), Main::progress);
-    if (System.console() != null) {
-      System.out.println();
-    }
+    ProgressBar bar = new ProgressBar(out, terminal);
+    JsonNode done = client.await(id, Duration.ofHours(2), bar::show);
+    bar.finish();
     if (!done.path("status").asText().equals("SUCCEEDED")) {
       throw new IllegalStateException(
           type + " run " + id + " ended " + done.path("status") + ": " + done.path("error"));
@@ -91,7 +95,8 @@ final class Demo {
     return done;
   }
 
-  private static void say(String line) {
-    System.out.println("[demo] " + line);
+  private void say(String line) {
+    out.println("[demo] " + line);
+    out.flush();
   }
 }

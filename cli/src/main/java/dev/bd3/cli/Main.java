@@ -1,87 +1,93 @@
 package dev.bd3.cli;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import java.net.URI;
 import java.time.Duration;
-import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ScopeType;
+import picocli.CommandLine.Spec;
 
 /**
- * {@code bd3} on the command line:
- *
- * <pre>
- *   bd3 [--api URL] demo [--steps N]      train -> eval -> sample, then print text and perplexity
- *   bd3 [--api URL] submit TYPE SPEC_JSON  submit a job, print its run
- *   bd3 [--api URL] get ID | wait ID | cancel ID | runs
- * </pre>
+ * {@code bd3} on the command line: a client of the gateway's REST API. Exit codes: 0 done, 1 the
+ * API refused or could not be reached (or a run did not succeed), 2 a usage error.
  */
-public final class Main {
-  private Main() {}
+@Command(
+    name = "bd3",
+    mixinStandardHelpOptions = true,
+    versionProvider = Version.class,
+    description = "Train, evaluate and sample block diffusion language models through the gateway.",
+    subcommands = {
+      SubmitCommand.class,
+      GetCommand.class,
+      WaitCommand.class,
+      CancelCommand.class,
+      RunsCommand.class,
+      MetricsCommand.class,
+      EventsCommand.class,
+      DemoCommand.class
+    })
+public final class Main implements Callable<Integer> {
+  @Option(
+      names = "--api",
+      paramLabel = "URL",
+      scope = ScopeType.INHERIT,
+      defaultValue = "${env:BD3_API:-http://127.0.0.1:8080}",
+      description = "the gateway (default: $BD3_API, else ${DEFAULT-VALUE})")
+  URI api;
+
+  @Spec CommandSpec spec;
+
+  private final Duration pollInterval;
+
+  public Main() {
+    this(Duration.ofSeconds(1));
+  }
+
+  /** A command whose waits poll the API every {@code pollInterval} (tests poll faster). */
+  Main(Duration pollInterval) {
+    this.pollInterval = pollInterval;
+  }
 
   public static void main(String[] args) {
-    String api = System.getenv().getOrDefault("BD3_API", "http://127.0.0.1:8080");
-    int i = 0;
-    if (args.length > 1 && args[0].equals("--api")) {
-      api = args[1];
-      i = 2;
-    }
-    if (args.length <= i) {
-      System.err.println(
-          "usage: bd3 [--api URL] demo [--steps N] | submit TYPE SPEC | get ID | wait ID | cancel ID | runs");
-      System.exit(2);
-    }
-    Bd3Client client = new Bd3Client(URI.create(api));
-    try {
-      switch (args[i]) {
-        case "demo" ->
-            new Demo(client, api, args.length > i + 2 ? Integer.parseInt(args[i + 2]) : 300).run();
-        case "submit" ->
-            print(
-                client.submit(
-                    args[i + 1], Bd3Client.parse(args.length > i + 2 ? args[i + 2] : "{}")));
-        case "get" -> print(client.run(args[i + 1]));
-        case "wait" -> print(client.await(args[i + 1], Duration.ofDays(7), Main::progress));
-        case "cancel" -> print(client.cancel(args[i + 1]));
-        case "runs" -> print(client.runs());
-        default -> {
-          System.err.println("unknown command " + args[i]);
-          System.exit(2);
-        }
-      }
-    } catch (Bd3Client.ApiException e) {
-      System.err.println(e.problem().toPrettyString());
-      System.exit(1);
-    } catch (RuntimeException e) {
-      System.err.println("bd3: " + e.getMessage());
-      System.exit(1);
-    }
+    CommandLine commandLine = commandLine();
+    int exitCode = commandLine.execute(args);
+    commandLine.getOut().flush();
+    commandLine.getErr().flush();
+    System.exit(exitCode);
   }
 
-  private static String lastProgress = "";
-
-  /**
-   * A run's progress: rewritten in place on a terminal, one line per change when the output goes to
-   * a file.
-   */
-  static void progress(JsonNode run) {
-    JsonNode p = run.path("progress");
-    String line =
-        String.format(
-            Locale.ROOT,
-            "  %-9s %6d/%-6d %s",
-            run.path("status").asText(),
-            p.path("step").asLong(),
-            p.path("total").asLong(),
-            p.hasNonNull("etaSeconds")
-                ? String.format(Locale.ROOT, "eta %.0f s", p.path("etaSeconds").asDouble())
-                : "");
-    if (!line.equals(lastProgress)) {
-      lastProgress = line;
-      System.out.print(System.console() != null ? "\r" + line + "   " : line + "\n");
-      System.out.flush();
-    }
+  /** The whole command tree, ready to {@link CommandLine#execute execute}. */
+  public static CommandLine commandLine() {
+    return commandLine(new Main());
   }
 
-  private static void print(JsonNode json) {
-    System.out.println(json.toPrettyString());
+  static CommandLine commandLine(Main main) {
+    CommandLine commandLine = new CommandLine(main);
+    SubmitCommand.addJobTypes(commandLine.getSubcommands().get("submit"));
+    // set after every subcommand exists: picocli copies it to the ones present
+    commandLine.setExecutionExceptionHandler(new ErrorReporter());
+    return commandLine;
+  }
+
+  @Override
+  public Integer call() {
+    throw new CommandLine.ParameterException(spec.commandLine(), "Missing required subcommand");
+  }
+
+  Bd3Client client() {
+    return new Bd3Client(api, pollInterval);
+  }
+
+  /** Whether output goes to a terminal, where progress is redrawn in place. */
+  static boolean terminal() {
+    return System.console() != null;
+  }
+
+  /** The {@code bd3} command above any subcommand. */
+  static Main of(CommandSpec subcommand) {
+    return (Main) subcommand.root().userObject();
   }
 }

@@ -1,18 +1,24 @@
 package dev.bd3.e2e;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.bd3.jobs.LocalStack;
+import dev.bd3.testsupport.LocalStack;
 import java.io.IOException;
 import java.io.Reader;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
@@ -20,8 +26,9 @@ import org.yaml.snakeyaml.Yaml;
 
 /**
  * No Docker engine runs here, so docker-compose.yml is checked for what can be checked offline: it
- * parses, every service it builds has its Dockerfile, and the ports and variables it gives each
- * service are ones that service's configuration reads.
+ * parses, every service it builds has its Dockerfile, the ports and variables it gives each service
+ * are ones that service's configuration reads, Kafka keeps its log on its volume, and each way the
+ * file documents to run it starts exactly one variant, CPU or GPU, of every worker.
  */
 class DockerComposeTest {
   private static final Pattern VARIABLE = Pattern.compile("\\$\\{([A-Z][A-Z0-9_]*)[:}]");
@@ -36,7 +43,18 @@ class DockerComposeTest {
           "eval",
           "EVAL_PORT",
           "trainer-gpu",
-          "TRAINER_PORT");
+          "TRAINER_PORT",
+          "sampler-gpu",
+          "SAMPLER_PORT",
+          "eval-gpu",
+          "EVAL_PORT");
+  private static final List<String> WORKERS = List.of("trainer", "sampler", "eval");
+
+  /**
+   * The ways docker-compose.yml's header and README.md document to start it, each by the profile it
+   * names, and whether it runs the GPU variant of each worker (the worker's name followed by -gpu).
+   */
+  private static final Map<String, Boolean> RUN_ON_GPU = Map.of("cpu", false, "gpu", true);
 
   private final Path root = LocalStack.root();
 
@@ -92,6 +110,187 @@ class DockerComposeTest {
     }
     Map<String, Object> kafkaEnv = (Map<String, Object>) services.get("kafka").get("environment");
     assertEquals("PLAINTEXT://kafka:9092", kafkaEnv.get("KAFKA_ADVERTISED_LISTENERS"));
+  }
+
+  @Test
+  void kafkaKeepsItsLogOnItsVolume() throws IOException {
+    Map<String, Object> kafka = services().get("kafka");
+    Map<String, Object> env = map(kafka.get("environment"));
+    assertNotNull(
+        env.get("KAFKA_LOG_DIRS"),
+        "kafka: no KAFKA_LOG_DIRS, so the broker writes to /tmp/kraft-combined-logs");
+    List<Path> mounts = new ArrayList<>();
+    for (Object volume : list(kafka.get("volumes"))) {
+      String target = persistentTarget(volume);
+      if (target != null) {
+        mounts.add(Path.of(target).normalize());
+      }
+    }
+    for (String key : List.of("KAFKA_LOG_DIRS", "KAFKA_METADATA_LOG_DIR")) {
+      if (env.containsKey(key)) {
+        for (String dir : String.valueOf(env.get(key)).split(",")) {
+          Path path = Path.of(dir.trim()).normalize();
+          assertTrue(
+              path.isAbsolute() && mounts.stream().anyMatch(path::startsWith),
+              "kafka: " + key + " " + path + " lies on none of its volumes " + mounts);
+        }
+      }
+    }
+  }
+
+  @Test
+  void oneProfileStartsEitherTheCpuOrTheGpuWorkers() throws IOException {
+    Map<String, Map<String, Object>> services = services();
+    for (String type : WORKERS) {
+      Map<String, Object> cpu = services.get(type);
+      Map<String, Object> gpu = services.get(type + "-gpu");
+      assertNotNull(cpu, type);
+      assertNotNull(gpu, type + "-gpu");
+      Map<String, Object> build = map(gpu.get("build"));
+      assertEquals(
+          root.resolve("deploy/docker/Dockerfile.gpu").normalize(),
+          root.resolve(String.valueOf(build.get("context")))
+              .resolve(String.valueOf(build.get("dockerfile")))
+              .normalize(),
+          type + "-gpu: Dockerfile");
+      assertEquals(type, buildArgs(build).get("SERVICE"), type + "-gpu: build arg SERVICE");
+      // the same settings, hence the same topic and consumer group
+      assertEquals(
+          map(cpu.get("environment")),
+          map(gpu.get("environment")),
+          type + "-gpu: environment differs from " + type + "'s");
+      assertTrue(reservesOneNvidiaGpu(gpu), type + "-gpu: reserves no NVIDIA GPU");
+      assertFalse(reservesOneNvidiaGpu(cpu), type + ": reserves a GPU");
+      // a service without profiles always starts, and one profile of both would start both
+      Set<String> cpuProfiles = profiles(cpu);
+      Set<String> gpuProfiles = profiles(gpu);
+      assertFalse(cpuProfiles.isEmpty(), type + ": no profile, so it always starts");
+      assertFalse(gpuProfiles.isEmpty(), type + "-gpu: no profile, so it always starts");
+      assertTrue(
+          Collections.disjoint(cpuProfiles, gpuProfiles),
+          type + " and " + type + "-gpu share a profile");
+    }
+
+    String header = Files.readString(root.resolve("docker-compose.yml"));
+    String readme = Files.readString(root.resolve("README.md"));
+    for (Map.Entry<String, Boolean> run : RUN_ON_GPU.entrySet()) {
+      String command = "docker compose --profile " + run.getKey() + " up";
+      assertTrue(header.contains(command), "docker-compose.yml does not document " + command);
+      assertTrue(readme.contains(command), "README.md does not document " + command);
+
+      Set<String> started = new TreeSet<>();
+      services.forEach(
+          (name, service) -> {
+            if (starts(service, Set.of(run.getKey()))) {
+              started.add(name);
+            }
+          });
+      Set<String> variants = new HashSet<>();
+      for (String type : WORKERS) {
+        String expected = run.getValue() ? type + "-gpu" : type;
+        String other = run.getValue() ? type : type + "-gpu";
+        assertTrue(started.contains(expected), command + " does not start " + expected);
+        assertFalse(started.contains(other), command + " starts " + other + " beside " + expected);
+        variants.addAll(List.of(type, type + "-gpu"));
+      }
+      for (String name : services.keySet()) {
+        if (!variants.contains(name)) {
+          assertTrue(started.contains(name), command + " does not start " + name);
+        }
+      }
+      for (String name : started) {
+        for (String dependency : dependencies(services.get(name))) {
+          assertTrue(
+              started.contains(dependency),
+              command + " starts " + name + " but not " + dependency + ", which it needs");
+        }
+      }
+    }
+  }
+
+  /** Whether Compose starts the service under these profiles. */
+  private static boolean starts(Map<String, Object> service, Set<String> active) {
+    Set<String> profiles = profiles(service);
+    boolean enabled = profiles.isEmpty() || !Collections.disjoint(profiles, active);
+    Object replicas = map(service.get("deploy")).get("replicas");
+    return enabled && !"0".equals(String.valueOf(replicas));
+  }
+
+  private static Set<String> profiles(Map<String, Object> service) {
+    Set<String> profiles = new LinkedHashSet<>();
+    for (Object p : list(service.get("profiles"))) {
+      profiles.add(String.valueOf(p));
+    }
+    return profiles;
+  }
+
+  private static Set<String> dependencies(Map<String, Object> service) {
+    Object dependsOn = service.get("depends_on");
+    Set<String> names = new HashSet<>();
+    if (dependsOn instanceof Map<?, ?> m) {
+      m.keySet().forEach(k -> names.add(String.valueOf(k)));
+    } else {
+      list(dependsOn).forEach(d -> names.add(String.valueOf(d)));
+    }
+    return names;
+  }
+
+  private static boolean reservesOneNvidiaGpu(Map<String, Object> service) {
+    Map<String, Object> deploy = map(service.get("deploy"));
+    Map<String, Object> reservations = map(map(deploy.get("resources")).get("reservations"));
+    for (Object d : list(reservations.get("devices"))) {
+      Map<String, Object> device = map(d);
+      if ("nvidia".equals(device.get("driver"))
+          && list(device.get("capabilities")).contains("gpu")
+          && "1".equals(String.valueOf(device.get("count")))) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Build arguments, given as a map or as a list of NAME=value. */
+  private static Map<String, Object> buildArgs(Map<String, Object> build) {
+    Object args = build.get("args");
+    if (args instanceof List<?> l) {
+      Map<String, Object> m = new HashMap<>();
+      for (Object a : l) {
+        String[] kv = String.valueOf(a).split("=", 2);
+        m.put(kv[0], kv.length > 1 ? kv[1] : null);
+      }
+      return m;
+    }
+    return map(args);
+  }
+
+  /**
+   * Where a volume entry (short or long syntax) is mounted, or null if it keeps nothing past the
+   * container: an anonymous volume or a tmpfs.
+   */
+  private static String persistentTarget(Object volume) {
+    if (volume instanceof Map<?, ?> m) {
+      boolean kept = m.get("source") != null && !"tmpfs".equals(m.get("type"));
+      return kept ? String.valueOf(m.get("target")) : null;
+    }
+    String[] parts = String.valueOf(volume).split(":");
+    return parts.length >= 2 ? parts[1] : null;
+  }
+
+  @SuppressWarnings("unchecked")
+  private Map<String, Map<String, Object>> services() throws IOException {
+    try (Reader r = Files.newBufferedReader(root.resolve("docker-compose.yml"))) {
+      Map<String, Object> compose = new Yaml().load(r);
+      return (Map<String, Map<String, Object>>) compose.get("services");
+    }
+  }
+
+  @SuppressWarnings("unchecked")
+  private static Map<String, Object> map(Object o) {
+    return o == null ? Map.of() : (Map<String, Object>) o;
+  }
+
+  private static List<?> list(Object o) {
+    return o == null ? List.of() : (List<?>) o;
   }
 
   /** Environment variables the module's configuration reads ({@code ${NAME:default}}). */

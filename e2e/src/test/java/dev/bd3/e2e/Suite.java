@@ -2,8 +2,8 @@ package dev.bd3.e2e;
 
 import dev.bd3.cli.Bd3Client;
 import dev.bd3.jobs.JobType;
-import dev.bd3.jobs.LocalStack;
 import dev.bd3.jobs.Topics;
+import dev.bd3.testsupport.LocalStack;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.net.URI;

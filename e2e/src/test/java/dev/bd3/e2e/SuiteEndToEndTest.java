@@ -29,17 +29,18 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * The whole suite through its REST API on real Kafka and PostgreSQL: train -> eval -> sample, and a
  * trainer killed mid-job whose job is taken up again from its checkpoint.
  */
+@ExtendWith(SharedSuite.class)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class SuiteEndToEndTest {
   private static final double UNIFORM_PERPLEXITY = 259; // every id but MASK equally likely
@@ -47,18 +48,9 @@ class SuiteEndToEndTest {
   private static Bd3Client api;
 
   @BeforeAll
-  static void startSuite() throws Exception {
-    suite = new Suite();
-    suite.createTopics(); // before the services, which would otherwise create some themselves
-    suite.start();
+  static void startSuite(Suite shared) {
+    suite = shared; // stopped after the last test class
     api = suite.client;
-  }
-
-  @AfterAll
-  static void stopSuite() {
-    if (suite != null) {
-      suite.stop();
-    }
   }
 
   /**

@@ -1,7 +1,5 @@
 package dev.bd3.eval;
 
-import static java.util.Objects.requireNonNullElse;
-
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDManager;
 import dev.bd3.jobs.EvalSpec;
@@ -39,25 +37,24 @@ public class EvalHandler implements JobHandler {
 
   @Override
   public void run(JobRequest job, JobContext context) {
-    EvalSpec spec = (EvalSpec) job.spec();
+    EvalSpec spec = ((EvalSpec) job.spec()).resolved();
     String uri = spec.checkpoint();
     try (NDManager manager = Engine.getInstance().newBaseManager()) {
       Checkpoint checkpoint = Checkpoint.read(ArtifactStore.path(uri), manager);
-      Bd3Lm model = checkpoint.model(manager, requireNonNullElse(spec.useEma(), true));
+      Bd3Lm model = checkpoint.model(manager, spec.useEma());
       Corpus corpus = Corpus.named(checkpoint.meta().corpus());
       if (!corpus.sha256().equals(checkpoint.meta().corpusSha256())) {
         throw new JobFailure(
             "corpus " + corpus.name() + " is not the text this checkpoint was trained on (sha256)");
       }
-      String split = requireNonNullElse(spec.split(), "test");
       PerplexityEvaluator.Result r =
           PerplexityEvaluator.evaluate(
               model,
-              corpus.split(split),
-              requireNonNullElse(spec.maxSequences(), 64),
-              16,
-              requireNonNullElse(spec.mcDraws(), 1),
-              requireNonNullElse(spec.seed(), 0L),
+              corpus.split(spec.split()),
+              spec.maxSequences(),
+              spec.batchSize(),
+              spec.mcDraws(),
+              spec.seed(),
               manager);
       context.evalResult(uri, "nelbo", r.nelbo());
       context.evalResult(uri, "ppl", r.perplexity());
@@ -68,21 +65,19 @@ public class EvalHandler implements JobHandler {
       }
       LOG.infof(
           "run %s: %s %s PPL <= %.3f over %d tokens",
-          job.runId(), uri, split, r.perplexity(), r.tokens());
-      int samples = requireNonNullElse(spec.genSamples(), 0);
-      if (samples > 0 && !context.cancelled()) {
-        generative(spec, uri, model, samples, context, manager);
+          job.runId(), uri, spec.split(), r.perplexity(), r.tokens());
+      if (spec.genSamples() > 0 && !context.cancelled()) {
+        generative(spec, uri, model, spec.genSamples(), context, manager);
       }
     }
   }
 
   private static void generative(
       EvalSpec spec, String uri, Bd3Lm model, int n, JobContext context, NDManager manager) {
+    // a sample job's defaults, one context length long
     SamplerConfig config =
         SamplerConfig.defaults(
-            model.config().blockSize(),
-            model.config().contextLength(),
-            requireNonNullElse(spec.seed(), 0L));
+            model.config().blockSize(), model.config().contextLength(), spec.seed());
     List<GeneratedSample> samples =
         BlockSampler.cached(model, config)
             .generate(n, new int[0], manager, BlockSampler.Listener.NONE)

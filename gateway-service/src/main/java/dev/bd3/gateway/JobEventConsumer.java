@@ -82,7 +82,7 @@ public class JobEventConsumer {
     Instant time = event.time() != null ? event.time().truncatedTo(ChronoUnit.MICROS) : Run.now();
     JobEvent.Payload payload = event.payload();
     if (payload instanceof JobEvent.Status s) {
-      applyStatus(run, s, event.worker(), time);
+      applyStatus(run, s, event, time);
     } else if (payload instanceof JobEvent.Progress p) {
       if (!run.isTerminal()) {
         run.progressStep = p.step();
@@ -135,7 +135,8 @@ public class JobEventConsumer {
    * after the current attempt's start is a new attempt (the job was delivered again, to this or
    * another worker); the same RUNNING redelivered is not.
    */
-  private static void applyStatus(Run run, JobEvent.Status s, String worker, Instant time) {
+  private static void applyStatus(Run run, JobEvent.Status s, JobEvent event, Instant time) {
+    String worker = event.worker();
     if (run.isTerminal() || s.status() == null || s.status() == RunStatus.QUEUED) {
       return;
     }
@@ -150,6 +151,7 @@ public class JobEventConsumer {
         run.startedAt = time;
       }
       run.worker = worker;
+      run.codeVersion = event.version();
       run.updatedAt = Run.now();
       LOG.infof("run %s running on %s (attempt %d)", run.id, worker, run.attempt);
     } else {

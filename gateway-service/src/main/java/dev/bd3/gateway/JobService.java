@@ -1,9 +1,7 @@
 package dev.bd3.gateway;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectReader;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import dev.bd3.jobs.CheckpointRef;
 import dev.bd3.jobs.EvalSpec;
@@ -13,21 +11,20 @@ import dev.bd3.jobs.JobType;
 import dev.bd3.jobs.Json;
 import dev.bd3.jobs.RunStatus;
 import dev.bd3.jobs.SampleSpec;
+import dev.bd3.jobs.SpecValidation;
+import dev.bd3.jobs.SpecViolation;
 import dev.bd3.jobs.TrainSpec;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Event;
 import jakarta.inject.Inject;
 import jakarta.persistence.LockModeType;
 import jakarta.transaction.Transactional;
-import jakarta.validation.ConstraintViolation;
 import jakarta.validation.Validator;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Optional;
-import java.util.Set;
 import java.util.UUID;
 import org.jboss.logging.Logger;
 
@@ -48,8 +45,8 @@ public class JobService {
   /** The run a submission stands for; {@code created} is false for a repeated Idempotency-Key. */
   public record Submitted(Run run, boolean created) {}
 
-  /** A spec with its checkpoint references resolved, and the run and checkpoint it reads. */
-  private record Resolved(JobSpec spec, UUID parentRunId, Long parentCheckpointId) {}
+  /** A spec as it will run, and the run and checkpoint it reads. */
+  private record Effective(JobSpec spec, UUID parentRunId, Long parentCheckpointId) {}
 
   @Transactional
   public Submitted submit(JsonNode body, String idempotencyKey) {
@@ -66,20 +63,30 @@ public class JobService {
     JobSubmission submission = read(body);
     JobType type = JobType.parse(submission.type());
     if (type == null) {
-      throw ProblemException.invalid("type", "must be one of train, eval, sample");
+      throw ProblemException.invalid("type", "must be one of " + JobType.names());
     }
-    validate(submission, "");
+    validate(submission);
     JobSpec spec = readSpec(type, submission.spec());
-    validate(spec, "spec.");
-    checkReferences(spec);
-    Resolved resolved = resolve(spec);
+    List<SpecViolation> violations = new ArrayList<>(SpecValidation.violations(spec));
+    if (spec instanceof CheckpointRef ref) {
+      violations.addAll(ref.referenceViolations());
+    }
+    if (!violations.isEmpty()) {
+      throw ProblemException.invalid(
+          violations.stream()
+              .map(v -> new Problem.FieldError("spec." + v.field(), v.message()))
+              .distinct()
+              .sorted(Comparator.comparing(Problem.FieldError::field))
+              .toList());
+    }
+    Effective effective = effective(spec);
 
-    Run run = Run.queued(type, submission.name(), json(resolved.spec()), idempotencyKey);
-    run.parentRunId = resolved.parentRunId();
-    run.parentCheckpointId = resolved.parentCheckpointId();
+    Run run = Run.queued(type, submission.name(), json(effective.spec()), idempotencyKey);
+    run.parentRunId = effective.parentRunId();
+    run.parentCheckpointId = effective.parentCheckpointId();
     // flush now: a concurrent submit with the same key fails here, inside this method
     run.persistAndFlush();
-    JobRequest request = new JobRequest(run.id.toString(), type, resolved.spec(), run.createdAt);
+    JobRequest request = new JobRequest(run.id.toString(), type, effective.spec(), run.createdAt);
     OutboxMessage.enqueue(config.topics().jobs(type), run.id.toString(), json(request));
     outboxWritten.fire(new OutboxRelay.Written());
     metrics.submitted(type);
@@ -116,7 +123,7 @@ public class JobService {
       throw ProblemException.invalid("body", "a JSON object is required");
     }
     try {
-      return strict(JobSubmission.class).readValue(body);
+      return Json.strictReader(JobSubmission.class).readValue(body);
     } catch (JsonProcessingException e) {
       throw ProblemMapper.fromJson(e, "");
     } catch (IOException e) {
@@ -131,7 +138,7 @@ public class JobService {
       throw ProblemException.invalid("spec", "must be a JSON object");
     }
     try {
-      return strict(type.specClass()).readValue(node);
+      return Json.strictReader(type.specClass()).readValue(node);
     } catch (JsonProcessingException e) {
       throw ProblemMapper.fromJson(e, "spec");
     } catch (IOException e) {
@@ -139,113 +146,81 @@ public class JobService {
     }
   }
 
-  private static ObjectReader strict(Class<?> type) {
-    return Json.mapper()
-        .readerFor(type)
-        .with(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
-        .with(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
-        .without(DeserializationFeature.ACCEPT_FLOAT_AS_INT);
-  }
-
-  private <T> void validate(T object, String prefix) {
-    Set<ConstraintViolation<T>> violations = validator.validate(object);
-    if (violations.isEmpty()) {
-      return;
-    }
-    // a record component's constraint may be reported twice (field and type use): keep one
-    Set<Problem.FieldError> errors = new LinkedHashSet<>();
-    violations.stream()
-        .map(v -> new Problem.FieldError(prefix + v.getPropertyPath(), v.getMessage()))
-        .sorted(Comparator.comparing(Problem.FieldError::field))
-        .forEach(errors::add);
-    throw ProblemException.invalid(new ArrayList<>(errors));
-  }
-
-  /**
-   * Rules across fields: eval and sample jobs read a checkpoint named by URI or by training run,
-   * not both; a training job's shape must make a model.
-   */
-  private static void checkReferences(JobSpec spec) {
-    List<Problem.FieldError> errors = new ArrayList<>();
-    if (spec instanceof CheckpointRef ref) {
-      if (ref.checkpoint() == null && ref.trainRunId() == null) {
-        errors.add(
-            new Problem.FieldError("spec.trainRunId", "trainRunId or checkpoint is required"));
-      } else if (ref.checkpoint() != null && ref.trainRunId() != null) {
-        errors.add(
-            new Problem.FieldError("spec.checkpoint", "give checkpoint or trainRunId, not both"));
-      } else if (ref.checkpoint() != null && ref.checkpoint().isBlank()) {
-        errors.add(new Problem.FieldError("spec.checkpoint", "must not be blank"));
-      }
-      if (ref.checkpointStep() != null && ref.trainRunId() == null) {
-        errors.add(new Problem.FieldError("spec.checkpointStep", "only goes with trainRunId"));
-      }
-    }
-    if (spec instanceof TrainSpec train) {
-      train.shapeErrors().forEach((f, m) -> errors.add(new Problem.FieldError("spec." + f, m)));
-    }
-    if (spec instanceof EvalSpec eval
-        && eval.judgeRunId() != null
-        && eval.judgeCheckpoint() != null) {
-      errors.add(
-          new Problem.FieldError(
-              "spec.judgeCheckpoint", "give judgeCheckpoint or judgeRunId, not both"));
-    }
+  /** The envelope's own rules (the name's length); the spec has {@link SpecValidation}. */
+  private void validate(JobSubmission submission) {
+    List<Problem.FieldError> errors =
+        validator.validate(submission).stream()
+            .map(v -> new Problem.FieldError(v.getPropertyPath().toString(), v.getMessage()))
+            .distinct()
+            .sorted(Comparator.comparing(Problem.FieldError::field))
+            .toList();
     if (!errors.isEmpty()) {
       throw ProblemException.invalid(errors);
     }
   }
 
-  private static Resolved resolve(JobSpec spec) {
-    if (!(spec instanceof CheckpointRef ref)) {
-      return new Resolved(spec, null, null);
+  /**
+   * The spec as it will run: checkpoint references resolved to recorded URIs and every default
+   * filled in (a sample's depend on the block size of the model it reads).
+   */
+  private static Effective effective(JobSpec spec) {
+    if (spec instanceof TrainSpec train) {
+      if (train.initFrom() != null) {
+        Checkpoint init = recorded(train.initFrom(), "spec.initFrom");
+        TrainSpec initShape = Run.<Run>findById(init.runId).trainSpec();
+        if (!initShape.sameWeightShapes(train)) {
+          throw ProblemException.invalid(
+              "spec.initFrom",
+              "the checkpoint's model has another shape (layers, width, heads): "
+                  + shape(initShape)
+                  + " against "
+                  + shape(train));
+        }
+      }
+      return new Effective(train.resolved(), null, null);
     }
+    CheckpointRef ref = (CheckpointRef) spec;
     Checkpoint checkpoint =
         ref.trainRunId() != null
             ? checkpointOf(ref.trainRunId(), ref.checkpointStep(), "spec.trainRunId")
-            : Checkpoint.findByUri(ref.checkpoint()).orElse(null);
-    String uri = ref.trainRunId() != null ? checkpoint.uri : ref.checkpoint();
-    UUID parentRun = checkpoint == null ? null : checkpoint.runId;
-    Long parentCheckpoint = checkpoint == null ? null : checkpoint.id;
-    // records are immutable: rebuild the spec with the resolved URIs
-    JobSpec resolved = spec;
-    if (spec instanceof EvalSpec e) {
-      String judge =
-          e.judgeRunId() != null
-              ? checkpointOf(e.judgeRunId(), null, "spec.judgeRunId").uri
-              : e.judgeCheckpoint();
-      resolved =
-          new EvalSpec(
-              e.trainRunId(),
-              e.checkpointStep(),
-              uri,
-              e.split(),
-              e.maxSequences(),
-              e.mcDraws(),
-              e.genSamples(),
-              e.judgeRunId(),
-              judge,
-              e.useEma(),
-              e.seed());
-    } else if (spec instanceof SampleSpec s) {
-      resolved =
-          new SampleSpec(
-              s.trainRunId(),
-              s.checkpointStep(),
-              uri,
-              s.numSamples(),
-              s.maxTokens(),
-              s.sampler(),
-              s.steps(),
-              s.topP(),
-              s.tokensPerStep(),
-              s.prompt(),
-              s.stopOnEos(),
-              s.entropyThreshold(),
-              s.useEma(),
-              s.seed());
+            : recorded(ref.checkpoint(), "spec.checkpoint");
+    TrainSpec model = Run.<Run>findById(checkpoint.runId).trainSpec();
+    JobSpec effective =
+        spec instanceof EvalSpec e
+            ? e.reading(checkpoint.uri, judge(e)).resolved()
+            : ((SampleSpec) spec).reading(checkpoint.uri).resolved(model.blockSize());
+    return new Effective(effective, checkpoint.runId, checkpoint.id);
+  }
+
+  /** The judge's checkpoint URI: it must be an autoregressive model (block size 1). */
+  private static String judge(EvalSpec e) {
+    if (e.judgeRunId() == null && e.judgeCheckpoint() == null) {
+      return null;
     }
-    return new Resolved(resolved, parentRun, parentCheckpoint);
+    String field = e.judgeRunId() != null ? "spec.judgeRunId" : "spec.judgeCheckpoint";
+    Checkpoint judge =
+        e.judgeRunId() != null
+            ? checkpointOf(e.judgeRunId(), null, field)
+            : recorded(e.judgeCheckpoint(), field);
+    int blockSize = Run.<Run>findById(judge.runId).trainSpec().blockSize();
+    if (blockSize != 1) {
+      throw ProblemException.invalid(
+          field,
+          "the judge must be an autoregressive model (blockSize 1); this one has blockSize "
+              + blockSize);
+    }
+    return judge.uri;
+  }
+
+  /** A checkpoint the gateway has recorded: only those are known to exist and to fit a run. */
+  private static Checkpoint recorded(String uri, String field) {
+    return Checkpoint.findByUri(uri)
+        .orElseThrow(() -> ProblemException.notFound("no checkpoint recorded at " + uri, field));
+  }
+
+  private static String shape(TrainSpec spec) {
+    TrainSpec r = spec.resolved();
+    return r.layers() + " x " + r.width() + " with " + r.heads() + " heads";
   }
 
   /** The newest checkpoint of a run (or the one at {@code step}): 404 no run, 409 no checkpoint. */

@@ -1,7 +1,10 @@
 package dev.bd3.gateway;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import dev.bd3.jobs.JobType;
+import dev.bd3.jobs.Json;
 import dev.bd3.jobs.RunStatus;
+import dev.bd3.jobs.TrainSpec;
 import io.quarkus.hibernate.orm.panache.PanacheEntityBase;
 import io.quarkus.panache.common.Parameters;
 import io.quarkus.panache.common.Sort;
@@ -36,9 +39,13 @@ public class Run extends PanacheEntityBase {
 
   public String name;
 
-  /** The spec as published (JSON), with checkpoint references resolved. */
+  /** The effective spec as published (JSON): references resolved, every default filled in. */
   @JdbcTypeCode(SqlTypes.JSON)
   public String spec;
+
+  /** The code version of the worker that ran the current attempt. */
+  @Column(name = "code_version")
+  public String codeVersion;
 
   @Column(name = "idempotency_key")
   public String idempotencyKey;
@@ -94,6 +101,18 @@ public class Run extends PanacheEntityBase {
   /** Now, to the microsecond that PostgreSQL keeps, so that a fresh view equals a stored one. */
   public static Instant now() {
     return Instant.now().truncatedTo(ChronoUnit.MICROS);
+  }
+
+  /** A training run's spec with every default resolved (older runs stored theirs as sent). */
+  public TrainSpec trainSpec() {
+    if (type != JobType.TRAIN) {
+      throw new IllegalStateException("run " + id + " is a " + type.json() + " run");
+    }
+    try {
+      return Json.mapper().readValue(spec, TrainSpec.class).resolved();
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("run " + id + ": unreadable spec", e);
+    }
   }
 
   public boolean isTerminal() {

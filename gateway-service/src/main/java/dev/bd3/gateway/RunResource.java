@@ -36,7 +36,7 @@ public class RunResource {
     if (type != null && !type.isBlank()) {
       jobType = JobType.parse(type);
       if (jobType == null) {
-        throw ProblemException.invalid("type", "must be one of train, eval, sample");
+        throw ProblemException.invalid("type", "must be one of " + JobType.names());
       }
     }
     RunStatus runStatus = null;

@@ -10,7 +10,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 
-/** Everything known about one run: {@code GET /api/v1/jobs/{id}}. */
+/**
+ * Everything known about one run: {@code GET /api/v1/jobs/{id}}. {@code spec} is the effective spec
+ * (every default filled in) and {@code codeVersion} the version of the worker that ran it.
+ */
 public record RunView(
     UUID id,
     JobType type,
@@ -20,6 +23,7 @@ public record RunView(
     String error,
     int attempt,
     String worker,
+    String codeVersion,
     Instant createdAt,
     Instant startedAt,
     Instant finishedAt,
@@ -69,6 +73,7 @@ public record RunView(
         run.error,
         run.attempt,
         run.worker,
+        run.codeVersion,
         run.createdAt,
         run.startedAt,
         run.finishedAt,

@@ -14,8 +14,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.bd3.jobs.JobEvent;
 import dev.bd3.jobs.JobType;
 import dev.bd3.jobs.Json;
-import dev.bd3.jobs.LocalStack;
 import dev.bd3.jobs.RunStatus;
+import dev.bd3.testsupport.LocalStack;
 import io.quarkus.narayana.jta.QuarkusTransaction;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
@@ -112,6 +112,7 @@ class JobEventsTest {
                     .body("status", equalTo("SUCCEEDED"))
                     .body("attempt", equalTo(1))
                     .body("worker", equalTo("worker-a"))
+                    .body("codeVersion", equalTo(TestKafka.VERSION))
                     .body("startedAt", equalTo("2026-01-01T00:00:00Z"))
                     .body("finishedAt", equalTo("2026-01-01T00:00:04Z"))
                     .body("progress.step", equalTo(100))
@@ -299,6 +300,7 @@ class JobEventsTest {
         .post("/api/v1/jobs")
         .then()
         .statusCode(409);
+    // a judge must be autoregressive: this run has blockSize 4, the next one 1
     given()
         .contentType(ContentType.JSON)
         .body(
@@ -310,8 +312,40 @@ class JobEventsTest {
         .when()
         .post("/api/v1/jobs")
         .then()
+        .statusCode(400)
+        .body("errors.field", hasItem("spec.judgeRunId"));
+    String judge = submit("{\"type\":\"train\",\"spec\":{\"blockSize\":1}}");
+    String judgeCheckpoint = checkpoint(judge, 50);
+    given()
+        .contentType(ContentType.JSON)
+        .body(
+            "{\"type\":\"eval\",\"spec\":{\"trainRunId\":\""
+                + train
+                + "\",\"judgeRunId\":\""
+                + judge
+                + "\"}}")
+        .when()
+        .post("/api/v1/jobs")
+        .then()
         .statusCode(201)
-        .body("spec.judgeCheckpoint", equalTo(newest));
+        .body("spec.judgeCheckpoint", equalTo(judgeCheckpoint));
+  }
+
+  /** Records a checkpoint of a run at a step, as its worker would; returns its URI. */
+  static String checkpoint(String run, long step) {
+    String uri = "file:///ckpt/" + run + "/" + step;
+    TestKafka.send(
+        List.of(
+            TestKafka.event(
+                run, "w", Instant.now(), new JobEvent.CheckpointWritten(step, uri, "c", 3, null))));
+    await()
+        .atMost(WAIT)
+        .untilAsserted(
+            () ->
+                assertEquals(
+                    1L,
+                    QuarkusTransaction.requiringNew().call(() -> Checkpoint.count("uri", uri))));
+    return uri;
   }
 
   @Test

@@ -11,8 +11,10 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.bd3.jobs.JobType;
 import dev.bd3.jobs.Json;
-import dev.bd3.jobs.LocalStack;
 import dev.bd3.jobs.RunStatus;
+import dev.bd3.jobs.TrainSpec;
+import dev.bd3.testsupport.LocalStack;
+import dev.bd3.testsupport.SpecBoundaries;
 import io.quarkus.narayana.jta.QuarkusTransaction;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
@@ -143,6 +145,100 @@ class JobSubmissionTest {
         .body("type", notNullValue())
         .body("instance", equalTo("/api/v1/jobs"))
         .body("errors.field", hasItem(field));
+  }
+
+  /** Every boundary of every rule gets the contract's verdict (the workers' test checks theirs). */
+  @Test
+  void theApiReachesTheContractsVerdictOnEveryBoundary() {
+    String train = JobEventsTest.submit("{\"type\":\"train\",\"spec\":{\"preset\":\"tiny\"}}");
+    JobEventsTest.checkpoint(train, 10);
+    for (SpecBoundaries.Case c : SpecBoundaries.all()) {
+      var response =
+          given()
+              .contentType(ContentType.JSON)
+              .body("{\"type\":\"" + c.type().json() + "\",\"spec\":" + c.spec(train) + "}")
+              .when()
+              .post("/api/v1/jobs")
+              .then();
+      if (c.accepted()) {
+        response.statusCode(201);
+      } else {
+        response
+            .statusCode(400)
+            .contentType(PROBLEM)
+            .body("errors.field", hasItem("spec." + c.rejected()));
+      }
+    }
+  }
+
+  /** The stored and published spec is the one that runs: every default filled in. */
+  @Test
+  void theRunShowsItsEffectiveSpec() throws Exception {
+    String train = JobEventsTest.submit("{\"type\":\"train\",\"spec\":{\"steps\":100}}");
+    TrainSpec effective =
+        new TrainSpec(
+                null, null, null, null, null, null, null, 100, null, null, null, null, null, null,
+                null, null, null, null, null, null)
+            .resolved();
+    JsonNode spec =
+        Json.mapper()
+            .readTree(given().when().get("/api/v1/jobs/" + train).then().extract().asString())
+            .get("spec");
+    assertEquals(effective, Json.mapper().treeToValue(spec, TrainSpec.class));
+    assertEquals(
+        effective.getClass().getRecordComponents().length - 1, spec.size(), "all but initFrom");
+    assertEquals("cpu", spec.get("preset").asText());
+    assertEquals(10, spec.get("warmupSteps").asInt(), "min(50, steps / 10)");
+
+    // a sample's defaults follow the block size of the model it reads
+    String ar = JobEventsTest.submit("{\"type\":\"train\",\"spec\":{\"blockSize\":16}}");
+    JobEventsTest.checkpoint(ar, 5);
+    given()
+        .contentType(ContentType.JSON)
+        .body("{\"type\":\"sample\",\"spec\":{\"trainRunId\":\"" + ar + "\"}}")
+        .when()
+        .post("/api/v1/jobs")
+        .then()
+        .statusCode(201)
+        .body("spec.steps", equalTo(16))
+        .body("spec.tokensPerStep", equalTo(4))
+        .body("spec.sampler", equalTo("ddpm"))
+        .body("spec.maxTokens", equalTo(256));
+  }
+
+  /** A checkpoint named by URI must be one the gateway recorded, of a model with the same shape. */
+  @Test
+  void initFromNamesARecordedCheckpointOfTheSameShape() {
+    String mdlm =
+        JobEventsTest.submit(
+            "{\"type\":\"train\",\"spec\":{\"preset\":\"tiny\",\"blockSize\":32}}");
+    String uri = JobEventsTest.checkpoint(mdlm, 20);
+    given()
+        .contentType(ContentType.JSON)
+        .body("{\"type\":\"train\",\"spec\":{\"preset\":\"tiny\",\"initFrom\":\"" + uri + "\"}}")
+        .when()
+        .post("/api/v1/jobs")
+        .then()
+        .statusCode(201)
+        .body("spec.initFrom", equalTo(uri));
+    given()
+        .contentType(ContentType.JSON)
+        .body("{\"type\":\"train\",\"spec\":{\"initFrom\":\"" + uri + "\"}}")
+        .when()
+        .post("/api/v1/jobs")
+        .then()
+        .statusCode(400)
+        .contentType(PROBLEM)
+        .body("errors.field", hasItem("spec.initFrom"));
+    given()
+        .contentType(ContentType.JSON)
+        .body("{\"type\":\"train\",\"spec\":{\"initFrom\":\"file:///etc/shadow\"}}")
+        .when()
+        .post("/api/v1/jobs")
+        .then()
+        .statusCode(404)
+        .contentType(PROBLEM)
+        .body("errors.field", hasItem("spec.initFrom"));
   }
 
   @Test

@@ -5,8 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.bd3.jobs.JobEvent;
-import dev.bd3.jobs.LocalStack;
 import dev.bd3.jobs.RunStatus;
+import dev.bd3.testsupport.LocalStack;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;

@@ -32,6 +32,9 @@ final class TestKafka {
   static final Topics TOPICS =
       new Topics(ConfigProvider.getConfig().getValue("bd3.gateway.topic-prefix", String.class));
 
+  /** The code version the tests' events report. */
+  static final String VERSION = "0.0.0-test";
+
   private TestKafka() {}
 
   static String bootstrap() {
@@ -100,7 +103,7 @@ final class TestKafka {
   }
 
   static JobEvent event(String runId, String worker, Instant time, JobEvent.Payload payload) {
-    return new JobEvent(runId, worker, time, payload);
+    return new JobEvent(runId, worker, VERSION, time, payload);
   }
 
   static String json(Object value) {

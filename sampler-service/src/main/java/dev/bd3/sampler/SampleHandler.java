@@ -1,7 +1,5 @@
 package dev.bd3.sampler;
 
-import static java.util.Objects.requireNonNullElse;
-
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDManager;
 import dev.bd3.jobs.JobRequest;
@@ -35,17 +33,18 @@ public class SampleHandler implements JobHandler {
 
   @Override
   public void run(JobRequest job, JobContext context) {
-    SampleSpec spec = (SampleSpec) job.spec();
+    SampleSpec given = (SampleSpec) job.spec();
     try (NDManager manager = Engine.getInstance().newBaseManager()) {
-      Checkpoint checkpoint = Checkpoint.read(ArtifactStore.path(spec.checkpoint()), manager);
-      Bd3Lm model = checkpoint.model(manager, requireNonNullElse(spec.useEma(), true));
-      SamplerConfig config = samplerConfig(spec, model.config().blockSize());
-      int[] prompt = ByteTokenizer.encode(requireNonNullElse(spec.prompt(), ""));
+      Checkpoint checkpoint = Checkpoint.read(ArtifactStore.path(given.checkpoint()), manager);
+      int blockSize = checkpoint.meta().model().blockSize();
+      SampleSpec spec = given.resolved(blockSize);
+      Bd3Lm model = checkpoint.model(manager, spec.useEma());
+      int[] prompt = ByteTokenizer.encode(spec.prompt());
       long started = System.nanoTime();
       BlockSampler.Result result =
-          BlockSampler.cached(model, config)
+          BlockSampler.cached(model, SamplerConfig.of(spec, blockSize))
               .generate(
-                  requireNonNullElse(spec.numSamples(), 1),
+                  spec.numSamples(),
                   prompt,
                   manager,
                   (sample, block, tokens) ->
@@ -67,22 +66,5 @@ public class SampleHandler implements JobHandler {
       LOG.infof(
           "run %s: %d samples, %d tokens in %.1f s", job.runId(), samples.size(), tokens, seconds);
     }
-  }
-
-  /** The spec's sampler with defaults: DDPM, T = L', nucleus 0.9, EOS stopping, 256 tokens. */
-  static SamplerConfig samplerConfig(SampleSpec s, int blockSize) {
-    SamplerConfig d =
-        SamplerConfig.defaults(
-            blockSize, requireNonNullElse(s.maxTokens(), 256), requireNonNullElse(s.seed(), 0L));
-    return new SamplerConfig(
-        s.sampler() == null ? d.kind() : SamplerConfig.Kind.parse(s.sampler()),
-        requireNonNullElse(s.steps(), d.steps()),
-        requireNonNullElse(s.topP(), d.topP()),
-        requireNonNullElse(s.tokensPerStep(), Math.max(1, blockSize / 4)),
-        d.maxTokens(),
-        requireNonNullElse(s.stopOnEos(), d.stopOnEos()),
-        requireNonNullElse(s.entropyThreshold(), d.entropyThreshold()),
-        d.entropyWindow(),
-        d.seed());
   }
 }

@@ -1,23 +1,96 @@
 package dev.bd3.jobs;
 
+import static java.util.Objects.requireNonNullElse;
+
 import jakarta.validation.constraints.Max;
 import jakarta.validation.constraints.Min;
 import jakarta.validation.constraints.Pattern;
+import jakarta.validation.constraints.Size;
+import java.util.ArrayList;
+import java.util.List;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
 
 /**
  * An evaluation job: test perplexity (an upper bound from the NELBO) of one checkpoint, and
  * optionally the generative perplexity of its samples as judged by an autoregressive checkpoint.
+ * The samples are drawn with a sample job's defaults, up to the model's context length.
  */
 public record EvalSpec(
-    String trainRunId,
-    @Min(0) Long checkpointStep,
-    String checkpoint,
-    @Pattern(regexp = "test|validation", message = "must be test or validation") String split,
-    @Min(1) Integer maxSequences,
-    @Min(1) @Max(64) Integer mcDraws,
-    @Min(0) @Max(256) Integer genSamples,
-    String judgeRunId,
-    String judgeCheckpoint,
-    Boolean useEma,
-    Long seed)
-    implements JobSpec, CheckpointRef {}
+    @Schema(description = "the training run whose checkpoint to evaluate") @Size(max = 64)
+        String trainRunId,
+    @Schema(description = "that run's checkpoint at this step; default its newest") @Min(0)
+        Long checkpointStep,
+    @Schema(description = "or a checkpoint URI the gateway has recorded") @Size(max = 2048)
+        String checkpoint,
+    @Schema(description = "held-out split: test or validation")
+        @Pattern(regexp = "test|validation", message = "must be test or validation")
+        String split,
+    @Schema(description = "held-out sequences scored") @Min(1) @Max(100_000) Integer maxSequences,
+    @Schema(description = "sequences per forward pass") @Min(1) @Max(1024) Integer batchSize,
+    @Schema(description = "Monte Carlo draws of t per block (more tighten the bound)")
+        @Min(1)
+        @Max(64)
+        Integer mcDraws,
+    @Schema(description = "samples to generate for entropy, NFE and generative perplexity")
+        @Min(0)
+        @Max(256)
+        Integer genSamples,
+    @Schema(description = "an autoregressive training run (blockSize 1) that judges the samples")
+        @Size(max = 64)
+        String judgeRunId,
+    @Schema(description = "or the judge's checkpoint URI") @Size(max = 2048) String judgeCheckpoint,
+    @Schema(description = "evaluate the moving average of the weights") Boolean useEma,
+    @Schema(description = "seed of the noise draws and samples") Long seed)
+    implements JobSpec, CheckpointRef {
+
+  /** This spec with every default filled in (the checkpoint references stay as given). */
+  public EvalSpec resolved() {
+    return new EvalSpec(
+        trainRunId,
+        checkpointStep,
+        checkpoint,
+        requireNonNullElse(split, "test"),
+        requireNonNullElse(maxSequences, 64),
+        requireNonNullElse(batchSize, 16),
+        requireNonNullElse(mcDraws, 1),
+        requireNonNullElse(genSamples, 0),
+        judgeRunId,
+        judgeCheckpoint,
+        requireNonNullElse(useEma, true),
+        requireNonNullElse(seed, 0L));
+  }
+
+  /** The same job reading these checkpoints (as the gateway resolved them). */
+  public EvalSpec reading(String checkpointUri, String judgeUri) {
+    return new EvalSpec(
+        trainRunId,
+        checkpointStep,
+        checkpointUri,
+        split,
+        maxSequences,
+        batchSize,
+        mcDraws,
+        genSamples,
+        judgeRunId,
+        judgeUri,
+        useEma,
+        seed);
+  }
+
+  /** Nothing across fields beyond how the checkpoints are named. */
+  @Override
+  public List<SpecViolation> crossFieldViolations() {
+    return List.of();
+  }
+
+  /** As for every checkpoint reference, and a judge is named once: by run or by checkpoint. */
+  @Override
+  public List<SpecViolation> referenceViolations() {
+    List<SpecViolation> violations = new ArrayList<>(CheckpointRef.super.referenceViolations());
+    if (judgeRunId != null && judgeCheckpoint != null) {
+      violations.add(
+          new SpecViolation("judgeCheckpoint", "give judgeCheckpoint or judgeRunId, not both"));
+    }
+    return violations;
+  }
+}

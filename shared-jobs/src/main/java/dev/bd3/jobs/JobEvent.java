@@ -6,13 +6,20 @@ import java.time.Instant;
 import java.util.Map;
 
 /**
- * What a worker reports about a run, published to {@link Topics#JOB_EVENTS} keyed by run id. The
+ * What a worker reports about a run, published to {@link Topics#events()} keyed by run id. The
  * gateway applies events idempotently: a redelivered event changes nothing.
+ *
+ * @param runId the run
+ * @param worker the reporting worker instance
+ * @param version the {@link CodeVersion} that worker runs
+ * @param time when the worker reported it
+ * @param payload what it reports
  */
-public record JobEvent(String runId, String worker, Instant time, Payload payload) {
+public record JobEvent(String runId, String worker, String version, Instant time, Payload payload) {
 
+  /** An event of this process, now. */
   public static JobEvent of(String runId, String worker, Payload payload) {
-    return new JobEvent(runId, worker, Instant.now(), payload);
+    return new JobEvent(runId, worker, CodeVersion.current(), Instant.now(), payload);
   }
 
   /** The body of an event; its JSON names its kind. */

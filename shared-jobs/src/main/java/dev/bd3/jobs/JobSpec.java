@@ -1,4 +1,16 @@
 package dev.bd3.jobs;
 
-/** What a job asks for; one record per {@link JobType}. Nulls mean "use the default". */
-public sealed interface JobSpec permits TrainSpec, EvalSpec, SampleSpec {}
+import java.util.List;
+
+/**
+ * What a job asks for; one record per {@link JobType}. Nulls mean "use the default"; each record
+ * resolves its own defaults, so the gateway stores and the worker runs the same effective spec.
+ */
+public sealed interface JobSpec permits TrainSpec, EvalSpec, SampleSpec {
+
+  /**
+   * Rules across fields and rules a field annotation cannot say; {@link SpecValidation} checks
+   * these together with the fields' own constraints.
+   */
+  List<SpecViolation> crossFieldViolations();
+}

@@ -2,6 +2,7 @@ package dev.bd3.jobs;
 
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonValue;
+import java.util.Arrays;
 import java.util.Locale;
 
 /** The three kinds of job; each has its own topic and worker. */
@@ -24,6 +25,11 @@ public enum JobType {
   @JsonValue
   public String json() {
     return name().toLowerCase(Locale.ROOT);
+  }
+
+  /** The JSON names of every type, for messages: {@code train, eval, sample}. */
+  public static String names() {
+    return String.join(", ", Arrays.stream(values()).map(JobType::json).toList());
   }
 
   /** Parses {@code train}, {@code eval} or {@code sample}; null when the name is none of them. */

@@ -1,29 +1,107 @@
 package dev.bd3.jobs;
 
+import static java.util.Objects.requireNonNullElse;
+
 import jakarta.validation.constraints.DecimalMax;
 import jakarta.validation.constraints.DecimalMin;
 import jakarta.validation.constraints.Max;
 import jakarta.validation.constraints.Min;
 import jakarta.validation.constraints.Pattern;
 import jakarta.validation.constraints.Size;
+import java.util.List;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
 
 /** A generation job: block by block with a KV cache, stopping at EOS or a maximum length. */
 public record SampleSpec(
-    String trainRunId,
-    @Min(0) Long checkpointStep,
-    String checkpoint,
-    @Min(1) @Max(64) Integer numSamples,
-    @Min(1) @Max(131_072) Integer maxTokens,
-    @Pattern(
-            regexp = "ddpm|first-hitting|parallel",
-            message = "must be one of ddpm, first-hitting, parallel")
+    @Schema(description = "the training run whose checkpoint generates") @Size(max = 64)
+        String trainRunId,
+    @Schema(description = "that run's checkpoint at this step; default its newest") @Min(0)
+        Long checkpointStep,
+    @Schema(description = "or a checkpoint URI the gateway has recorded") @Size(max = 2048)
+        String checkpoint,
+    @Schema(description = "samples generated together") @Min(1) @Max(64) Integer numSamples,
+    @Schema(description = "stop a sample after this many tokens (bytes), prompt excluded")
+        @Min(1)
+        @Max(131_072)
+        Integer maxTokens,
+    @Schema(description = "denoising rule inside a block: ddpm, first-hitting or parallel")
+        @Pattern(regexp = SAMPLERS, message = "must be one of ddpm, first-hitting, parallel")
         String sampler,
-    @Min(1) @Max(4096) Integer steps,
-    @DecimalMin(value = "0.0", inclusive = false) @DecimalMax("1.0") Double topP,
-    @Min(1) Integer tokensPerStep,
-    @Size(max = 4096) String prompt,
-    Boolean stopOnEos,
-    @DecimalMin("0.0") Double entropyThreshold,
-    Boolean useEma,
-    Long seed)
-    implements JobSpec, CheckpointRef {}
+    @Schema(description = "ddpm: denoising steps T per block")
+        @DerivedDefault("L'")
+        @Min(1)
+        @Max(4096)
+        Integer steps,
+    @Schema(description = "nucleus filtering of p_theta (1 = none)")
+        @DecimalMin(value = "0.0", inclusive = false)
+        @DecimalMax("1.0")
+        Double topP,
+    @Schema(description = "parallel: tokens committed per step")
+        @DerivedDefault("max(1, L' / 4)")
+        @Min(1)
+        @Max(8192)
+        Integer tokensPerStep,
+    @Schema(description = "text the samples continue") @Size(max = 4096) String prompt,
+    @Schema(description = "stop a sample at its first end-of-sequence token") Boolean stopOnEos,
+    @Schema(
+            description =
+                "stop when the unigram entropy (nats) of the last 256 tokens falls below"
+                    + " this (degenerate text); 0 = never")
+        @DecimalMin("0.0")
+        @DecimalMax("100.0")
+        Double entropyThreshold,
+    @Schema(description = "generate with the moving average of the weights") Boolean useEma,
+    @Schema(description = "seed of the draws") Long seed)
+    implements JobSpec, CheckpointRef {
+
+  /** The denoising rules a sample job may name (the model library's samplers). */
+  public static final String SAMPLERS = "ddpm|first-hitting|parallel";
+
+  /**
+   * This spec with every default filled in for a model of block size {@code blockSize} (the
+   * checkpoint references stay as given). The entropy floor is 1.5 nats: bytes of natural text have
+   * a unigram entropy near 3 nats (the paper's 4 nats is for GPT-2 tokens).
+   */
+  public SampleSpec resolved(int blockSize) {
+    return new SampleSpec(
+        trainRunId,
+        checkpointStep,
+        checkpoint,
+        requireNonNullElse(numSamples, 1),
+        requireNonNullElse(maxTokens, 256),
+        requireNonNullElse(sampler, "ddpm"),
+        requireNonNullElse(steps, blockSize),
+        requireNonNullElse(topP, 0.9),
+        requireNonNullElse(tokensPerStep, Math.max(1, blockSize / 4)),
+        requireNonNullElse(prompt, ""),
+        requireNonNullElse(stopOnEos, true),
+        requireNonNullElse(entropyThreshold, 1.5),
+        requireNonNullElse(useEma, true),
+        requireNonNullElse(seed, 0L));
+  }
+
+  /** The same job reading this checkpoint (as the gateway resolved it). */
+  public SampleSpec reading(String checkpointUri) {
+    return new SampleSpec(
+        trainRunId,
+        checkpointStep,
+        checkpointUri,
+        numSamples,
+        maxTokens,
+        sampler,
+        steps,
+        topP,
+        tokensPerStep,
+        prompt,
+        stopOnEos,
+        entropyThreshold,
+        useEma,
+        seed);
+  }
+
+  /** Every field is checked on its own. */
+  @Override
+  public List<SpecViolation> crossFieldViolations() {
+    return List.of();
+  }
+}

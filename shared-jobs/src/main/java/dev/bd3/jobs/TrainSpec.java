@@ -1,71 +1,183 @@
 package dev.bd3.jobs;
 
+import static java.util.Objects.requireNonNullElse;
+
 import jakarta.validation.constraints.DecimalMax;
 import jakarta.validation.constraints.DecimalMin;
 import jakarta.validation.constraints.Max;
 import jakarta.validation.constraints.Min;
 import jakarta.validation.constraints.Pattern;
-import java.util.LinkedHashMap;
+import jakarta.validation.constraints.Size;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
+import java.util.stream.Collectors;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
 
 /**
- * A training job. The model is a named preset, optionally overridden field by field. Block size 1
- * trains an autoregressive model, block size = context length an MDLM.
+ * A training job. The model is a named {@link ModelPreset}, optionally overridden field by field.
+ * Block size 1 trains an autoregressive model, block size = context length an MDLM. The defaults
+ * are a recipe that learns in minutes on a CPU (the paper's is lr 3e-4 with 2,500 warm-up steps).
  */
 public record TrainSpec(
-    @Pattern(regexp = "tiny|cpu|small", message = "must be one of tiny, cpu, small") String preset,
-    @Min(1) @Max(48) Integer layers,
-    @Min(8) @Max(4096) Integer width,
-    @Min(1) @Max(64) Integer heads,
-    @Min(2) @Max(8192) Integer contextLength,
-    @Min(1) @Max(8192) Integer blockSize,
-    @DecimalMin("0.0") @DecimalMax("0.9") Double dropout,
-    @Min(1) @Max(10_000_000) Integer steps,
-    @Min(1) @Max(4096) Integer batchSize,
-    @DecimalMin(value = "0.0", inclusive = false) @DecimalMax("1.0") Double learningRate,
-    @Min(0) Integer warmupSteps,
-    @DecimalMin("0.0") Double gradClip,
-    @DecimalMin("0.0") @DecimalMax("1.0") Double emaDecay,
-    @Min(1) Integer checkpointEvery,
-    @DecimalMin("0.0") @DecimalMax("1.0") Double noiseMin,
-    @DecimalMin("0.0") @DecimalMax("1.0") Double noiseMax,
-    Boolean scheduleSearch,
-    @Pattern(regexp = "europarl", message = "must be europarl") String corpus,
-    Long seed,
-    String initFrom)
+    @Schema(description = "model preset (table below); the fields up to dropout override it")
+        String preset,
+    @Schema(description = "transformer layers") @DerivedDefault(PRESET) @Min(1) @Max(48)
+        Integer layers,
+    @Schema(description = "hidden size") @DerivedDefault(PRESET) @Min(8) @Max(4096) Integer width,
+    @Schema(description = "attention heads; must divide width into even head sizes")
+        @DerivedDefault(PRESET)
+        @Min(1)
+        @Max(64)
+        Integer heads,
+    @Schema(description = "L, tokens per training sequence")
+        @DerivedDefault(PRESET)
+        @Min(2)
+        @Max(8192)
+        Integer contextLength,
+    @Schema(description = "L', tokens per block; divides L; 1 = autoregressive, L = MDLM")
+        @DerivedDefault(PRESET)
+        @Min(1)
+        @Max(8192)
+        Integer blockSize,
+    @Schema(description = "dropout on the residual branches")
+        @DerivedDefault(PRESET)
+        @DecimalMin("0.0")
+        @DecimalMax("0.9")
+        Double dropout,
+    @Schema(description = "optimiser steps") @Min(1) @Max(10_000_000) Integer steps,
+    @Schema(description = "sequences per step") @Min(1) @Max(4096) Integer batchSize,
+    @Schema(description = "AdamW learning rate after warm-up")
+        @DecimalMin(value = "0.0", inclusive = false)
+        @DecimalMax("1.0")
+        Double learningRate,
+    @Schema(description = "linear warm-up steps")
+        @DerivedDefault("min(50, steps / 10)")
+        @Min(0)
+        @Max(10_000_000)
+        Integer warmupSteps,
+    @Schema(description = "clip the gradients to this global norm; 0 = no clipping")
+        @DecimalMin("0.0")
+        @DecimalMax("1000.0")
+        Double gradClip,
+    @Schema(description = "decay of the weights' moving average (warmed up: min(d, (1+n)/(10+n)))")
+        @DecimalMin("0.0")
+        @DecimalMax(value = "1.0", inclusive = false)
+        Double emaDecay,
+    @Schema(description = "steps between checkpoints")
+        @DerivedDefault("max(1, min(500, steps / 3))")
+        @Min(1)
+        @Max(10_000_000)
+        Integer checkpointEvery,
+    @Schema(description = "low end of the clipped noise interval [noiseMin, noiseMax]")
+        @DecimalMin(value = "0.0", inclusive = false)
+        @DecimalMax("1.0")
+        Double noiseMin,
+    @Schema(description = "high end of the clipped noise interval")
+        @DecimalMin(value = "0.0", inclusive = false)
+        @DecimalMax("1.0")
+        Double noiseMax,
+    @Schema(description = "choose the interval from data at every checkpoint (the paper's search)")
+        Boolean scheduleSearch,
+    @Schema(description = "training text: europarl (bundled)")
+        @Pattern(regexp = "europarl", message = "must be europarl")
+        String corpus,
+    @Schema(description = "seed of every random draw (weights, batches, noise)") Long seed,
+    @Schema(
+            description =
+                "start from the weights of this checkpoint URI (same shape), e.g. MDLM"
+                    + " pre-training; none by default")
+        @Size(max = 2048)
+        String initFrom)
     implements JobSpec {
 
-  /** The preset a spec without one trains. */
-  public static final String DEFAULT_PRESET = "cpu";
+  /** How the shape fields' defaults are derived. */
+  static final String PRESET = "the preset's";
 
   /**
-   * Width, heads and context length of each preset, as shared-model's {@code ModelConfig} defines
-   * them (a trainer test keeps the two equal), so that the gateway can reject impossible shapes.
+   * This spec with every default filled in: what a worker runs (only initFrom may stay null). The
+   * defaults learn in minutes on a CPU; the paper's recipe is lr 3e-4 with 2,500 warm-up steps.
    */
-  public static final Map<String, List<Integer>> PRESET_SHAPES =
-      Map.of(
-          "tiny", List.of(32, 2, 32), "cpu", List.of(128, 4, 128), "small", List.of(768, 12, 1024));
+  public TrainSpec resolved() {
+    ModelPreset p = presetOrDefault();
+    int n = requireNonNullElse(steps, 300);
+    return new TrainSpec(
+        p.json(),
+        requireNonNullElse(layers, p.layers),
+        requireNonNullElse(width, p.width),
+        requireNonNullElse(heads, p.heads),
+        requireNonNullElse(contextLength, p.contextLength),
+        requireNonNullElse(blockSize, p.blockSize),
+        requireNonNullElse(dropout, p.dropout),
+        n,
+        requireNonNullElse(batchSize, 16),
+        requireNonNullElse(learningRate, 1e-3),
+        requireNonNullElse(warmupSteps, Math.min(50, n / 10)),
+        requireNonNullElse(gradClip, 1.0),
+        requireNonNullElse(emaDecay, 0.9999),
+        requireNonNullElse(checkpointEvery, Math.max(1, Math.min(500, n / 3))),
+        requireNonNullElse(noiseMin, 1e-3),
+        requireNonNullElse(noiseMax, 1.0),
+        requireNonNullElse(scheduleSearch, false),
+        requireNonNullElse(corpus, "europarl"),
+        requireNonNullElse(seed, 0L),
+        initFrom);
+  }
 
-  /** Fields whose values cannot make a model together, with why; empty when the shape is sound. */
-  public Map<String, String> shapeErrors() {
-    List<Integer> preset =
-        PRESET_SHAPES.getOrDefault(preset() == null ? DEFAULT_PRESET : preset(), null);
-    Map<String, String> errors = new LinkedHashMap<>();
-    if (preset == null) {
-      return errors; // an unknown preset is reported by its own constraint
+  /** True when this spec's model has the same weights' shapes as {@code other}'s. */
+  public boolean sameWeightShapes(TrainSpec other) {
+    TrainSpec a = resolved();
+    TrainSpec b = other.resolved();
+    return a.layers.equals(b.layers) && a.width.equals(b.width) && a.heads.equals(b.heads);
+  }
+
+  /**
+   * The preset must exist; heads must divide width into even head sizes; the block size must divide
+   * the context length; the noise interval must not be empty. A rule over a field the user left out
+   * names the field the user gave.
+   */
+  @Override
+  public List<SpecViolation> crossFieldViolations() {
+    List<SpecViolation> violations = new ArrayList<>();
+    if (preset != null && ModelPreset.named(preset).isEmpty()) {
+      String names =
+          Arrays.stream(ModelPreset.values())
+              .map(ModelPreset::json)
+              .collect(Collectors.joining(", "));
+      violations.add(new SpecViolation("preset", "must be one of " + names));
+      return violations; // the other rules need the preset's shape
     }
-    int w = width == null ? preset.get(0) : width;
-    int h = heads == null ? preset.get(1) : heads;
-    int l = contextLength == null ? preset.get(2) : contextLength;
-    if (w % h != 0 || (w / h) % 2 != 0) {
-      errors.put(
-          heads == null ? "width" : "heads",
-          "heads must divide width into even head sizes (width " + w + ", heads " + h + ")");
+    TrainSpec r = resolved();
+    if (r.width % r.heads != 0 || (r.width / r.heads) % 2 != 0) {
+      violations.add(
+          new SpecViolation(
+              heads == null ? "width" : "heads",
+              "heads must divide width into even head sizes (width "
+                  + r.width
+                  + ", heads "
+                  + r.heads
+                  + ")"));
     }
-    if (blockSize != null && l % blockSize != 0) {
-      errors.put("blockSize", "must divide the context length " + l);
+    if (r.contextLength % r.blockSize != 0) {
+      violations.add(
+          new SpecViolation(
+              blockSize == null ? "contextLength" : "blockSize",
+              "the block size must divide the context length (block size "
+                  + r.blockSize
+                  + ", context length "
+                  + r.contextLength
+                  + ")"));
     }
-    return errors;
+    if (r.noiseMin > r.noiseMax) {
+      violations.add(
+          new SpecViolation(
+              noiseMin == null ? "noiseMax" : "noiseMin",
+              "noiseMin must not exceed noiseMax ([" + r.noiseMin + ", " + r.noiseMax + "])"));
+    }
+    return violations;
+  }
+
+  private ModelPreset presetOrDefault() {
+    return preset == null ? ModelPreset.DEFAULT : ModelPreset.of(preset);
   }
 }

@@ -2,12 +2,16 @@ package dev.bd3.worker;
 
 import dev.bd3.jobs.JobEvent;
 import dev.bd3.jobs.JobRequest;
+import dev.bd3.jobs.JobType;
 import dev.bd3.jobs.Json;
 import dev.bd3.jobs.RunStatus;
+import dev.bd3.jobs.SpecValidation;
+import dev.bd3.jobs.SpecViolation;
 import io.smallrye.reactive.messaging.annotations.Blocking;
 import io.smallrye.reactive.messaging.kafka.api.IncomingKafkaRecordMetadata;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletionStage;
 import org.eclipse.microprofile.reactive.messaging.Incoming;
@@ -49,10 +53,10 @@ public class JobConsumer {
     Optional<String> key = kafkaKey(message);
     JobRequest job;
     try {
-      job = parse(message.getPayload());
+      job = parse(message.getPayload(), handler.type());
     } catch (IllegalArgumentException e) {
-      LOG.warnf("unreadable job (key %s): %s", key.orElse("none"), e.getMessage());
-      key.ifPresent(runId -> status(runId, RunStatus.FAILED, "unreadable job: " + e.getMessage()));
+      LOG.warnf("refused job (key %s): %s", key.orElse("none"), e.getMessage());
+      key.ifPresent(runId -> status(runId, RunStatus.FAILED, e.getMessage()));
       return message.nack(e);
     }
     if (cancellations.isCancelled(job.runId())) {
@@ -85,19 +89,28 @@ public class JobConsumer {
         .thenCompose(error -> error == null ? message.ack() : message.nack(error));
   }
 
-  private JobRequest parse(String payload) {
+  /**
+   * The job in a message, refused (with the reason) when it cannot be read, is not this worker's
+   * kind, or breaks a rule of {@link SpecValidation}: the gateway checks the same rules, so only a
+   * message from elsewhere can fail here.
+   */
+  static JobRequest parse(String payload, JobType expected) {
     JobRequest job;
     try {
       job = Json.mapper().readValue(payload, JobRequest.class);
     } catch (Exception e) {
-      throw new IllegalArgumentException(e.getMessage(), e);
+      throw new IllegalArgumentException("unreadable job: " + e.getMessage(), e);
     }
     if (job.runId() == null || job.type() == null || job.spec() == null) {
-      throw new IllegalArgumentException("runId, type and spec are required");
+      throw new IllegalArgumentException("unreadable job: runId, type and spec are required");
     }
-    if (job.type() != handler.type()) {
+    if (job.type() != expected) {
       throw new IllegalArgumentException(
-          "a " + job.type().json() + " job on the " + handler.type().json() + " worker");
+          "a " + job.type().json() + " job on the " + expected.json() + " worker");
+    }
+    List<SpecViolation> violations = SpecValidation.violations(job.spec());
+    if (!violations.isEmpty()) {
+      throw new IllegalArgumentException("invalid spec: " + SpecValidation.describe(violations));
     }
     return job;
   }

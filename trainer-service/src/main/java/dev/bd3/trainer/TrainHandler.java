@@ -13,7 +13,6 @@ import dev.bd3.model.train.TrainingListener;
 import dev.bd3.model.train.TrainingLoop;
 import dev.bd3.worker.ArtifactStore;
 import dev.bd3.worker.JobContext;
-import dev.bd3.worker.JobFailure;
 import dev.bd3.worker.JobHandler;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.util.Map;
@@ -34,16 +33,10 @@ public class TrainHandler implements JobHandler {
 
   @Override
   public void run(JobRequest job, JobContext context) {
-    TrainSpec spec = (TrainSpec) job.spec();
-    ModelConfig model;
-    TrainingConfig training;
-    try {
-      model = TrainSettings.model(spec);
-      training = TrainSettings.training(spec);
-    } catch (IllegalArgumentException e) {
-      throw new JobFailure("invalid training spec: " + e.getMessage(), e);
-    }
-    Corpus corpus = Corpus.named(spec.corpus() == null ? Corpus.EUROPARL : spec.corpus());
+    TrainSpec spec = ((TrainSpec) job.spec()).resolved();
+    ModelConfig model = TrainSettings.model(spec);
+    TrainingConfig training = TrainSettings.training(spec);
+    Corpus corpus = Corpus.named(spec.corpus());
     LOG.infof(
         "run %s: %s, %d parameters, %s", job.runId(), model, model.parameterCount(), training);
     TrainingLoop loop =

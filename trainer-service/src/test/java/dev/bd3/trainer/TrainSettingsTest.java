@@ -1,8 +1,9 @@
 package dev.bd3.trainer;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import dev.bd3.jobs.ModelPreset;
+import dev.bd3.jobs.SpecValidation;
 import dev.bd3.jobs.TrainSpec;
 import dev.bd3.model.diffusion.ClippedSchedule;
 import dev.bd3.model.nn.ModelConfig;
@@ -19,7 +20,7 @@ class TrainSettingsTest {
   }
 
   @Test
-  void presetWithOverridesAndCpuFriendlyDefaults() {
+  void presetWithOverridesAndTheContractsDefaults() {
     TrainSpec s = spec("small", 1, 900, true);
     ModelConfig m = TrainSettings.model(s);
     assertEquals(ModelConfig.small().withBlockSize(1), m, "the paper's size, as an AR model");
@@ -34,31 +35,72 @@ class TrainSettingsTest {
   }
 
   @Test
-  void emptySpecIsTheCpuPreset() {
+  void everyResolvedFieldReachesTheConfigurations() {
+    TrainSpec r =
+        new TrainSpec(
+                "tiny",
+                3,
+                48,
+                4,
+                64,
+                8,
+                0.1,
+                40,
+                5,
+                2e-3,
+                7,
+                0.5,
+                0.99,
+                20,
+                0.2,
+                0.8,
+                false,
+                "europarl",
+                11L,
+                null)
+            .resolved();
+    ModelConfig m = TrainSettings.model(r);
+    assertEquals(
+        new ModelConfig(m.vocabSize(), 3, 48, 4, ModelPreset.TINY.mlpRatio, 0.1, 64, 8), m);
+    TrainingConfig t = TrainSettings.training(r);
+    assertEquals(
+        TrainingConfig.reference()
+            .steps(40)
+            .batchSize(5)
+            .learningRate(2e-3)
+            .warmupSteps(7)
+            .gradClip(0.5)
+            .emaDecay(0.99)
+            .checkpointEvery(20)
+            .schedule(new ClippedSchedule(0.2, 0.8))
+            .scheduleSearchEvery(0)
+            .logEvery(2)
+            .seed(11)
+            .build(),
+        t);
+  }
+
+  @Test
+  void emptySpecIsTheDefaultPreset() {
     TrainSpec empty =
         new TrainSpec(
             null, null, null, null, null, null, null, null, null, null, null, null, null, null,
             null, null, null, null, null, null);
-    assertEquals(ModelConfig.cpu(), TrainSettings.model(empty));
-    assertEquals(TrainSettings.DEFAULT_STEPS, TrainSettings.training(empty).steps());
+    assertEquals(ModelConfig.of(ModelPreset.DEFAULT), TrainSettings.model(empty));
+    assertEquals(empty.resolved().steps(), TrainSettings.training(empty).steps());
     assertEquals(ClippedSchedule.FULL, TrainSettings.training(empty).schedule());
   }
 
+  /** Whatever the contract accepts builds a model and a recipe (the library's own checks pass). */
   @Test
-  void theContractKnowsThePresetShapes() {
-    TrainSpec.PRESET_SHAPES.forEach(
-        (name, shape) -> {
-          ModelConfig m = ModelConfig.preset(name);
-          assertEquals(List.of(m.width(), m.heads(), m.contextLength()), shape, name);
-        });
-    assertEquals(
-        java.util.Set.of("blockSize"), spec("cpu", 3, 10, false).shapeErrors().keySet(), "128 % 3");
-    assertEquals(java.util.Map.of(), spec("cpu", 16, 10, false).shapeErrors());
-  }
-
-  @Test
-  void impossibleShapesAreRejected() {
-    assertThrows(
-        IllegalArgumentException.class, () -> TrainSettings.model(spec("cpu", 3, 10, false)));
+  void specsTheContractAcceptsBuildConfigurations() {
+    for (ModelPreset p : ModelPreset.values()) {
+      for (int blockSize = 1; blockSize <= p.contextLength; blockSize *= 2) {
+        TrainSpec s = spec(p.json(), blockSize, 10, false);
+        assertEquals(List.of(), SpecValidation.violations(s), s.toString());
+        assertEquals(blockSize, TrainSettings.model(s).blockSize());
+        TrainSettings.training(s);
+      }
+    }
   }
 }

@@ -1,6 +1,7 @@
 package dev.bd3.model.nn;
 
 import com.fasterxml.jackson.annotation.JsonIgnore;
+import dev.bd3.jobs.ModelPreset;
 import dev.bd3.model.data.ByteTokenizer;
 
 /**
@@ -40,27 +41,35 @@ public record ModelConfig(
 
   /** For tests: 2 layers of width 32. */
   public static ModelConfig tiny() {
-    return new ModelConfig(ByteTokenizer.VOCAB_SIZE, 2, 32, 2, 4, 0.0, 32, 4);
+    return of(ModelPreset.TINY);
   }
 
   /** For CPU training in minutes: 4 layers of width 128 (about 1M parameters), L = 128. */
   public static ModelConfig cpu() {
-    return new ModelConfig(ByteTokenizer.VOCAB_SIZE, 4, 128, 4, 4, 0.0, 128, 4);
+    return of(ModelPreset.CPU);
   }
 
   /** The paper's reference "small" model: 12 layers, width 768, 12 heads, L = 1024. */
   public static ModelConfig small() {
-    return new ModelConfig(ByteTokenizer.VOCAB_SIZE, 12, 768, 12, 4, 0.1, 1024, 4);
+    return of(ModelPreset.SMALL);
   }
 
   /** A named preset: {@code tiny}, {@code cpu} or {@code small}. */
   public static ModelConfig preset(String name) {
-    return switch (name) {
-      case "tiny" -> tiny();
-      case "cpu" -> cpu();
-      case "small" -> small();
-      default -> throw new IllegalArgumentException("unknown preset " + name);
-    };
+    return of(ModelPreset.of(name));
+  }
+
+  /** The shape of a preset (the job contract defines them) over the byte vocabulary. */
+  public static ModelConfig of(ModelPreset p) {
+    return new ModelConfig(
+        ByteTokenizer.VOCAB_SIZE,
+        p.layers,
+        p.width,
+        p.heads,
+        p.mlpRatio,
+        p.dropout,
+        p.contextLength,
+        p.blockSize);
   }
 
   public int headSize() {

@@ -1,5 +1,7 @@
 package dev.bd3.model.sample;
 
+import dev.bd3.jobs.SampleSpec;
+
 /**
  * How to generate.
  *
@@ -39,6 +41,9 @@ public record SamplerConfig(
     }
   }
 
+  /** Tokens the entropy stopping rule looks at, as in the reference. */
+  public static final int ENTROPY_WINDOW = 256;
+
   public SamplerConfig {
     if (steps < 1 || tokensPerStep < 1 || maxTokens < 1 || entropyWindow < 1) {
       throw new IllegalArgumentException("steps, tokensPerStep, maxTokens, entropyWindow >= 1");
@@ -49,11 +54,30 @@ public record SamplerConfig(
   }
 
   /**
-   * DDPM with T = L' steps, nucleus 0.9, EOS stopping. The entropy floor is 1.5 nats: bytes of
-   * natural text have a unigram entropy near 3 nats (the paper's 4 nats is for GPT-2 tokens).
+   * The job contract's defaults (DDPM with T = L' steps, nucleus 0.9, EOS stopping, an entropy
+   * floor of 1.5 nats) for a model of block size {@code blockSize}.
    */
   public static SamplerConfig defaults(int blockSize, int maxTokens, long seed) {
-    return new SamplerConfig(Kind.DDPM, blockSize, 0.9, 1, maxTokens, true, 1.5, 256, seed);
+    return of(
+        new SampleSpec(
+            null, null, null, null, maxTokens, null, null, null, null, null, null, null, null,
+            seed),
+        blockSize);
+  }
+
+  /** A sample job's sampler for a model of block size {@code blockSize}, defaults resolved. */
+  public static SamplerConfig of(SampleSpec spec, int blockSize) {
+    SampleSpec s = spec.resolved(blockSize);
+    return new SamplerConfig(
+        Kind.parse(s.sampler()),
+        s.steps(),
+        s.topP(),
+        s.tokensPerStep(),
+        s.maxTokens(),
+        s.stopOnEos(),
+        s.entropyThreshold(),
+        ENTROPY_WINDOW,
+        s.seed());
   }
 
   public SamplerConfig withKind(Kind k, int stepsOrTokensPerStep) {

@@ -1,4 +1,4 @@
-package dev.bd3.jobs;
+package dev.bd3.testsupport;
 
 import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
 import java.io.IOException;
@@ -36,12 +36,21 @@ public class LocalStack implements QuarkusTestResourceLifecycleManager {
   /** Runs {@code deploy/local/stack start} and returns the variables of {@code stack env}. */
   public static Map<String, String> start(Path root) {
     run(root, "start");
+    return parseEnv(run(root, "env"));
+  }
+
+  /**
+   * The assignments {@code stack env} prints ({@code export NAME=value}, the value quoted for the
+   * shell with backslashes, as bash's {@code printf %q} does).
+   */
+  public static Map<String, String> parseEnv(String output) {
     Map<String, String> env = new HashMap<>();
-    for (String line : run(root, "env").split("\n")) {
+    for (String line : output.split("\n")) {
       String assignment = line.replaceFirst("^export ", "");
       int eq = assignment.indexOf('=');
       if (eq > 0) {
-        env.put(assignment.substring(0, eq), assignment.substring(eq + 1));
+        env.put(
+            assignment.substring(0, eq), assignment.substring(eq + 1).replaceAll("\\\\(.)", "$1"));
       }
     }
     return env;

@@ -1,0 +1,298 @@
+package dev.bd3.cli;
+
+import static dev.bd3.cli.FakeGateway.Answer.json;
+import static dev.bd3.cli.FakeGateway.Answer.problem;
+import static dev.bd3.cli.FakeGateway.view;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.time.Instant;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** Each command against a fake gateway on a real HTTP server: what it sends, prints and exits. */
+class CommandsTest {
+  private static final String VALIDATION_PROBLEM =
+      "{\"type\":\"urn:bd3:problem:validation\",\"title\":\"Invalid request\",\"status\":400,"
+          + "\"detail\":\"spec.steps: must be greater than or equal to 1\","
+          + "\"errors\":[{\"field\":\"spec.steps\",\"message\":\"must be greater than or equal to"
+          + " 1\"}]}";
+  private static final String CONFLICT_PROBLEM =
+      "{\"type\":\"urn:bd3:problem:conflict\",\"title\":\"Conflict\",\"status\":409,"
+          + "\"detail\":\"run r9 has already ended: SUCCEEDED\"}";
+
+  private FakeGateway gateway;
+
+  @BeforeEach
+  void start() throws IOException {
+    gateway = new FakeGateway();
+  }
+
+  @AfterEach
+  void stop() {
+    gateway.close();
+  }
+
+  @Test
+  void getPrintsTheRunAsJson() {
+    gateway.on(
+        "GET", "/api/v1/jobs/r1", json(200, view("r1", "train", "RUNNING", 3, 10).toString()));
+    Cli.Result result = Cli.run(gateway.uri(), "get", "r1");
+    assertEquals(0, result.exitCode(), result.all());
+    assertEquals("r1", Bd3Client.parse(result.out()).path("id").asText());
+    assertTrue(result.out().contains("\n  \"id\" : \"r1\""), "pretty: " + result.out());
+  }
+
+  @Test
+  void getOfAnUnknownRunIs404() {
+    Cli.Result result = Cli.run(gateway.uri(), "get", "nope");
+    assertEquals(1, result.exitCode(), result.all());
+    assertTrue(result.err().contains("Not found (404): no route"), result.all());
+  }
+
+  @Test
+  void submitSendsTypeNameSpecAndKey() {
+    gateway.on("POST", "/api/v1/jobs", json(201, view("r2", "train", "QUEUED", 0, 0).toString()));
+    Cli.Result result =
+        Cli.run(
+            gateway.uri(),
+            "submit",
+            "train",
+            "--block-size",
+            "4",
+            "--steps",
+            "10",
+            "--spec",
+            "{\"seed\":1}",
+            "--name",
+            "bd3-4",
+            "--idempotency-key",
+            "key-1");
+    assertEquals(0, result.exitCode(), result.all());
+    assertEquals("r2", Bd3Client.parse(result.out()).path("id").asText());
+    FakeGateway.Request sent = gateway.last("/api/v1/jobs");
+    assertEquals(
+        Bd3Client.parse(
+            "{\"type\":\"train\",\"name\":\"bd3-4\",\"spec\":{\"blockSize\":4,\"steps\":10,"
+                + "\"seed\":1}}"),
+        Bd3Client.parse(sent.body()));
+    assertEquals("key-1", sent.header("Idempotency-Key"));
+    assertEquals("application/json", sent.header("Content-type"));
+  }
+
+  @Test
+  void aProblemIsPrintedReadablyWithExit1() {
+    gateway.on("POST", "/api/v1/jobs", problem(400, VALIDATION_PROBLEM));
+    Cli.Result result = Cli.run(gateway.uri(), "submit", "train", "--steps", "0");
+    assertEquals(1, result.exitCode(), result.all());
+    assertEquals("", result.out());
+    assertTrue(
+        result.err().contains("Invalid request (400): spec.steps: must be greater"), result.all());
+    assertTrue(
+        result.err().contains("\n  spec.steps: must be greater than or equal to 1"), result.all());
+  }
+
+  @Test
+  void submitAndWaitPrintsTheFinishedRun() {
+    gateway.on("POST", "/api/v1/jobs", json(201, view("r3", "eval", "QUEUED", 0, 0).toString()));
+    gateway.onInTurn(
+        "GET",
+        "/api/v1/jobs/r3",
+        json(200, view("r3", "eval", "RUNNING", 1, 8).toString()),
+        json(200, view("r3", "eval", "SUCCEEDED", 8, 8).toString()));
+    Cli.Result result = Cli.run(gateway.uri(), "submit", "eval", "--train-run-id", "r1", "--wait");
+    assertEquals(0, result.exitCode(), result.all());
+    assertEquals("SUCCEEDED", Bd3Client.parse(result.out()).path("status").asText());
+    assertTrue(result.err().contains("1/8"), "progress on stderr: " + result.all());
+  }
+
+  @Test
+  void waitShowsProgressAndEndsWithTheStatus() {
+    gateway.onInTurn(
+        "GET",
+        "/api/v1/jobs/r4",
+        json(200, view("r4", "train", "QUEUED", 0, 0).toString()),
+        json(200, view("r4", "train", "RUNNING", 3, 10).toString()),
+        json(200, view("r4", "train", "RUNNING", 3, 10).toString()),
+        json(200, view("r4", "train", "SUCCEEDED", 10, 10).toString()));
+    Cli.Result result = Cli.run(gateway.uri(), "wait", "r4");
+    assertEquals(0, result.exitCode(), result.all());
+    assertEquals(
+        String.join(
+            "\n",
+            "QUEUED",
+            "[#########.....................] 3/10  30%  ETA 1m01s  RUNNING",
+            "[##############################] 10/10 100%  SUCCEEDED",
+            "SUCCEEDED",
+            ""),
+        result.out());
+  }
+
+  @Test
+  void waitForAFailedRunExits1WithItsError() {
+    ObjectNode failed = view("r5", "sample", "FAILED", 1, 4).put("error", "out of memory");
+    gateway.on("GET", "/api/v1/jobs/r5", json(200, failed.toString()));
+    Cli.Result result = Cli.run(gateway.uri(), "wait", "r5");
+    assertEquals(1, result.exitCode(), result.all());
+    assertTrue(result.out().endsWith("FAILED\n"), result.all());
+    assertTrue(result.err().contains("run r5 FAILED: out of memory"), result.all());
+  }
+
+  @Test
+  void waitForACancelledRunExits1() {
+    gateway.on(
+        "GET", "/api/v1/jobs/r6", json(200, view("r6", "train", "CANCELLED", 2, 4).toString()));
+    assertEquals(1, Cli.run(gateway.uri(), "wait", "r6").exitCode());
+  }
+
+  @Test
+  void cancelPrintsTheRun() {
+    gateway.on(
+        "POST",
+        "/api/v1/jobs/r7/cancel",
+        json(202, view("r7", "train", "RUNNING", 2, 4).toString()));
+    Cli.Result result = Cli.run(gateway.uri(), "cancel", "r7");
+    assertEquals(0, result.exitCode(), result.all());
+    assertEquals("r7", Bd3Client.parse(result.out()).path("id").asText());
+  }
+
+  @Test
+  void cancelOfAFinishedRunIsAConflict() {
+    gateway.on("POST", "/api/v1/jobs/r9/cancel", problem(409, CONFLICT_PROBLEM));
+    Cli.Result result = Cli.run(gateway.uri(), "cancel", "r9");
+    assertEquals(1, result.exitCode(), result.all());
+    assertEquals(
+        "bd3: Conflict (409): run r9 has already ended: SUCCEEDED\n", result.err(), result.all());
+  }
+
+  @Test
+  void runsIsATableFilteredByTheGateway() {
+    ArrayNode runs = Bd3Client.object().arrayNode();
+    runs.add(view("r10", "train", "RUNNING", 120, 300));
+    ObjectNode queued = view("r11", "train", "QUEUED", 0, 0);
+    queued.putNull("progress");
+    queued.putNull("name");
+    runs.add(queued);
+    gateway.on("GET", "/api/v1/runs", json(200, runs.toString()));
+    Cli.Result result =
+        Cli.run(gateway.uri(), "runs", "--type", "train", "--status", "RUNNING", "--limit", "2");
+    assertEquals(0, result.exitCode(), result.all());
+    assertEquals("type=train&status=RUNNING&limit=2", gateway.last("/api/v1/runs").query());
+    String created = RunsCommand.CREATED.format(Instant.parse("2025-03-01T10:00:00Z"));
+    String[] lines = result.out().split("\n");
+    assertEquals(3, lines.length, result.out());
+    assertEquals("ID   TYPE   STATUS   NAME       CREATED              PROGRESS", lines[0]);
+    assertEquals("r10  train  RUNNING  label-r10  " + created + "  120/300 40%", lines[1]);
+    assertEquals("r11  train  QUEUED   -          " + created + "  -", lines[2]);
+  }
+
+  @Test
+  void runsWithoutFiltersSendsNoQuery() {
+    gateway.on("GET", "/api/v1/runs", json(200, "[]"));
+    Cli.Result result = Cli.run(gateway.uri(), "runs");
+    assertEquals(0, result.exitCode(), result.all());
+    assertEquals(null, gateway.last("/api/v1/runs").query());
+    assertEquals("ID  TYPE  STATUS  NAME  CREATED  PROGRESS\n", result.out());
+  }
+
+  @Test
+  void metricsByName() {
+    gateway.on(
+        "GET",
+        "/api/v1/runs/r12/metrics",
+        json(
+            200,
+            "[{\"name\":\"loss\",\"step\":10,\"value\":5.5,\"time\":\"2025-03-01T10:00:00Z\"},"
+                + "{\"name\":\"loss\",\"step\":20,\"value\":4.25,\"time\":\"2025-03-01T10:00:01Z\"}]"));
+    Cli.Result result = Cli.run(gateway.uri(), "metrics", "r12", "--name", "loss");
+    assertEquals(0, result.exitCode(), result.all());
+    assertEquals("name=loss", gateway.last("/api/v1/runs/r12/metrics").query());
+    assertEquals("NAME  STEP  VALUE\nloss  10    5.5\nloss  20    4.25\n", result.out());
+  }
+
+  @Test
+  void eventsPrintsOneLinePerEventUntilTheStreamEnds() {
+    String stream =
+        ": keep-alive\n\n"
+            + "event: run\ndata: {\"id\":\"r13\",\"status\":\"RUNNING\"}\n\n"
+            + "event: progress\ndata: {\"step\":5}\n\n"
+            + "event: status\ndata: {\"status\":\"SUCCEEDED\"}\n\n";
+    gateway.on(
+        "GET", "/api/v1/jobs/r13/events", new FakeGateway.Answer(200, "text/event-stream", stream));
+    Cli.Result result = Cli.run(gateway.uri(), "logs", "r13");
+    assertEquals(0, result.exitCode(), result.all());
+    assertEquals(
+        "run {\"id\":\"r13\",\"status\":\"RUNNING\"}\n"
+            + "progress {\"step\":5}\n"
+            + "status {\"status\":\"SUCCEEDED\"}\n",
+        result.out());
+    assertEquals("text/event-stream", gateway.last("/api/v1/jobs/r13/events").header("Accept"));
+  }
+
+  @Test
+  void eventsOfAnUnknownRunIs404() {
+    Cli.Result result = Cli.run(gateway.uri(), "events", "nope");
+    assertEquals(1, result.exitCode(), result.all());
+    assertTrue(result.err().contains("Not found (404)"), result.all());
+  }
+
+  @Test
+  void anUnreachableApiIsSaidPlainly() throws IOException {
+    int closed;
+    try (ServerSocket socket = new ServerSocket(0)) {
+      closed = socket.getLocalPort();
+    }
+    Cli.Result result = Cli.run(URI.create("http://127.0.0.1:" + closed), "runs");
+    assertEquals(1, result.exitCode(), result.all());
+    assertTrue(
+        result.err().startsWith("bd3: cannot reach the API at http://127.0.0.1:" + closed),
+        result.all());
+    assertFalse(result.err().contains("Exception:"), result.all());
+  }
+
+  @Test
+  void demoTrainsEvaluatesAndSamples() {
+    gateway.on(
+        "POST",
+        "/api/v1/jobs",
+        request -> {
+          String type = Bd3Client.parse(request.body()).path("type").asText();
+          return json(201, view(type + "-run", type, "QUEUED", 0, 0).toString());
+        });
+    gateway.on(
+        "GET",
+        "/api/v1/jobs/train-run",
+        json(200, view("train-run", "train", "SUCCEEDED", 7, 7).toString()));
+    ObjectNode eval = view("eval-run", "eval", "SUCCEEDED", 1, 1);
+    eval.putArray("evalResults").addObject().put("metric", "ppl").put("value", 18.75);
+    gateway.on("GET", "/api/v1/jobs/eval-run", json(200, eval.toString()));
+    ObjectNode sample = view("sample-run", "sample", "SUCCEEDED", 2, 2);
+    sample
+        .putArray("samples")
+        .addObject()
+        .put("index", 0)
+        .put("text", "is pleased.")
+        .put("tokens", 11)
+        .put("nfe", 6)
+        .put("stopReason", "eos");
+    gateway.on("GET", "/api/v1/jobs/sample-run", json(200, sample.toString()));
+
+    Cli.Result result = Cli.run(gateway.uri(), "demo", "--steps", "7");
+    assertEquals(0, result.exitCode(), result.all());
+    JsonNode train = Bd3Client.parse(gateway.requests.get(0).body());
+    assertEquals(7, train.path("spec").path("steps").asInt());
+    assertTrue(result.out().contains("test perplexity (NELBO upper bound): 18.75"), result.all());
+    assertTrue(result.out().contains("The Commission is pleased."), result.all());
+    assertTrue(
+        result.out().contains("runs:       train train-run, eval eval-run, sample sample-run"),
+        result.all());
+  }
+}

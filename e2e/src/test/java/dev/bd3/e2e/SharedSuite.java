@@ -1,0 +1,55 @@
+package dev.bd3.e2e;
+
+import org.junit.jupiter.api.extension.ExtensionContext;
+import org.junit.jupiter.api.extension.ParameterContext;
+import org.junit.jupiter.api.extension.ParameterResolver;
+
+/**
+ * Gives test classes one {@link Suite} for the whole test run (a start costs about a minute): its
+ * topics created first, then its services; stopped when JUnit closes its root context, after the
+ * last test class, before the JVM exits. Use: {@code @ExtendWith(SharedSuite.class)} and a {@code
+ * Suite} parameter on a {@code @BeforeAll} method.
+ */
+final class SharedSuite implements ParameterResolver {
+  private static final ExtensionContext.Namespace NAMESPACE =
+      ExtensionContext.Namespace.create(SharedSuite.class);
+
+  /** The started suite, stopped when the store that holds it closes. */
+  private record Started(Suite suite) implements ExtensionContext.Store.CloseableResource {
+    static Started start() {
+      Suite suite;
+      try {
+        suite = new Suite();
+        suite.createTopics(); // before the services, which would otherwise create some themselves
+      } catch (Exception e) {
+        throw new IllegalStateException("the end-to-end suite's topics were not created", e);
+      }
+      try {
+        suite.start();
+      } catch (RuntimeException e) {
+        suite.stop(); // what did start must not outlive the test run
+        throw e;
+      }
+      return new Started(suite);
+    }
+
+    @Override
+    public void close() {
+      suite.stop();
+    }
+  }
+
+  @Override
+  public boolean supportsParameter(ParameterContext parameter, ExtensionContext context) {
+    return parameter.getParameter().getType() == Suite.class;
+  }
+
+  @Override
+  public Object resolveParameter(ParameterContext parameter, ExtensionContext context) {
+    return context
+        .getRoot()
+        .getStore(NAMESPACE)
+        .getOrComputeIfAbsent(Started.class, k -> Started.start(), Started.class)
+        .suite();
+  }
+}
