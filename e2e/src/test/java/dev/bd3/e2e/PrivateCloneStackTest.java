@@ -3,6 +3,8 @@ package dev.bd3.e2e;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.bd3.jobs.KafkaTopology;
+import dev.bd3.jobs.Topics;
 import dev.bd3.testsupport.LocalStack;
 import java.io.IOException;
 import java.net.ServerSocket;
@@ -61,7 +63,6 @@ class PrivateCloneStackTest {
     env.put("BD3_KAFKA_PORT", String.valueOf(freePort()));
     env.put("BD3_KAFKA_CONTROLLER_PORT", String.valueOf(freePort()));
     env.put("BD3_PG_PORT", String.valueOf(freePort()));
-    env.put("BD3_TOPIC_PREFIXES", "private");
     env.put("BD3_PG_DURABLE", "0"); // a throw-away cluster
 
     assertEquals(0, stack("start").exit(), "stack start");
@@ -74,8 +75,9 @@ class PrivateCloneStackTest {
     assertEquals("on", setting(mainStackDb(), vars, "fsync"), "the shared stack is durable");
     try (Admin admin =
         Admin.create(Map.of("bootstrap.servers", vars.get("KAFKA_BOOTSTRAP_SERVERS")))) {
+      KafkaTopology.ensureTopics(admin, new Topics("private"));
       Set<String> topics = admin.listTopics().names().get(30, TimeUnit.SECONDS);
-      assertTrue(topics.contains("private.jobs.train"), "topics created: " + topics);
+      assertTrue(topics.contains("private.jobs.train"), "the broker serves: " + topics);
     }
 
     // stop twice: the second finds nothing to stop and is no error
@@ -112,8 +114,8 @@ class PrivateCloneStackTest {
     Path from = root.resolve("deploy/local");
     Path to = clone.resolve("deploy/local");
     Files.createDirectories(to);
-    for (String file :
-        List.of("stack", "suite", "CreateTopics.java", "UnpackTxz.java", "pom.xml")) {
+    Files.copy(root.resolve("pom.xml"), clone.resolve("pom.xml"));
+    for (String file : List.of("stack", "suite", "UnpackTxz.java", "pom.xml")) {
       Files.copy(from.resolve(file), to.resolve(file));
     }
     Files.createDirectories(to.resolve("config"));

@@ -1,7 +1,7 @@
 package dev.bd3.e2e;
 
 import dev.bd3.cli.Bd3Client;
-import dev.bd3.jobs.JobType;
+import dev.bd3.jobs.KafkaTopology;
 import dev.bd3.jobs.Topics;
 import dev.bd3.testsupport.LocalStack;
 import java.io.IOException;
@@ -10,13 +10,10 @@ import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.NewTopic;
 
 /**
  * The four packaged services, started by the project's own script ({@code deploy/local/suite}) as a
@@ -54,17 +51,10 @@ final class Suite {
     run("start");
   }
 
-  /** Creates this run's topics (with the partitions the stack gives the suite's). */
-  void createTopics() throws Exception {
+  /** Creates this run's topics as the gateway would (before the services would make their own). */
+  void createTopics() {
     try (Admin admin = Admin.create(Map.of("bootstrap.servers", kafka()))) {
-      List<NewTopic> all = new ArrayList<>();
-      for (JobType type : JobType.values()) {
-        all.add(new NewTopic(topics.jobs(type), 4, (short) 1));
-      }
-      all.add(new NewTopic(topics.events(), 4, (short) 1));
-      all.add(new NewTopic(topics.deadLetter(), 4, (short) 1));
-      all.add(new NewTopic(topics.control(), 1, (short) 1));
-      admin.createTopics(all).all().get();
+      KafkaTopology.ensureTopics(admin, topics);
     }
   }
 

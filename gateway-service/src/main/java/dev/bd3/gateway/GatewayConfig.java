@@ -12,7 +12,7 @@ public interface GatewayConfig {
 
   Runs runs();
 
-  Events events();
+  Jobs jobs();
 
   /** Namespace of the Kafka topics (see {@link dev.bd3.jobs.Topics}). */
   @WithDefault("bd3")
@@ -42,15 +42,38 @@ public interface GatewayConfig {
      */
     @WithDefault("20s")
     Duration ackTimeout();
+
+    /** A relay's claim on the rows it sends; another gateway takes them over after it. */
+    @WithDefault("60s")
+    Duration claim();
+
+    /** How long sent messages are kept before they are deleted. */
+    @WithDefault("7d")
+    Duration retention();
   }
 
-  interface Events {
+  interface Jobs {
     /**
-     * Tries to apply a readable event whose transaction fails (0.2 s, doubling to 5 s apart) before
-     * it goes to the dead-letter topic; 10 tries take about 30 s.
+     * Deliveries of a job before it fails for good ("gave up after N attempts"): the share groups'
+     * {@code share.delivery.count.limit}, set by the gateway at start-up (2 to 10).
      */
-    @WithDefault("10")
+    @WithDefault("3")
     int attempts();
+
+    /**
+     * How long a worker holds a job without renewing it ({@code share.record.lock.duration.ms}, 15
+     * to 60 s): the longest a dead worker's job waits before another worker takes it.
+     */
+    @WithDefault("30s")
+    Duration lockDuration();
+
+    /** A job's deadline after its submission when it names none ({@code timeoutSeconds}). */
+    @WithDefault("24h")
+    Duration defaultTimeout();
+
+    /** The latest deadline a job may ask for. */
+    @WithDefault("7d")
+    Duration maxTimeout();
   }
 
   interface Runs {
@@ -60,5 +83,16 @@ public interface GatewayConfig {
 
     @WithDefault("500")
     int maxLimit();
+
+    /**
+     * A RUNNING run not heard from for this long (workers send a heartbeat every third of the lock)
+     * has lost its worker: shown as such, cancelled at once, failed when it had its last attempt.
+     */
+    @WithDefault("90s")
+    Duration staleAfter();
+
+    /** How often the gateway looks for runs that lost their worker. */
+    @WithDefault("10s")
+    Duration staleCheckEvery();
   }
 }

@@ -23,12 +23,13 @@ import org.jboss.logging.Logger;
 /**
  * Applies what workers report ({@code bd3.job-events}) to the database. Every change is idempotent,
  * so a redelivered event changes nothing: statuses only move forward, results are upserts keyed by
- * what identifies them.
+ * what identifies them. Only the run's current attempt counts: a RUNNING of a later attempt starts
+ * it, and events of an earlier one (a worker that lost the job) are dropped.
  *
  * <p>Messages that cannot be read, or that lack what an event needs, go to {@code bd3.jobs.dlq} and
  * the consumer goes on. A readable event whose transaction fails (the database is away) is retried
- * in place, in order, for a while before it goes there too: a short outage must not send good
- * events to the dead-letter topic.
+ * in place, in order, until it is applied: the consumer waits (Kafka pauses the partition), and no
+ * good event goes to the dead-letter topic because the database was down.
  */
 @ApplicationScoped
 public class JobEventConsumer {
@@ -37,7 +38,6 @@ public class JobEventConsumer {
   private static final Duration MAX_BACKOFF = Duration.ofSeconds(5);
 
   @Inject Event<RunEvents.Applied> applied;
-  @Inject GatewayConfig config;
 
   private volatile boolean stopping;
 
@@ -55,12 +55,14 @@ public class JobEventConsumer {
         QuarkusTransaction.requiringNew().run(() -> apply(event));
         return;
       } catch (RuntimeException e) {
-        if (stopping || attempt >= config.events().attempts()) {
-          throw e;
+        if (stopping) {
+          throw e; // not acknowledged: the next start applies it
         }
-        LOG.warnf(
-            "event for run %s not applied (attempt %d): %s; retrying in %d ms",
-            event.runId(), attempt, e.getMessage(), backoff.toMillis());
+        if (attempt == 1 || attempt % 20 == 0) {
+          LOG.warnf(
+              "event for run %s not applied (try %d): %s; retrying until it is",
+              event.runId(), attempt, e.getMessage());
+        }
         Thread.sleep(backoff.toMillis());
         backoff = backoff.multipliedBy(2);
         if (backoff.compareTo(MAX_BACKOFF) > 0) {
@@ -70,7 +72,10 @@ public class JobEventConsumer {
     }
   }
 
-  /** Applies one event in the caller's transaction; events of unknown runs are skipped. */
+  /**
+   * Applies one event in the caller's transaction; events of unknown runs, and of attempts other
+   * than the run's current one, are skipped.
+   */
   void apply(JobEvent event) {
     Optional<Run> found =
         Run.parseId(event.runId()).map(id -> Run.<Run>findById(id, LockModeType.PESSIMISTIC_WRITE));
@@ -79,10 +84,18 @@ public class JobEventConsumer {
       return;
     }
     Run run = found.get();
+    if (!current(run, event)) {
+      LOG.debugf(
+          "run %s: event of attempt %d dropped (current %d)", run.id, event.attempt(), run.attempt);
+      return;
+    }
+    boolean newAttempt = event.attempt() > run.attempt;
+    run.attempt = event.attempt();
+    run.lastSeenAt = Run.now();
     Instant time = event.time() != null ? event.time().truncatedTo(ChronoUnit.MICROS) : Run.now();
     JobEvent.Payload payload = event.payload();
     if (payload instanceof JobEvent.Status s) {
-      applyStatus(run, s, event, time);
+      applyStatus(run, s, event, time, newAttempt);
     } else if (payload instanceof JobEvent.Progress p) {
       if (!run.isTerminal()) {
         run.progressStep = p.step();
@@ -131,35 +144,53 @@ public class JobEventConsumer {
   }
 
   /**
-   * Statuses move forward only: a terminal run ignores every later status. A RUNNING whose time is
-   * after the current attempt's start is a new attempt (the job was delivered again, to this or
-   * another worker); the same RUNNING redelivered is not.
+   * Whether an event counts: one of an earlier attempt than the run's (a worker that lost the job
+   * to another) does not, nor one of a later attempt once the run has ended; one of a later attempt
+   * starts that attempt (its RUNNING comes first, in order, from its worker).
    */
-  private static void applyStatus(Run run, JobEvent.Status s, JobEvent event, Instant time) {
-    String worker = event.worker();
-    if (run.isTerminal() || s.status() == null || s.status() == RunStatus.QUEUED) {
+  private static boolean current(Run run, JobEvent event) {
+    return run.isTerminal() ? event.attempt() == run.attempt : event.attempt() >= run.attempt;
+  }
+
+  /**
+   * Statuses move forward only: a terminal run ignores every later status. A RUNNING of a later
+   * attempt starts that attempt (the job was delivered again, to this or another worker); the same
+   * RUNNING redelivered changes nothing. A QUEUED from a worker gives the job back for another
+   * attempt, with the reason.
+   */
+  private static void applyStatus(
+      Run run, JobEvent.Status s, JobEvent event, Instant time, boolean newAttempt) {
+    if (run.isTerminal() || s.status() == null) {
       return;
     }
-    if (s.status() == RunStatus.RUNNING) {
-      if (run.attemptStartedAt != null && !time.isAfter(run.attemptStartedAt)) {
-        return;
+    switch (s.status()) {
+      case RUNNING -> {
+        if (!newAttempt && run.status == RunStatus.RUNNING) {
+          return; // the same RUNNING again
+        }
+        run.status = RunStatus.RUNNING;
+        run.attemptStartedAt = time;
+        if (run.startedAt == null) {
+          run.startedAt = time;
+        }
+        run.worker = event.worker();
+        run.codeVersion = event.version();
+        run.updatedAt = Run.now();
+        LOG.infof("run %s running on %s (attempt %d)", run.id, event.worker(), run.attempt);
       }
-      run.status = RunStatus.RUNNING;
-      run.attempt++;
-      run.attemptStartedAt = time;
-      if (run.startedAt == null) {
-        run.startedAt = time;
+      case QUEUED -> {
+        run.status = RunStatus.QUEUED;
+        run.error = s.reason();
+        run.updatedAt = Run.now();
+        LOG.infof("run %s back in the queue: %s", run.id, s.reason());
       }
-      run.worker = worker;
-      run.codeVersion = event.version();
-      run.updatedAt = Run.now();
-      LOG.infof("run %s running on %s (attempt %d)", run.id, worker, run.attempt);
-    } else {
-      if (run.worker == null) {
-        run.worker = worker;
+      default -> {
+        if (run.worker == null) {
+          run.worker = event.worker();
+        }
+        run.finish(s.status(), time, s.reason());
+        LOG.infof("run %s %s%s", run.id, s.status(), s.reason() == null ? "" : ": " + s.reason());
       }
-      run.finish(s.status(), time, s.reason());
-      LOG.infof("run %s %s%s", run.id, s.status(), s.reason() == null ? "" : ": " + s.reason());
     }
   }
 

@@ -40,6 +40,7 @@ public class JobResource {
   @Inject JobService jobs;
   @Inject RunEvents events;
   @Inject ObjectMapper mapper;
+  @Inject GatewayConfig config;
 
   @POST
   @Consumes(MediaType.APPLICATION_JSON)
@@ -79,7 +80,7 @@ public class JobResource {
           idempotencyKey == null ? Optional.empty() : Run.findByIdempotencyKey(idempotencyKey);
       submitted = new JobService.Submitted(first.orElseThrow(() -> e), false);
     }
-    RunView view = RunView.of(submitted.run());
+    RunView view = RunView.of(submitted.run(), staleAfter());
     return submitted.created()
         ? Response.created(uri.getAbsolutePathBuilder().path(view.id().toString()).build())
             .entity(view)
@@ -95,7 +96,8 @@ public class JobResource {
       content = @Content(schema = @Schema(implementation = RunView.class)))
   @APIResponse(responseCode = "404", description = "No such run")
   public RunView get(@PathParam("id") String id) {
-    return RunView.of(Run.findByIdText(id).orElseThrow(() -> ProblemException.runNotFound(id)));
+    return RunView.of(
+        Run.findByIdText(id).orElseThrow(() -> ProblemException.runNotFound(id)), staleAfter());
   }
 
   @POST
@@ -108,7 +110,7 @@ public class JobResource {
   @APIResponse(responseCode = "404", description = "No such run")
   @APIResponse(responseCode = "409", description = "The run has already ended")
   public Response cancel(@PathParam("id") String id) {
-    return Response.accepted(RunView.of(jobs.cancel(id))).build();
+    return Response.accepted(RunView.of(jobs.cancel(id), staleAfter())).build();
   }
 
   @GET
@@ -126,7 +128,7 @@ public class JobResource {
     Run run = Run.findByIdText(id).orElseThrow(() -> ProblemException.runNotFound(id));
     // subscribe before reading the view, so that nothing falls between the two
     Multi<JobEvent> live = events.follow(run.id);
-    RunView view = RunView.of(run);
+    RunView view = RunView.of(run, staleAfter());
     Multi<OutboundSseEvent> first = Multi.createFrom().item(event(sse, "run", write(mapper, view)));
     if (view.status().isTerminal()) {
       live.subscribe().with(e -> {}).cancel(); // nothing more will come: let go of the feed
@@ -134,6 +136,10 @@ public class JobResource {
     }
     Multi<OutboundSseEvent> rest = live.map(e -> event(sse, kind(e), write(Json.mapper(), e)));
     return Multi.createBy().concatenating().streams(first, rest);
+  }
+
+  private java.time.Duration staleAfter() {
+    return config.runs().staleAfter();
   }
 
   private static OutboundSseEvent event(Sse sse, String name, String json) {

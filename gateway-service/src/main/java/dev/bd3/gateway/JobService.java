@@ -21,6 +21,7 @@ import jakarta.persistence.LockModeType;
 import jakarta.transaction.Transactional;
 import jakarta.validation.Validator;
 import java.io.IOException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -41,6 +42,7 @@ public class JobService {
   @Inject GatewayMetrics metrics;
   @Inject GatewayConfig config;
   @Inject Event<OutboxRelay.Written> outboxWritten;
+  @Inject Event<RunEvents.Applied> applied;
 
   /** The run a submission stands for; {@code created} is false for a repeated Idempotency-Key. */
   public record Submitted(Run run, boolean created) {}
@@ -79,14 +81,17 @@ public class JobService {
               .sorted(Comparator.comparing(Problem.FieldError::field))
               .toList());
     }
+    Duration timeout = timeout(submission);
     Effective effective = effective(spec);
 
     Run run = Run.queued(type, submission.name(), json(effective.spec()), idempotencyKey);
+    run.deadline = run.createdAt.plus(timeout);
     run.parentRunId = effective.parentRunId();
     run.parentCheckpointId = effective.parentCheckpointId();
     // flush now: a concurrent submit with the same key fails here, inside this method
     run.persistAndFlush();
-    JobRequest request = new JobRequest(run.id.toString(), type, effective.spec(), run.createdAt);
+    JobRequest request =
+        new JobRequest(run.id.toString(), type, effective.spec(), run.createdAt, run.deadline);
     OutboxMessage.enqueue(config.topics().jobs(type), run.id.toString(), json(request));
     outboxWritten.fire(new OutboxRelay.Written());
     metrics.submitted(type);
@@ -96,7 +101,8 @@ public class JobService {
 
   /**
    * Cancels a run: a QUEUED one at once (its job message is dropped if still unsent), a RUNNING one
-   * by asking its worker on the control topic; either way the request is published.
+   * by asking its worker on the control topic, or at once when its worker is lost; the request is
+   * published either way, and a run ended here ends its event streams too.
    */
   @Transactional
   public Run cancel(String id) {
@@ -109,8 +115,10 @@ public class JobService {
     }
     String key = run.id.toString();
     if (run.status == RunStatus.QUEUED) {
-      run.finish(RunStatus.CANCELLED, Run.now(), "cancelled before it started");
+      StaleRuns.end(run, RunStatus.CANCELLED, "cancelled before it started", applied);
       OutboxMessage.dropUnsent(config.topics().jobs(run.type), key);
+    } else if (run.workerLost(config.runs().staleAfter())) {
+      StaleRuns.end(run, RunStatus.CANCELLED, "worker lost", applied);
     }
     OutboxMessage.enqueue(config.topics().control(), key, key);
     outboxWritten.fire(new OutboxRelay.Written());
@@ -144,6 +152,19 @@ public class JobService {
     } catch (IOException e) {
       throw ProblemException.invalid("spec", e.getMessage());
     }
+  }
+
+  /** The job's time limit: the default, or the one asked for up to the largest allowed. */
+  private Duration timeout(JobSubmission submission) {
+    Duration max = config.jobs().maxTimeout();
+    if (submission.timeoutSeconds() == null) {
+      return config.jobs().defaultTimeout();
+    }
+    if (submission.timeoutSeconds() > max.toSeconds()) {
+      throw ProblemException.invalid(
+          "timeoutSeconds", "must be at most " + max.toSeconds() + " (" + max + ")");
+    }
+    return Duration.ofSeconds(submission.timeoutSeconds());
   }
 
   /** The envelope's own rules (the name's length); the spec has {@link SpecValidation}. */

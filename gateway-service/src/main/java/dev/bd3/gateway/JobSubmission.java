@@ -1,6 +1,7 @@
 package dev.bd3.gateway;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import jakarta.validation.constraints.Min;
 import jakarta.validation.constraints.Size;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
 
@@ -13,4 +14,10 @@ public record JobSubmission(
     @Schema(
             description =
                 "TrainSpec, EvalSpec or SampleSpec; eval and sample need checkpoint or trainRunId")
-        JsonNode spec) {}
+        JsonNode spec,
+    @Schema(
+            description =
+                "the job fails if it has not ended this many seconds after submission; default and"
+                    + " largest value: the gateway's settings (24 h, 7 days)")
+        @Min(1)
+        Long timeoutSeconds) {}

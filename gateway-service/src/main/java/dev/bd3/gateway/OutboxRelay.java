@@ -1,34 +1,50 @@
 package dev.bd3.gateway;
 
+import dev.bd3.jobs.JobType;
+import dev.bd3.jobs.RunStatus;
+import dev.bd3.jobs.Topics;
 import io.quarkus.narayana.jta.QuarkusTransaction;
 import io.quarkus.scheduler.Scheduled;
 import io.smallrye.reactive.messaging.MutinyEmitter;
 import io.smallrye.reactive.messaging.kafka.api.OutgoingKafkaRecordMetadata;
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Event;
 import jakarta.enterprise.event.Observes;
 import jakarta.enterprise.event.TransactionPhase;
 import jakarta.inject.Inject;
+import jakarta.persistence.LockModeType;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.ReentrantLock;
+import org.apache.kafka.common.errors.AuthorizationException;
+import org.apache.kafka.common.errors.InvalidTopicException;
+import org.apache.kafka.common.errors.RecordTooLargeException;
+import org.apache.kafka.common.errors.SerializationException;
 import org.eclipse.microprofile.reactive.messaging.Channel;
 import org.eclipse.microprofile.reactive.messaging.Message;
 import org.jboss.logging.Logger;
 
 /**
- * Publishes the outbox to Kafka: every second, and right after a transaction that wrote to it
- * commits. A row is marked sent only once the broker has acknowledged it, so a broker that is down
- * leaves the rows (and their runs, QUEUED) waiting, never lost. Delivery is at least once: a crash
- * between the ack and the update, or two gateways relaying side by side, can publish a message
- * twice, and consumers key on the run id.
+ * Publishes the outbox to Kafka: right after a transaction that wrote to it commits, and every
+ * second as the fallback. A row is marked sent only once the broker has acknowledged it, so a
+ * broker that is down leaves the rows (and their runs, QUEUED) waiting, never lost. Each row
+ * succeeds or fails on its own: one the broker can never take (too large, a topic that is not the
+ * suite's) is parked with the reason, and the run whose job it carried fails with it; the rows
+ * after it go on. Several gateways relay side by side: each claims its rows for a while. Delivery
+ * is at least once (a crash between the ack and the update publishes a row again), and consumers
+ * key on the run id.
  */
 @ApplicationScoped
 public class OutboxRelay {
@@ -45,6 +61,7 @@ public class OutboxRelay {
   MutinyEmitter<String> emitter;
 
   @Inject GatewayConfig config;
+  @Inject Event<RunEvents.Applied> applied;
 
   private final ReentrantLock lock = new ReentrantLock();
   private final AtomicBoolean pending = new AtomicBoolean();
@@ -109,27 +126,28 @@ public class OutboxRelay {
     }
   }
 
-  /** A row as read, for sending outside the transaction that read it. */
-  private record Pending(long id, String topic, String key, String payload) {}
-
   /**
-   * Sends the oldest unsent rows, waits for the acks in order and marks the acknowledged ones sent.
-   * No transaction stays open while the broker is waited for.
+   * Claims the oldest pending rows, sends them, waits for each ack and settles each row: sent,
+   * parked, or given back for the next round. No transaction stays open while the broker is waited
+   * for.
    */
   private Round publishBatch() {
     int size = config.outbox().batchSize();
-    List<Pending> batch =
+    List<OutboxMessage.Claimed> batch =
         QuarkusTransaction.requiringNew()
-            .call(
-                () ->
-                    OutboxMessage.unsent(size).stream()
-                        .map(m -> new Pending(m.id, m.topic, m.messageKey, m.payload))
-                        .toList());
+            .call(() -> OutboxMessage.claim(size, config.outbox().claim()));
     if (batch.isEmpty()) {
       return new Round(0, false, false);
     }
+    Set<String> suiteTopics = suiteTopics();
     List<CompletableFuture<Void>> acks = new ArrayList<>(batch.size());
-    for (Pending m : batch) {
+    for (OutboxMessage.Claimed m : batch) {
+      if (!suiteTopics.contains(m.topic())) {
+        acks.add(
+            CompletableFuture.failedFuture(
+                new InvalidTopicException("not a topic of this suite: " + m.topic())));
+        continue;
+      }
       OutgoingKafkaRecordMetadata<String> metadata =
           OutgoingKafkaRecordMetadata.<String>builder()
               .withTopic(m.topic())
@@ -142,24 +160,86 @@ public class OutboxRelay {
     }
     long timeoutMs = config.outbox().ackTimeout().toMillis();
     List<Long> sent = new ArrayList<>(batch.size());
-    boolean failed = false;
-    for (int i = 0; i < batch.size() && !failed; i++) {
+    List<Long> retry = new ArrayList<>();
+    for (int i = 0; i < batch.size(); i++) {
+      OutboxMessage.Claimed m = batch.get(i);
       try {
         acks.get(i).get(timeoutMs, TimeUnit.MILLISECONDS);
-        sent.add(batch.get(i).id());
+        sent.add(m.id());
+      } catch (ExecutionException e) {
+        if (permanent(e.getCause())) {
+          park(m, rootMessage(e));
+        } else {
+          retry.add(m.id());
+          LOG.warnf("outbox message %d to %s not taken (%s)", m.id(), m.topic(), rootMessage(e));
+        }
       } catch (Exception e) {
-        failed = true;
+        retry.add(m.id());
         LOG.warnf(
-            "outbox message %d to %s not acknowledged (%s); %d left for the next try",
-            batch.get(i).id(), batch.get(i).topic(), rootMessage(e), batch.size() - i);
+            "outbox message %d to %s not acknowledged (%s)", m.id(), m.topic(), rootMessage(e));
       }
     }
-    if (!sent.isEmpty()) {
-      Instant now = Instant.now();
-      QuarkusTransaction.requiringNew().run(() -> OutboxMessage.markSent(sent, now));
-      LOG.debugf("outbox: %d message(s) published", sent.size());
+    Instant now = Instant.now();
+    QuarkusTransaction.requiringNew()
+        .run(
+            () -> {
+              if (!sent.isEmpty()) {
+                OutboxMessage.markSent(sent, now);
+              }
+              if (!retry.isEmpty()) {
+                OutboxMessage.unclaim(retry);
+              }
+            });
+    return new Round(sent.size(), retry.isEmpty() && batch.size() == size, !retry.isEmpty());
+  }
+
+  /** Errors no retry can mend: the record is too large, or no such topic will ever exist. */
+  private static boolean permanent(Throwable e) {
+    return e instanceof RecordTooLargeException
+        || e instanceof InvalidTopicException
+        || e instanceof SerializationException
+        || e instanceof AuthorizationException;
+  }
+
+  /** Sets a row aside for good; the run whose job it carried fails with the reason. */
+  private void park(OutboxMessage.Claimed m, String reason) {
+    LOG.errorf("outbox message %d to %s parked: %s", m.id(), m.topic(), reason);
+    QuarkusTransaction.requiringNew()
+        .run(
+            () -> {
+              OutboxMessage.park(m.id(), reason, Instant.now());
+              boolean job =
+                  Arrays.stream(JobType.values())
+                      .anyMatch(t -> config.topics().jobs(t).equals(m.topic()));
+              Run.parseId(m.key())
+                  .filter(id -> job)
+                  .map(id -> Run.<Run>findById(id, LockModeType.PESSIMISTIC_WRITE))
+                  .filter(run -> !run.isTerminal())
+                  .ifPresent(
+                      run ->
+                          StaleRuns.end(
+                              run,
+                              RunStatus.FAILED,
+                              "the job could not be published: " + reason,
+                              applied));
+            });
+  }
+
+  private Set<String> suiteTopics() {
+    Topics t = config.topics();
+    Set<String> topics = new HashSet<>(Set.of(t.events(), t.control(), t.deadLetter()));
+    Arrays.stream(JobType.values()).map(t::jobs).forEach(topics::add);
+    return topics;
+  }
+
+  /** Deletes what was sent (or parked) longer ago than the retention. */
+  @Scheduled(every = "1h", delayed = "1m", skipExecutionIf = Scheduled.ApplicationNotRunning.class)
+  void prune() {
+    Instant before = Instant.now().minus(config.outbox().retention());
+    long pruned = QuarkusTransaction.requiringNew().call(() -> OutboxMessage.prune(before));
+    if (pruned > 0) {
+      LOG.infof("outbox: %d row(s) older than %s deleted", pruned, config.outbox().retention());
     }
-    return new Round(sent.size(), !failed && batch.size() == size, failed);
   }
 
   private static String rootMessage(Throwable e) {

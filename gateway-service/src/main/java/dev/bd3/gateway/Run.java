@@ -14,6 +14,7 @@ import jakarta.persistence.EnumType;
 import jakarta.persistence.Enumerated;
 import jakarta.persistence.Id;
 import jakarta.persistence.Table;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
@@ -72,6 +73,13 @@ public class Run extends PanacheEntityBase {
   @Column(name = "attempt_started_at")
   public Instant attemptStartedAt;
 
+  /** The job fails if it has not ended by then. */
+  public Instant deadline;
+
+  /** When the gateway last heard from the current attempt's worker (any event, heartbeats too). */
+  @Column(name = "last_seen_at")
+  public Instant lastSeenAt;
+
   @Column(name = "finished_at")
   public Instant finishedAt;
 
@@ -113,6 +121,34 @@ public class Run extends PanacheEntityBase {
     } catch (JsonProcessingException e) {
       throw new IllegalStateException("run " + id + ": unreadable spec", e);
     }
+  }
+
+  /** A RUNNING run whose worker has not been heard from for {@code staleAfter}. */
+  public boolean workerLost(Duration staleAfter) {
+    Instant seen = lastSeenAt != null ? lastSeenAt : updatedAt;
+    return status == RunStatus.RUNNING && seen.isBefore(Instant.now().minus(staleAfter));
+  }
+
+  /** Runs not ended by {@code before} although their deadline has passed, oldest first. */
+  public static List<Run> overdue(Instant before, int limit) {
+    return find(
+            "status in ?1 and deadline < ?2",
+            Sort.by("deadline"),
+            List.of(RunStatus.QUEUED, RunStatus.RUNNING),
+            before)
+        .page(0, limit)
+        .list();
+  }
+
+  /** RUNNING runs not heard from since {@code before}, oldest first. */
+  public static List<Run> silentSince(Instant before, int limit) {
+    return find(
+            "status = ?1 and coalesce(lastSeenAt, updatedAt) < ?2",
+            Sort.by("lastSeenAt"),
+            RunStatus.RUNNING,
+            before)
+        .page(0, limit)
+        .list();
   }
 
   public boolean isTerminal() {

@@ -60,7 +60,7 @@ public class RunResource {
   @Path("{id}")
   @Operation(summary = "A run (the same view as GET /api/v1/jobs/{id})")
   public RunView get(@PathParam("id") String id) {
-    return RunView.of(require(id));
+    return RunView.of(require(id), config.runs().staleAfter());
   }
 
   @GET

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.bd3.jobs.JobType;
 import dev.bd3.jobs.Json;
 import dev.bd3.jobs.RunStatus;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -12,7 +13,8 @@ import java.util.UUID;
 
 /**
  * Everything known about one run: {@code GET /api/v1/jobs/{id}}. {@code spec} is the effective spec
- * (every default filled in) and {@code codeVersion} the version of the worker that ran it.
+ * (every default filled in) and {@code codeVersion} the version of the worker that ran it; {@code
+ * workerLost} says that a RUNNING run's worker has not been heard from for too long.
  */
 public record RunView(
     UUID id,
@@ -24,9 +26,12 @@ public record RunView(
     int attempt,
     String worker,
     String codeVersion,
+    Instant lastSeenAt,
+    boolean workerLost,
     Instant createdAt,
     Instant startedAt,
     Instant finishedAt,
+    Instant deadline,
     Progress progress,
     List<CheckpointView> checkpoints,
     Map<String, Double> latestMetrics,
@@ -63,7 +68,7 @@ public record RunView(
   }
 
   /** Reads the run's results from the database (call inside a transaction or request). */
-  public static RunView of(Run run) {
+  public static RunView of(Run run, Duration staleAfter) {
     return new RunView(
         run.id,
         run.type,
@@ -74,9 +79,12 @@ public record RunView(
         run.attempt,
         run.worker,
         run.codeVersion,
+        run.lastSeenAt,
+        run.workerLost(staleAfter),
         run.createdAt,
         run.startedAt,
         run.finishedAt,
+        run.deadline,
         Progress.of(run),
         Checkpoint.forRun(run.id).stream().map(CheckpointView::of).toList(),
         Metric.latest(run.id),

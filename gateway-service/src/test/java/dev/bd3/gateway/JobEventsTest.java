@@ -188,41 +188,88 @@ class JobEventsTest {
   }
 
   @Test
-  void aLaterRunningIsANewAttemptAndTerminalStatusesStick() {
+  void onlyTheCurrentAttemptCountsAndTerminalStatusesStick() {
     String id = submitTrain();
     Instant t0 = Instant.parse("2026-02-01T00:00:00Z");
-    JobEvent firstRunning =
-        TestKafka.event(id, "worker-a", t0, new JobEvent.Status(RunStatus.RUNNING, null));
+    JobEvent.Status running = new JobEvent.Status(RunStatus.RUNNING, null);
     TestKafka.send(
         List.of(
-            firstRunning,
+            TestKafka.event(id, 1, "worker-a", t0, running),
+            TestKafka.event(id, 1, "worker-a", t0, new JobEvent.Metric("loss", 1, 3.0)),
+            // the job went to worker-b (worker-a's lock ran out): worker-a is fenced off
+            TestKafka.event(id, 2, "worker-b", t0.plusSeconds(60), running),
+            TestKafka.event(id, 1, "worker-a", t0.plusSeconds(61), running),
             TestKafka.event(
-                id, "worker-b", t0.plusSeconds(60), new JobEvent.Status(RunStatus.RUNNING, null)),
-            firstRunning,
+                id, 1, "worker-a", t0.plusSeconds(61), new JobEvent.Metric("stale", 2, 1)),
             TestKafka.event(
                 id,
-                "worker-b",
+                1,
+                "worker-a",
                 t0.plusSeconds(61),
-                new JobEvent.Status(RunStatus.FAILED, "out of memory")),
+                new JobEvent.CheckpointWritten(2, "file:///stale", "x", 1, null)),
             TestKafka.event(
-                id, "worker-c", t0.plusSeconds(62), new JobEvent.Status(RunStatus.RUNNING, null)),
+                id,
+                1,
+                "worker-a",
+                t0.plusSeconds(62),
+                new JobEvent.Status(RunStatus.SUCCEEDED, null)),
+            // worker-b's attempt fails and gives the job back; worker-c's is the last
             TestKafka.event(
-                id, "worker-c", t0.plusSeconds(63), new JobEvent.Status(RunStatus.SUCCEEDED, null)),
+                id,
+                2,
+                "worker-b",
+                t0.plusSeconds(63),
+                new JobEvent.Status(RunStatus.QUEUED, "attempt 2 failed: out of memory")),
+            TestKafka.event(id, 3, "worker-c", t0.plusSeconds(64), running),
             TestKafka.event(
-                id, "worker-c", t0.plusSeconds(64), new JobEvent.Metric("marker", 1, 1))));
+                id,
+                3,
+                "worker-c",
+                t0.plusSeconds(65),
+                new JobEvent.Status(RunStatus.FAILED, "gave up after 3 attempts: out of memory")),
+            TestKafka.event(id, 3, "worker-c", t0.plusSeconds(66), running),
+            TestKafka.event(
+                id, 3, "worker-c", t0.plusSeconds(67), new JobEvent.Metric("end", 1, 1))));
 
-    await().atMost(WAIT).untilAsserted(() -> assertEquals(1L, rows(id).get(0)));
+    await().atMost(WAIT).untilAsserted(() -> assertEquals(2L, rows(id).get(0)));
     given()
         .when()
         .get("/api/v1/jobs/" + id)
         .then()
         .statusCode(200)
         .body("status", equalTo("FAILED"))
-        .body("error", equalTo("out of memory"))
-        .body("attempt", equalTo(2))
-        .body("worker", equalTo("worker-b"))
+        .body("error", equalTo("gave up after 3 attempts: out of memory"))
+        .body("attempt", equalTo(3))
+        .body("worker", equalTo("worker-c"))
         .body("startedAt", equalTo("2026-02-01T00:00:00Z"))
-        .body("finishedAt", equalTo("2026-02-01T00:01:01Z"));
+        .body("finishedAt", equalTo("2026-02-01T00:01:05Z"))
+        .body("latestMetrics.stale", nullValue())
+        .body("checkpoints.size()", equalTo(0));
+  }
+
+  /**
+   * A worker that gives the job back leaves the run QUEUED with the reason, until it runs again.
+   */
+  @Test
+  void aJobGivenBackWaitsQueuedWithItsReason() {
+    String id = submitTrain();
+    Instant t0 = Instant.now();
+    TestKafka.send(
+        List.of(
+            TestKafka.event(id, 1, "w", t0, new JobEvent.Status(RunStatus.RUNNING, null)),
+            TestKafka.event(
+                id, 1, "w", t0, new JobEvent.Status(RunStatus.QUEUED, "worker stopped"))));
+    await()
+        .atMost(WAIT)
+        .untilAsserted(
+            () ->
+                given()
+                    .when()
+                    .get("/api/v1/jobs/" + id)
+                    .then()
+                    .body("status", equalTo("QUEUED"))
+                    .body("error", equalTo("worker stopped"))
+                    .body("attempt", equalTo(1)));
   }
 
   @Test

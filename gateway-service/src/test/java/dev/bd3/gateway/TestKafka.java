@@ -102,8 +102,14 @@ final class TestKafka {
     }
   }
 
+  /** An event of the first attempt. */
   static JobEvent event(String runId, String worker, Instant time, JobEvent.Payload payload) {
-    return new JobEvent(runId, worker, VERSION, time, payload);
+    return event(runId, 1, worker, time, payload);
+  }
+
+  static JobEvent event(
+      String runId, int attempt, String worker, Instant time, JobEvent.Payload payload) {
+    return new JobEvent(runId, attempt, worker, VERSION, time, payload);
   }
 
   static String json(Object value) {

@@ -7,25 +7,29 @@ import java.util.Map;
 
 /**
  * What a worker reports about a run, published to {@link Topics#events()} keyed by run id. The
- * gateway applies events idempotently: a redelivered event changes nothing.
+ * gateway applies events idempotently (a redelivered event changes nothing) and only those of the
+ * run's current attempt (a worker that lost the job can change nothing either).
  *
  * @param runId the run
+ * @param attempt which delivery of the job the worker runs: 1 for the first
  * @param worker the reporting worker instance
  * @param version the {@link CodeVersion} that worker runs
  * @param time when the worker reported it
  * @param payload what it reports
  */
-public record JobEvent(String runId, String worker, String version, Instant time, Payload payload) {
+public record JobEvent(
+    String runId, int attempt, String worker, String version, Instant time, Payload payload) {
 
   /** An event of this process, now. */
-  public static JobEvent of(String runId, String worker, Payload payload) {
-    return new JobEvent(runId, worker, CodeVersion.current(), Instant.now(), payload);
+  public static JobEvent of(String runId, int attempt, String worker, Payload payload) {
+    return new JobEvent(runId, attempt, worker, CodeVersion.current(), Instant.now(), payload);
   }
 
   /** The body of an event; its JSON names its kind. */
   @JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "kind")
   @JsonSubTypes({
     @JsonSubTypes.Type(value = Status.class, name = "status"),
+    @JsonSubTypes.Type(value = Heartbeat.class, name = "heartbeat"),
     @JsonSubTypes.Type(value = Progress.class, name = "progress"),
     @JsonSubTypes.Type(value = Metric.class, name = "metric"),
     @JsonSubTypes.Type(value = CheckpointWritten.class, name = "checkpoint"),
@@ -34,10 +38,16 @@ public record JobEvent(String runId, String worker, String version, Instant time
     @JsonSubTypes.Type(value = EvalResult.class, name = "eval-result")
   })
   public sealed interface Payload
-      permits Status, Progress, Metric, CheckpointWritten, Block, Sample, EvalResult {}
+      permits Status, Heartbeat, Progress, Metric, CheckpointWritten, Block, Sample, EvalResult {}
 
-  /** The run changed state; {@code reason} says why a run failed or was cancelled. */
+  /**
+   * The run changed state; {@code reason} says why a run failed or was cancelled, or, for QUEUED,
+   * why its worker gave the job back for another attempt.
+   */
   public record Status(RunStatus status, String reason) implements Payload {}
+
+  /** The worker still holds the job and is alive (sent while it runs, between other events). */
+  public record Heartbeat() implements Payload {}
 
   /** How far the job is: {@code step} of {@code total}, and the estimated seconds left. */
   public record Progress(long step, long total, Double etaSeconds) implements Payload {}

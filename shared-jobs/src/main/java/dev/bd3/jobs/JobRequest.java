@@ -1,21 +1,20 @@
 package dev.bd3.jobs;
 
-import com.fasterxml.jackson.annotation.JsonSubTypes;
 import com.fasterxml.jackson.annotation.JsonTypeInfo;
 import java.time.Instant;
 
-/** A job as published to {@code bd3.jobs.<type>}, keyed by run id. */
+/**
+ * A job as published to {@code bd3.jobs.<type>}, keyed by run id. A worker stops a job that passes
+ * its {@code deadline} (none: no deadline) and fails it.
+ */
 public record JobRequest(
     String runId,
     JobType type,
+    // the spec's record is named by "type": Json registers each JobType's spec class
     @JsonTypeInfo(
             use = JsonTypeInfo.Id.NAME,
             include = JsonTypeInfo.As.EXTERNAL_PROPERTY,
             property = "type")
-        @JsonSubTypes({
-          @JsonSubTypes.Type(value = TrainSpec.class, name = "train"),
-          @JsonSubTypes.Type(value = EvalSpec.class, name = "eval"),
-          @JsonSubTypes.Type(value = SampleSpec.class, name = "sample")
-        })
         JobSpec spec,
-    Instant submittedAt) {}
+    Instant submittedAt,
+    Instant deadline) {}

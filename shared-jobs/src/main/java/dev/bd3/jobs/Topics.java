@@ -15,6 +15,14 @@ public record Topics(String prefix) {
     return prefix + ".jobs." + type.json();
   }
 
+  /**
+   * The share group whose members, the workers of one type, take that type's jobs: any idle member
+   * takes the next job, whatever the partition.
+   */
+  public String workers(JobType type) {
+    return prefix + "-" + type.json() + "-workers";
+  }
+
   /** Everything workers report, keyed by run id so that one run's events stay in order. */
   public String events() {
     return prefix + ".job-events";

@@ -31,7 +31,12 @@ class JobContractTest {
             true,
             7L);
     JobRequest sent =
-        new JobRequest("run-2", JobType.SAMPLE, spec, Instant.parse("2026-01-01T00:00:00Z"));
+        new JobRequest(
+            "run-2",
+            JobType.SAMPLE,
+            spec,
+            Instant.parse("2026-01-01T00:00:00Z"),
+            Instant.parse("2026-01-02T00:00:00Z"));
 
     String json = Json.mapper().writeValueAsString(sent);
     JsonNode tree = Json.mapper().readTree(json);
@@ -49,11 +54,13 @@ class JobContractTest {
     JobEvent sent =
         JobEvent.of(
             "r",
+            2,
             "w",
             new JobEvent.CheckpointWritten(500, "file:///c", "ab", 10, Map.of("loss", 1.5)));
     String json = Json.mapper().writeValueAsString(sent);
     assertTrue(json.contains("\"kind\":\"checkpoint\""), json);
     assertEquals(sent, Json.mapper().readValue(json, JobEvent.class));
+    assertTrue(json.contains("\"attempt\":2"), json);
 
     JobEvent status =
         Json.mapper()

@@ -2,24 +2,47 @@ package dev.bd3.worker;
 
 import dev.bd3.jobs.JobEvent;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.Map;
 
-/** What a running job may report and ask; every report becomes a {@link JobEvent}. */
+/**
+ * What a running job may report and ask; every report becomes a {@link JobEvent} of this attempt.
+ * Once the worker has lost the job to another worker, every report and check throws, so that the
+ * job stops at once without writing anything more.
+ */
 public final class JobContext {
   private final String runId;
+  private final int attempt;
   private final JobEvents events;
   private final Cancellations cancellations;
   private final Path artifactDir;
+  private final Lease lease;
+  private final Instant deadline;
 
-  JobContext(String runId, JobEvents events, Cancellations cancellations, Path artifactDir) {
+  JobContext(
+      String runId,
+      int attempt,
+      JobEvents events,
+      Cancellations cancellations,
+      Path artifactDir,
+      Lease lease,
+      Instant deadline) {
+    this.deadline = deadline;
     this.runId = runId;
+    this.attempt = attempt;
     this.events = events;
     this.cancellations = cancellations;
     this.artifactDir = artifactDir;
+    this.lease = lease;
   }
 
   public String runId() {
     return runId;
+  }
+
+  /** Which delivery of the job this is: 1 for the first. */
+  public int attempt() {
+    return attempt;
   }
 
   /** This run's own folder in the artifact store, {@code <artifacts>/runs/<run id>}. */
@@ -27,32 +50,46 @@ public final class JobContext {
     return artifactDir.resolve("runs").resolve(runId);
   }
 
-  /** True once a user asked to cancel this run. */
+  /**
+   * True once a user asked to cancel this run, the job passed its deadline, or this worker is
+   * shutting down: stop at the next step (training saves a checkpoint first).
+   */
   public boolean cancelled() {
-    return cancellations.isCancelled(runId);
+    lease.check();
+    return lease.stopping() || pastDeadline() || cancellations.isCancelled(runId);
+  }
+
+  /** Whether the job has passed its deadline (a job without one never does). */
+  boolean pastDeadline() {
+    return deadline != null && Instant.now().isAfter(deadline);
   }
 
   public void progress(long step, long total, Double etaSeconds) {
-    events.send(runId, new JobEvent.Progress(step, total, etaSeconds));
+    send(new JobEvent.Progress(step, total, etaSeconds));
   }
 
   public void metric(String name, long step, double value) {
-    events.send(runId, new JobEvent.Metric(name, step, value));
+    send(new JobEvent.Metric(name, step, value));
   }
 
   public void checkpoint(long step, String uri, String sha256, long bytes, Map<String, Double> m) {
-    events.send(runId, new JobEvent.CheckpointWritten(step, uri, sha256, bytes, m));
+    send(new JobEvent.CheckpointWritten(step, uri, sha256, bytes, m));
   }
 
   public void block(int sample, int block, String text) {
-    events.send(runId, new JobEvent.Block(sample, block, text));
+    send(new JobEvent.Block(sample, block, text));
   }
 
   public void sample(int index, String text, int tokens, int nfe, String stop, double entropy) {
-    events.send(runId, new JobEvent.Sample(index, text, tokens, nfe, stop, entropy));
+    send(new JobEvent.Sample(index, text, tokens, nfe, stop, entropy));
   }
 
   public void evalResult(String checkpoint, String metric, double value) {
-    events.send(runId, new JobEvent.EvalResult(checkpoint, metric, value));
+    send(new JobEvent.EvalResult(checkpoint, metric, value));
+  }
+
+  private void send(JobEvent.Payload payload) {
+    lease.check();
+    events.send(runId, attempt, payload);
   }
 }

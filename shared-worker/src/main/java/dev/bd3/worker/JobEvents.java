@@ -28,16 +28,21 @@ public class JobEvents {
     this.worker = config.id().orElseGet(() -> ManagementFactory.getRuntimeMXBean().getName());
   }
 
-  /** Sends an event without waiting for the broker (progress, metrics, blocks). */
-  public void send(String runId, JobEvent.Payload payload) {
-    sendConfirmed(runId, payload);
+  /** This worker instance's name in events. */
+  public String worker() {
+    return worker;
+  }
+
+  /** Sends an event of an attempt without waiting for the broker (progress, metrics, blocks). */
+  public void send(String runId, int attempt, JobEvent.Payload payload) {
+    sendConfirmed(runId, attempt, payload);
   }
 
   /** Sends an event; the stage completes once the broker has it, or fails with why not. */
-  public CompletionStage<Void> sendConfirmed(String runId, JobEvent.Payload payload) {
+  public CompletionStage<Void> sendConfirmed(String runId, int attempt, JobEvent.Payload payload) {
     CompletableFuture<Void> sent = new CompletableFuture<>();
     emitter.send(
-        Message.of(JobEvent.of(runId, worker, payload))
+        Message.of(JobEvent.of(runId, attempt, worker, payload))
             .addMetadata(OutgoingKafkaRecordMetadata.<String>builder().withKey(runId).build())
             .withAck(
                 () -> {

@@ -3,6 +3,7 @@ package dev.bd3.worker;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Optional;
 
 /** Settings every worker shares ({@code bd3.worker.*}). */
@@ -14,6 +15,13 @@ public interface WorkerConfig {
   /** Root of the artifact store: checkpoints live under {@code runs/<run id>/}. */
   @WithDefault("${BD3_HOME:.bd3}/artifacts")
   Path artifactDir();
+
+  /**
+   * How long a job of a worker that is shutting down has to stop (training saves a checkpoint)
+   * before it is cut off and given back to the queue.
+   */
+  @WithDefault("30s")
+  Duration shutdownGrace();
 
   /** Where DJL extracts libtorch from the native jar (once). */
   @WithDefault("${BD3_HOME:.bd3}/djl-cache")

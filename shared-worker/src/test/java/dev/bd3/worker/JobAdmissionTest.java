@@ -18,13 +18,13 @@ class JobAdmissionTest {
       String message =
           "{\"runId\":\"r1\",\"type\":\"" + c.type().json() + "\",\"spec\":" + c.spec("r0") + "}";
       if (c.accepted()) {
-        JobRequest job = JobConsumer.parse(message, c.type());
+        JobRequest job = JobAttempt.parse(message, c.type());
         assertEquals(c.type().specClass(), job.spec().getClass(), c.toString());
       } else {
         IllegalArgumentException refused =
             assertThrows(
                 IllegalArgumentException.class,
-                () -> JobConsumer.parse(message, c.type()),
+                () -> JobAttempt.parse(message, c.type()),
                 c.toString());
         assertTrue(
             refused.getMessage().contains(c.rejected()),
@@ -37,13 +37,13 @@ class JobAdmissionTest {
   void aJobOfAnotherKindOrWithoutItsPartsIsRefused() {
     String train = "{\"runId\":\"r1\",\"type\":\"train\",\"spec\":{}}";
     assertTrue(
-        assertThrows(IllegalArgumentException.class, () -> JobConsumer.parse(train, JobType.EVAL))
+        assertThrows(IllegalArgumentException.class, () -> JobAttempt.parse(train, JobType.EVAL))
             .getMessage()
             .contains("a train job on the eval worker"));
     assertThrows(
         IllegalArgumentException.class,
-        () -> JobConsumer.parse("{\"type\":\"train\",\"spec\":{}}", JobType.TRAIN));
+        () -> JobAttempt.parse("{\"type\":\"train\",\"spec\":{}}", JobType.TRAIN));
     assertThrows(
-        IllegalArgumentException.class, () -> JobConsumer.parse("{not json", JobType.TRAIN));
+        IllegalArgumentException.class, () -> JobAttempt.parse("{not json", JobType.TRAIN));
   }
 }

@@ -1,0 +1,333 @@
+package dev.bd3.worker;
+
+import dev.bd3.jobs.JobEvent;
+import dev.bd3.jobs.KafkaTopology;
+import dev.bd3.jobs.Topics;
+import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.StartupEvent;
+import io.smallrye.reactive.messaging.kafka.api.OutgoingKafkaRecordMetadata;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import jakarta.inject.Inject;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.consumer.AcknowledgeType;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaShareConsumer;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.TopicIdPartition;
+import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.eclipse.microprofile.reactive.messaging.Channel;
+import org.eclipse.microprofile.reactive.messaging.Emitter;
+import org.eclipse.microprofile.reactive.messaging.Message;
+import org.jboss.logging.Logger;
+
+/**
+ * Takes this worker's jobs from its type's queue, a Kafka share group (KIP-932), one at a time. Any
+ * idle worker of the type takes the next job; each delivery is acknowledged on its own: RENEW while
+ * the job runs (every third of the lock, so a job of hours keeps it), then ACCEPT, REJECT or
+ * RELEASE as {@link JobAttempt} decides. A worker that dies loses its lock and the job goes to
+ * another worker, which resumes from the newest checkpoint. The delivery count is the attempt
+ * number; a renewal the broker refuses means the job went to another worker, and this one stops it.
+ *
+ * <p>The consumer is not thread-safe: this class's thread polls and acknowledges, the job runs on a
+ * thread of its own. SmallRye's share-group channel needs a newer Quarkus than this project's, and
+ * a job's acknowledgement must follow the job's own life, so the client is used directly.
+ */
+@ApplicationScoped
+public class JobQueue {
+  private static final Logger LOG = Logger.getLogger(JobQueue.class);
+  private static final Duration POLL = Duration.ofSeconds(1);
+  private static final Duration DEFAULT_LOCK = Duration.ofSeconds(30);
+  private static final Duration ATTEMPTS_TTL = Duration.ofMinutes(1);
+
+  private final JobHandler handler;
+  private final JobEvents events;
+  private final Cancellations cancellations;
+  private final WorkerConfig config;
+  private final Emitter<String> deadLetters;
+  private final String bootstrap;
+  private final Topics topics;
+  private final ExecutorService jobs =
+      Executors.newSingleThreadExecutor(r -> new Thread(r, "bd3-job"));
+
+  private volatile boolean stopping;
+  private volatile boolean polling;
+  private Thread poller;
+  private int attempts;
+  private Instant attemptsRead = Instant.MIN;
+
+  @Inject
+  public JobQueue(
+      JobHandler handler,
+      JobEvents events,
+      Cancellations cancellations,
+      WorkerConfig config,
+      @Channel("dead-letters") Emitter<String> deadLetters,
+      @ConfigProperty(name = "kafka.bootstrap.servers") String bootstrap,
+      @ConfigProperty(name = "bd3.topic-prefix") String topicPrefix) {
+    this.handler = handler;
+    this.events = events;
+    this.cancellations = cancellations;
+    this.config = config;
+    this.deadLetters = deadLetters;
+    this.bootstrap = bootstrap;
+    this.topics = new Topics(topicPrefix);
+    OfflineEngine.configure(config.djlCacheDir());
+  }
+
+  void start(@Observes StartupEvent started) {
+    poller = new Thread(this::loop, "bd3-queue");
+    poller.start();
+  }
+
+  /** Whether the worker has subscribed and polls for jobs (its readiness). */
+  boolean polling() {
+    return polling;
+  }
+
+  /** Asks a running job to stop at its next step and gives it back (RELEASE) before exiting. */
+  void stop(@Observes ShutdownEvent shutdown) throws InterruptedException {
+    stopping = true;
+    if (poller != null) {
+      poller.join(config.shutdownGrace().plusSeconds(5).toMillis());
+    }
+    jobs.shutdownNow();
+  }
+
+  private void loop() {
+    while (!stopping) {
+      try (KafkaShareConsumer<String, String> consumer = consumer()) {
+        try (Admin admin = admin()) {
+          KafkaTopology.ensureJobTopic(admin, topics, handler.type()); // whoever starts first
+        }
+        consumer.subscribe(List.of(topics.jobs(handler.type())));
+        LOG.infof(
+            "taking %s jobs from %s as a member of share group %s",
+            handler.type().json(), topics.jobs(handler.type()), topics.workers(handler.type()));
+        polling = true;
+        serve(consumer);
+      } catch (RuntimeException e) {
+        polling = false;
+        if (!stopping) {
+          LOG.errorf(e, "job queue consumer failed; reconnecting in 5 s");
+          sleep(Duration.ofSeconds(5));
+        }
+      }
+    }
+  }
+
+  /**
+   * Polls for one job at a time; while one runs, renews its lock and watches for its end. Every
+   * acknowledgement follows a poll (the consumer wants it so): a renewed delivery comes back from
+   * the next poll and is acknowledged anew.
+   */
+  private void serve(KafkaShareConsumer<String, String> consumer) {
+    Running running = null;
+    while (!stopping || running != null) {
+      for (ConsumerRecord<String, String> r : consumer.poll(POLL)) {
+        if (running != null && running.sameDelivery(r)) {
+          running.record = r;
+        } else if (running != null || stopping) {
+          consumer.acknowledge(r, AcknowledgeType.RELEASE); // one job at a time, none when stopping
+        } else {
+          running = start(r);
+        }
+      }
+      if (running == null) {
+        continue;
+      }
+      if (stopping) {
+        settle(consumer, running, stopped(running));
+        running = null;
+        continue;
+      }
+      JobAttempt.Outcome outcome = running.await(lockDuration(consumer).dividedBy(3));
+      if (outcome != null) {
+        settle(consumer, running, outcome);
+        running = null;
+      } else if (!renew(consumer, running)) {
+        running.await(config.shutdownGrace()); // let the job unwind before taking another
+        running = null;
+      }
+    }
+  }
+
+  /**
+   * The job of a worker that is shutting down stops at its next step (training saves a checkpoint)
+   * and goes back to the queue; one that does not stop in time is cut off.
+   */
+  private JobAttempt.Outcome stopped(Running running) {
+    running.attempt.lease().stop();
+    JobAttempt.Outcome outcome = running.await(config.shutdownGrace());
+    if (outcome != null) {
+      return outcome;
+    }
+    running.attempt.lease().lose();
+    return new JobAttempt.Outcome(AcknowledgeType.RELEASE, "did not stop in time");
+  }
+
+  private Running start(ConsumerRecord<String, String> record) {
+    JobAttempt attempt =
+        new JobAttempt(
+            record.key(),
+            record.value(),
+            record.deliveryCount().map(Short::intValue).orElse(1),
+            attempts(),
+            handler,
+            events,
+            cancellations,
+            config);
+    return new Running(record, attempt, jobs.submit(attempt::run));
+  }
+
+  /** RENEW, and a heartbeat for the gateway; false when the broker refused: the lease is lost. */
+  private boolean renew(KafkaShareConsumer<String, String> consumer, Running running) {
+    try {
+      consumer.acknowledge(running.record, AcknowledgeType.RENEW);
+      Map<TopicIdPartition, Optional<KafkaException>> result = consumer.commitSync();
+      Optional<KafkaException> refused =
+          result.values().stream().flatMap(Optional::stream).findFirst();
+      if (refused.isPresent()) {
+        throw refused.get();
+      }
+    } catch (RuntimeException e) {
+      LOG.warnf("run %s: renewal refused (%s)", running.record.key(), e.getMessage());
+      running.attempt.lease().lose();
+      return false;
+    }
+    if (running.record.key() != null) {
+      events.send(running.record.key(), running.attempt.attempt(), new JobEvent.Heartbeat());
+    }
+    return true;
+  }
+
+  private void settle(
+      KafkaShareConsumer<String, String> consumer, Running running, JobAttempt.Outcome outcome) {
+    if (outcome.acknowledge() == null) {
+      return; // the lease was lost: the delivery is another worker's now
+    }
+    if (outcome.acknowledge() == AcknowledgeType.REJECT) {
+      park(running.record, outcome.summary());
+    }
+    try {
+      consumer.acknowledge(running.record, outcome.acknowledge());
+      consumer.commitSync().values().stream()
+          .flatMap(Optional::stream)
+          .findFirst()
+          .ifPresent(
+              e ->
+                  LOG.warnf(
+                      "run %s: %s not taken by the broker (%s)",
+                      running.record.key(), outcome.acknowledge(), e.getMessage()));
+    } catch (RuntimeException e) {
+      LOG.warnf("run %s: %s failed (%s)", running.record.key(), outcome.acknowledge(), e);
+    }
+    LOG.infof("run %s: %s (%s)", running.record.key(), outcome.summary(), outcome.acknowledge());
+  }
+
+  /** A job that can never succeed goes to the dead-letter topic with its reason. */
+  private void park(ConsumerRecord<String, String> record, String reason) {
+    RecordHeaders headers = new RecordHeaders();
+    headers.add("dead-letter-reason", reason.getBytes(StandardCharsets.UTF_8));
+    headers.add("dead-letter-topic", record.topic().getBytes(StandardCharsets.UTF_8));
+    deadLetters.send(
+        Message.of(record.value() == null ? "" : record.value())
+            .addMetadata(
+                OutgoingKafkaRecordMetadata.<String>builder()
+                    .withKey(record.key())
+                    .withHeaders(headers)
+                    .build()));
+  }
+
+  /** The queue's attempt limit, as the broker has it (the gateway sets it). */
+  private int attempts() {
+    if (Instant.now().isAfter(attemptsRead.plus(ATTEMPTS_TTL))) {
+      try (Admin admin = admin()) {
+        attempts = KafkaTopology.attempts(admin, topics, handler.type());
+        attemptsRead = Instant.now();
+      } catch (RuntimeException e) {
+        LOG.warnf("cannot read the attempt limit (%s); keeping %d", e.getMessage(), attempts);
+        if (attempts == 0) {
+          attempts = 5; // the broker's default limit
+        }
+      }
+    }
+    return attempts;
+  }
+
+  private Admin admin() {
+    return Admin.create(Map.of("bootstrap.servers", bootstrap));
+  }
+
+  private static Duration lockDuration(KafkaShareConsumer<String, String> consumer) {
+    return consumer.acquisitionLockTimeoutMs().map(Duration::ofMillis).orElse(DEFAULT_LOCK);
+  }
+
+  private KafkaShareConsumer<String, String> consumer() {
+    Properties p = new Properties();
+    p.put("bootstrap.servers", bootstrap);
+    p.put("group.id", topics.workers(handler.type()));
+    p.put("client.id", events.worker() + "-" + handler.type().json());
+    p.put("share.acknowledgement.mode", "explicit");
+    p.put("share.acquire.mode", "record_limit");
+    p.put("max.poll.records", "1");
+    return new KafkaShareConsumer<>(p, new StringDeserializer(), new StringDeserializer());
+  }
+
+  private static void sleep(Duration d) {
+    try {
+      Thread.sleep(d.toMillis());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /** The delivery being worked on: its record (renewed ones replace it) and its job thread. */
+  private static final class Running {
+    ConsumerRecord<String, String> record;
+    final JobAttempt attempt;
+    final Future<JobAttempt.Outcome> outcome;
+
+    Running(
+        ConsumerRecord<String, String> record, JobAttempt attempt, Future<JobAttempt.Outcome> f) {
+      this.record = record;
+      this.attempt = attempt;
+      this.outcome = f;
+    }
+
+    boolean sameDelivery(ConsumerRecord<String, String> r) {
+      return r.topic().equals(record.topic())
+          && r.partition() == record.partition()
+          && r.offset() == record.offset()
+          && r.deliveryCount().equals(record.deliveryCount());
+    }
+
+    /** The outcome once the job has ended, waiting up to {@code wait}; null while it runs. */
+    JobAttempt.Outcome await(Duration wait) {
+      try {
+        return outcome.get(wait.toMillis(), TimeUnit.MILLISECONDS);
+      } catch (TimeoutException e) {
+        return null;
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return null;
+      } catch (java.util.concurrent.ExecutionException e) {
+        return new JobAttempt.Outcome(AcknowledgeType.RELEASE, "job thread failed: " + e);
+      }
+    }
+  }
+}
