@@ -38,19 +38,7 @@ class RunEventStreamTest {
     String id =
         JobEventsTest.submit("{\"type\":\"train\",\"name\":\"sse-" + UUID.randomUUID() + "\"}");
 
-    HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
-    HttpRequest request =
-        HttpRequest.newBuilder(jobs.resolve(id + "/events"))
-            .header("Accept", "text/event-stream")
-            .timeout(Duration.ofSeconds(30))
-            .build();
-    HttpResponse<Stream<String>> response =
-        client.sendAsync(request, HttpResponse.BodyHandlers.ofLines()).get(10, TimeUnit.SECONDS);
-    assertEquals(200, response.statusCode());
-    assertTrue(
-        response.headers().firstValue("content-type").orElse("").startsWith("text/event-stream"));
-
-    Iterator<String> lines = response.body().iterator();
+    Iterator<String> lines = stream(id);
     List<String> seen = new ArrayList<>();
     // the first event is the run view: once it is here the stream is subscribed to live events
     readUntil(lines, seen, "event:run");
@@ -68,19 +56,51 @@ class RunEventStreamTest {
     assertTrue(block.contains("streamed text") && block.contains("\"kind\":\"block\""), block);
     readUntil(lines, seen, "event:status");
     assertTrue(readUntil(lines, seen, "data:").contains("SUCCEEDED"));
-    // the stream completes after the terminal status
-    CompletableFuture<Boolean> ended =
-        CompletableFuture.supplyAsync(
-            () -> {
-              while (lines.hasNext()) {
-                String line = lines.next();
-                if (line.startsWith("data:") || line.startsWith("event:")) {
-                  return false;
-                }
-              }
-              return true;
-            });
-    assertTrue(ended.get(10, TimeUnit.SECONDS), "the stream ends after the run does");
+    assertTrue(ends(lines).get(10, TimeUnit.SECONDS), "the stream ends after the run does");
+  }
+
+  /** A run's event stream, its lines as they come. */
+  private Iterator<String> stream(String id) throws Exception {
+    HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    HttpRequest request =
+        HttpRequest.newBuilder(jobs.resolve(id + "/events"))
+            .header("Accept", "text/event-stream")
+            .timeout(Duration.ofSeconds(30))
+            .build();
+    HttpResponse<Stream<String>> response =
+        client.sendAsync(request, HttpResponse.BodyHandlers.ofLines()).get(10, TimeUnit.SECONDS);
+    assertEquals(200, response.statusCode());
+    assertTrue(
+        response.headers().firstValue("content-type").orElse("").startsWith("text/event-stream"));
+    return response.body().iterator();
+  }
+
+  /** True once the stream ends with no further event (false if another event comes). */
+  private static CompletableFuture<Boolean> ends(Iterator<String> lines) {
+    return CompletableFuture.supplyAsync(
+        () -> {
+          while (lines.hasNext()) {
+            String line = lines.next();
+            if (line.startsWith("data:") || line.startsWith("event:")) {
+              return false;
+            }
+          }
+          return true;
+        });
+  }
+
+  /** A QUEUED run cancelled at the gateway ends its stream too (no worker will say so). */
+  @Test
+  void cancellingAQueuedRunEndsItsStream() throws Exception {
+    String id = JobEventsTest.submit("{\"type\":\"train\"}");
+    Iterator<String> lines = stream(id);
+    List<String> seen = new ArrayList<>();
+    readUntil(lines, seen, "event:run");
+    readUntil(lines, seen, "data:");
+    given().when().post("/api/v1/jobs/" + id + "/cancel").then().statusCode(202);
+    readUntil(lines, seen, "event:status");
+    assertTrue(readUntil(lines, seen, "data:").contains("CANCELLED"), seen.toString());
+    assertTrue(ends(lines).get(10, TimeUnit.SECONDS), "the stream ends after the run does");
   }
 
   @Test

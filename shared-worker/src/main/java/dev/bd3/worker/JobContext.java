@@ -64,6 +64,15 @@ public final class JobContext {
     return deadline != null && Instant.now().isAfter(deadline);
   }
 
+  /**
+   * Waits until the broker has confirmed that this worker still holds the job: call it right before
+   * a side effect that another holder must never repeat (a checkpoint file). Throws when the job
+   * has gone to another worker.
+   */
+  public void confirmHold() {
+    lease.confirm();
+  }
+
   public void progress(long step, long total, Double etaSeconds) {
     send(new JobEvent.Progress(step, total, etaSeconds));
   }

@@ -1,5 +1,7 @@
 package dev.bd3.worker;
 
+import static java.util.concurrent.TimeUnit.MILLISECONDS;
+
 import dev.bd3.jobs.JobEvent;
 import dev.bd3.jobs.KafkaTopology;
 import dev.bd3.jobs.Topics;
@@ -16,9 +18,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.apache.kafka.clients.admin.Admin;
@@ -137,6 +139,7 @@ public class JobQueue {
    */
   private void serve(KafkaShareConsumer<String, String> consumer) {
     Running running = null;
+    Instant cutOff = null; // when a stopping worker gives up waiting for its job
     while (!stopping || running != null) {
       for (ConsumerRecord<String, String> r : consumer.poll(POLL)) {
         if (running != null && running.sameDelivery(r)) {
@@ -150,34 +153,29 @@ public class JobQueue {
       if (running == null) {
         continue;
       }
+      Duration wait = lockDuration(consumer).dividedBy(3);
       if (stopping) {
-        settle(consumer, running, stopped(running));
-        running = null;
-        continue;
+        // the job stops at its next step (training saves a checkpoint) and goes back to the queue
+        if (cutOff == null) {
+          running.attempt.lease().stop();
+          cutOff = Instant.now().plus(config.shutdownGrace());
+        } else if (Instant.now().isAfter(cutOff)) {
+          running.attempt.lease().lose();
+          settle(consumer, running, new JobAttempt.Outcome(AcknowledgeType.RELEASE, "cut off"));
+          running = null;
+          continue;
+        }
       }
-      JobAttempt.Outcome outcome = running.await(lockDuration(consumer).dividedBy(3));
+      JobAttempt.Outcome outcome = running.await(wait);
       if (outcome != null) {
         settle(consumer, running, outcome);
         running = null;
       } else if (!renew(consumer, running)) {
-        running.await(config.shutdownGrace()); // let the job unwind before taking another
+        running.outcome.completeOnTimeout(null, config.shutdownGrace().toMillis(), MILLISECONDS);
+        running.outcome.join(); // let the job unwind before taking another
         running = null;
       }
     }
-  }
-
-  /**
-   * The job of a worker that is shutting down stops at its next step (training saves a checkpoint)
-   * and goes back to the queue; one that does not stop in time is cut off.
-   */
-  private JobAttempt.Outcome stopped(Running running) {
-    running.attempt.lease().stop();
-    JobAttempt.Outcome outcome = running.await(config.shutdownGrace());
-    if (outcome != null) {
-      return outcome;
-    }
-    running.attempt.lease().lose();
-    return new JobAttempt.Outcome(AcknowledgeType.RELEASE, "did not stop in time");
   }
 
   private Running start(ConsumerRecord<String, String> record) {
@@ -191,7 +189,7 @@ public class JobQueue {
             events,
             cancellations,
             config);
-    return new Running(record, attempt, jobs.submit(attempt::run));
+    return new Running(record, attempt, CompletableFuture.supplyAsync(attempt::run, jobs));
   }
 
   /** RENEW, and a heartbeat for the gateway; false when the broker refused: the lease is lost. */
@@ -209,6 +207,7 @@ public class JobQueue {
       running.attempt.lease().lose();
       return false;
     }
+    running.attempt.lease().answer(true);
     if (running.record.key() != null) {
       events.send(running.record.key(), running.attempt.attempt(), new JobEvent.Heartbeat());
     }
@@ -300,10 +299,12 @@ public class JobQueue {
   private static final class Running {
     ConsumerRecord<String, String> record;
     final JobAttempt attempt;
-    final Future<JobAttempt.Outcome> outcome;
+    final CompletableFuture<JobAttempt.Outcome> outcome;
 
     Running(
-        ConsumerRecord<String, String> record, JobAttempt attempt, Future<JobAttempt.Outcome> f) {
+        ConsumerRecord<String, String> record,
+        JobAttempt attempt,
+        CompletableFuture<JobAttempt.Outcome> f) {
       this.record = record;
       this.attempt = attempt;
       this.outcome = f;
@@ -316,10 +317,15 @@ public class JobQueue {
           && r.deliveryCount().equals(record.deliveryCount());
     }
 
-    /** The outcome once the job has ended, waiting up to {@code wait}; null while it runs. */
+    /**
+     * The outcome once the job has ended, waiting up to {@code wait}, or until the job asks for its
+     * hold to be confirmed; null while it runs.
+     */
     JobAttempt.Outcome await(Duration wait) {
       try {
-        return outcome.get(wait.toMillis(), TimeUnit.MILLISECONDS);
+        CompletableFuture.anyOf(outcome, attempt.lease().asked())
+            .get(wait.toMillis(), TimeUnit.MILLISECONDS);
+        return outcome.isDone() ? outcome.get() : null;
       } catch (TimeoutException e) {
         return null;
       } catch (InterruptedException e) {

@@ -1,5 +1,11 @@
 package dev.bd3.worker;
 
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
 /**
  * This worker's hold on one delivery of a job. The queue renews it while the job runs; when a
  * renewal is refused (the lock ran out and the job went to another worker) the lease is lost and
@@ -7,11 +13,60 @@ package dev.bd3.worker;
  * stop at the next step and gives the job back.
  */
 final class Lease {
+  private static final Duration CONFIRM_WITHIN = Duration.ofSeconds(60);
+
   private volatile boolean lost;
   private volatile boolean stopping;
+  private CompletableFuture<Boolean> confirmation;
+  private CompletableFuture<Void> asked = new CompletableFuture<>();
 
   void lose() {
     lost = true;
+    answer(false);
+  }
+
+  /**
+   * Blocks until the queue has renewed the lock (the broker confirmed this worker still holds the
+   * job), for a side effect another holder must never see twice, such as a checkpoint file; throws
+   * when the job went to another worker.
+   */
+  void confirm() {
+    CompletableFuture<Boolean> answer;
+    synchronized (this) {
+      check();
+      if (confirmation == null) {
+        confirmation = new CompletableFuture<>();
+        asked.complete(null);
+      }
+      answer = confirmation;
+    }
+    boolean held;
+    try {
+      held = answer.get(CONFIRM_WITHIN.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      held = false;
+    } catch (ExecutionException | TimeoutException e) {
+      held = false;
+    }
+    if (!held) {
+      lost = true;
+      throw new LeaseLost();
+    }
+  }
+
+  /** Completes when the job asks for a confirmation (the queue then renews at once). */
+  synchronized CompletableFuture<Void> asked() {
+    return asked;
+  }
+
+  /** The queue's answer to a pending confirmation: whether its renewal was taken. */
+  synchronized void answer(boolean held) {
+    if (confirmation != null) {
+      confirmation.complete(held);
+      confirmation = null;
+      asked = new CompletableFuture<>();
+    }
   }
 
   void stop() {

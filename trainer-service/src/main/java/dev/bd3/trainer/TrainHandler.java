@@ -66,6 +66,11 @@ public class TrainHandler implements JobHandler {
       }
 
       @Override
+      public void beforeCheckpoint(long step) {
+        context.confirmHold(); // another holder of the job may write the same file
+      }
+
+      @Override
       public void onCheckpoint(Checkpoint.Written written, Map<String, Double> metrics) {
         context.checkpoint(
             written.step(),

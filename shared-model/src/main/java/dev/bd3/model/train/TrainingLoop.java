@@ -237,6 +237,7 @@ public final class TrainingLoop {
               metrics);
       NDList weights = new NDList();
       parameters.forEach(p -> weights.add(p.getArray()));
+      listener.beforeCheckpoint(step);
       Checkpoint.Written written =
           Checkpoint.save(checkpointDir, meta, weights, ema.state(), optimizer.state());
       listener.onCheckpoint(written, metrics);
