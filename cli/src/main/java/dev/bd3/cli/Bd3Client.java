@@ -135,6 +135,20 @@ public final class Bd3Client {
             .GET());
   }
 
+  /** The newest messages parked in the dead-letter topic. */
+  public JsonNode deadLetters(int limit) {
+    return send(
+        HttpRequest.newBuilder(api.resolve("dead-letters" + query("limit", String.valueOf(limit))))
+            .GET());
+  }
+
+  /** Publishes a parked message again to its topic. */
+  public JsonNode replayDeadLetter(int partition, long offset) {
+    return send(
+        HttpRequest.newBuilder(api.resolve("dead-letters/" + partition + "/" + offset + "/replay"))
+            .POST(HttpRequest.BodyPublishers.noBody()));
+  }
+
   public JsonNode cancel(String id) {
     return send(
         HttpRequest.newBuilder(api.resolve("jobs/" + encode(id) + "/cancel"))

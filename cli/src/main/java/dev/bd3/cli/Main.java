@@ -27,6 +27,7 @@ import picocli.CommandLine.Spec;
       RunsCommand.class,
       MetricsCommand.class,
       EventsCommand.class,
+      DeadLettersCommand.class,
       DemoCommand.class
     })
 public final class Main implements Callable<Integer> {

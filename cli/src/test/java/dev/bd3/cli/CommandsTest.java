@@ -219,6 +219,32 @@ class CommandsTest {
   }
 
   @Test
+  void deadLettersAreListedAndReplayed() {
+    gateway.on(
+        "GET",
+        "/api/v1/dead-letters",
+        json(
+            200,
+            "[{\"partition\":0,\"offset\":7,\"time\":\"2025-03-01T10:00:00Z\",\"key\":\"r9\","
+                + "\"topic\":\"bd3.jobs.train\",\"reason\":\"FAILED: bad\",\"payload\":\"{}\"}]"));
+    Cli.Result listed = Cli.run(gateway.uri(), "dead-letters", "--limit", "5");
+    assertEquals(0, listed.exitCode(), listed.all());
+    assertEquals("limit=5", gateway.last("/api/v1/dead-letters").query());
+    String row = listed.out().lines().skip(1).findFirst().orElse("");
+    for (String column : new String[] {"0", "7", "r9", "bd3.jobs.train", "FAILED: bad"}) {
+      assertTrue(row.contains(column), column + " in " + row);
+    }
+
+    gateway.on(
+        "POST",
+        "/api/v1/dead-letters/0/7/replay",
+        json(200, "{\"partition\":0,\"offset\":7,\"key\":\"r9\",\"topic\":\"bd3.jobs.train\"}"));
+    Cli.Result replayed = Cli.run(gateway.uri(), "dead-letters", "replay", "0", "7");
+    assertEquals(0, replayed.exitCode(), replayed.all());
+    assertEquals("replayed to bd3.jobs.train: \"r9\"\n", replayed.out());
+  }
+
+  @Test
   void eventsPrintsOneLinePerEventUntilTheStreamEnds() {
     String stream =
         ": keep-alive\n\n"

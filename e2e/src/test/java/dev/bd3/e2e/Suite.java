@@ -16,9 +16,11 @@ import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
 
 /**
- * The four packaged services, started by the project's own script ({@code deploy/local/suite}) as a
+ * The packaged services, started by the project's own script ({@code deploy/local/suite}) as a
  * second suite named {@code e2e}: its own ports, the {@code bd3_test} database, its own artifact
- * folder and consumer groups, on the shared local stack.
+ * folder and topics, on the shared local stack. Two trainers share the train queue; a job's lock is
+ * the shortest the broker allows (15 s) and a silent run counts as lost after 20 s, so that the
+ * fault tests need not wait long.
  */
 final class Suite {
   final Path root = LocalStack.root();
@@ -37,13 +39,15 @@ final class Suite {
     int gateway = freePort();
     env.put("BD3_SUITE", "e2e");
     env.put("BD3_DB", "bd3_test");
-    env.put("BD3_GROUP_SUFFIX", "-e2e");
     env.put("BD3_TOPIC_PREFIX", topics.prefix());
     env.put("BD3_ARTIFACTS", artifacts.toString());
     env.put("GATEWAY_PORT", String.valueOf(gateway));
     env.put("TRAINER_PORT", String.valueOf(freePort()));
     env.put("SAMPLER_PORT", String.valueOf(freePort()));
     env.put("EVAL_PORT", String.valueOf(freePort()));
+    env.put("TRAINERS", "2");
+    env.put("BD3_JOB_LOCK", "15s");
+    env.put("BD3_STALE_AFTER", "20s");
     client = new Bd3Client(URI.create("http://127.0.0.1:" + gateway));
   }
 
@@ -74,22 +78,41 @@ final class Suite {
         root.resolve(".bd3/logs/e2e-" + service + ".log"), StandardCharsets.UTF_8);
   }
 
-  /** Kills a service without warning (SIGKILL), as a crash would. */
-  void kill(String service) throws IOException, InterruptedException {
-    String pid = Files.readString(root.resolve(".bd3/e2e/" + service + ".pid")).strip();
-    new ProcessBuilder("kill", "-9", pid).inheritIO().start().waitFor();
+  /** Kills a service instance without warning (SIGKILL), as a crash would. */
+  void kill(String instance) throws IOException, InterruptedException {
+    signal(instance, "KILL");
+  }
+
+  /** Sends a signal to a service instance: KILL, STOP (a hung process), CONT. */
+  void signal(String instance, String signal) throws IOException, InterruptedException {
+    String pid = Files.readString(root.resolve(".bd3/e2e/" + instance + ".pid")).strip();
+    new ProcessBuilder("kill", "-" + signal, pid).inheritIO().start().waitFor();
+  }
+
+  /** The instance a worker id names ({@code e2e-trainer-2@host} is {@code trainer-2}). */
+  static String instance(String worker) {
+    return worker.replaceFirst("^e2e-", "").replaceFirst("@.*$", "");
+  }
+
+  /** Runs {@code deploy/local/stack} with these arguments (stop kafka, start ...). */
+  void stack(String... args) {
+    script("deploy/local/stack", args);
   }
 
   private void run(String... args) {
+    script("deploy/local/suite", args);
+  }
+
+  private void script(String script, String... args) {
     String[] command = new String[args.length + 1];
-    command[0] = root.resolve("deploy/local/suite").toString();
+    command[0] = root.resolve(script).toString();
     System.arraycopy(args, 0, command, 1, args.length);
     try {
       ProcessBuilder pb = new ProcessBuilder(command).inheritIO();
       pb.environment().putAll(env);
       Process p = pb.start();
       if (!p.waitFor(10, TimeUnit.MINUTES) || p.exitValue() != 0) {
-        throw new IllegalStateException("deploy/local/suite " + String.join(" ", args) + " failed");
+        throw new IllegalStateException(script + " " + String.join(" ", args) + " failed");
       }
     } catch (IOException e) {
       throw new IllegalStateException(e);

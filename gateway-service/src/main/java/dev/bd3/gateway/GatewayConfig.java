@@ -1,6 +1,7 @@
 package dev.bd3.gateway;
 
 import dev.bd3.jobs.Topics;
+import io.quarkus.runtime.configuration.MemorySize;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 import java.time.Duration;
@@ -13,6 +14,8 @@ public interface GatewayConfig {
   Runs runs();
 
   Jobs jobs();
+
+  Limits limits();
 
   /** Namespace of the Kafka topics (see {@link dev.bd3.jobs.Topics}). */
   @WithDefault("bd3")
@@ -50,6 +53,33 @@ public interface GatewayConfig {
     /** How long sent messages are kept before they are deleted. */
     @WithDefault("7d")
     Duration retention();
+  }
+
+  /**
+   * What a worker of each pool can hold and should take on: a job whose estimated memory or work
+   * ({@link dev.bd3.jobs.ResourceEstimate}) is larger is refused with 422.
+   */
+  interface Limits {
+    @WithDefault("8G")
+    MemorySize trainMemory();
+
+    /** Tokens a training job may process (steps x batch x context). */
+    @WithDefault("1e11")
+    double trainWork();
+
+    @WithDefault("8G")
+    MemorySize sampleMemory();
+
+    /** Tokens a sample job may generate (samples x length). */
+    @WithDefault("1e8")
+    double sampleWork();
+
+    @WithDefault("8G")
+    MemorySize evalMemory();
+
+    /** Tokens an evaluation may score and generate. */
+    @WithDefault("1e9")
+    double evalWork();
   }
 
   interface Jobs {

@@ -8,9 +8,7 @@ import io.quarkus.narayana.jta.QuarkusTransaction;
 import io.quarkus.runtime.ShutdownEvent;
 import io.smallrye.reactive.messaging.annotations.Blocking;
 import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.enterprise.event.Event;
 import jakarta.enterprise.event.Observes;
-import jakarta.inject.Inject;
 import jakarta.persistence.LockModeType;
 import java.time.Duration;
 import java.time.Instant;
@@ -36,8 +34,6 @@ public class JobEventConsumer {
   private static final Logger LOG = Logger.getLogger(JobEventConsumer.class);
   private static final int MAX_NAME = 100;
   private static final Duration MAX_BACKOFF = Duration.ofSeconds(5);
-
-  @Inject Event<RunEvents.Applied> applied;
 
   private volatile boolean stopping;
 
@@ -113,8 +109,7 @@ public class JobEventConsumer {
     } else if (payload instanceof JobEvent.EvalResult r) {
       EvalResult.upsert(run.id, r.checkpoint(), r.metric(), r.value(), time);
     }
-    // Block: streamed only, not stored
-    applied.fire(new RunEvents.Applied(run.id, event));
+    // Block, Heartbeat: streamed only (RunEvents), not stored
   }
 
   /** Rejects (to the dead-letter topic) an event that can never be applied. */

@@ -9,6 +9,7 @@ import dev.bd3.jobs.JobRequest;
 import dev.bd3.jobs.JobSpec;
 import dev.bd3.jobs.JobType;
 import dev.bd3.jobs.Json;
+import dev.bd3.jobs.ResourceEstimate;
 import dev.bd3.jobs.RunStatus;
 import dev.bd3.jobs.SampleSpec;
 import dev.bd3.jobs.SpecValidation;
@@ -25,6 +26,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
 import java.util.UUID;
 import org.jboss.logging.Logger;
@@ -42,13 +44,14 @@ public class JobService {
   @Inject GatewayMetrics metrics;
   @Inject GatewayConfig config;
   @Inject Event<OutboxRelay.Written> outboxWritten;
-  @Inject Event<RunEvents.Applied> applied;
+  @Inject RunFinisher finisher;
 
   /** The run a submission stands for; {@code created} is false for a repeated Idempotency-Key. */
   public record Submitted(Run run, boolean created) {}
 
-  /** A spec as it will run, and the run and checkpoint it reads. */
-  private record Effective(JobSpec spec, UUID parentRunId, Long parentCheckpointId) {}
+  /** A spec as it will run, the model it trains or reads, and the run and checkpoint it reads. */
+  private record Effective(
+      JobSpec spec, TrainSpec model, UUID parentRunId, Long parentCheckpointId) {}
 
   @Transactional
   public Submitted submit(JsonNode body, String idempotencyKey) {
@@ -83,6 +86,7 @@ public class JobService {
     }
     Duration timeout = timeout(submission);
     Effective effective = effective(spec);
+    admit(effective);
 
     Run run = Run.queued(type, submission.name(), json(effective.spec()), idempotencyKey);
     run.deadline = run.createdAt.plus(timeout);
@@ -91,7 +95,7 @@ public class JobService {
     // flush now: a concurrent submit with the same key fails here, inside this method
     run.persistAndFlush();
     JobRequest request =
-        new JobRequest(run.id.toString(), type, effective.spec(), run.createdAt, run.deadline);
+        new JobRequest(run.id.toString(), type, effective.spec(), run.createdAt, run.deadline, 0);
     OutboxMessage.enqueue(config.topics().jobs(type), run.id.toString(), json(request));
     outboxWritten.fire(new OutboxRelay.Written());
     metrics.submitted(type);
@@ -115,10 +119,10 @@ public class JobService {
     }
     String key = run.id.toString();
     if (run.status == RunStatus.QUEUED) {
-      StaleRuns.end(run, RunStatus.CANCELLED, "cancelled before it started", applied);
+      finisher.end(run, RunStatus.CANCELLED, "cancelled before it started");
       OutboxMessage.dropUnsent(config.topics().jobs(run.type), key);
     } else if (run.workerLost(config.runs().staleAfter())) {
-      StaleRuns.end(run, RunStatus.CANCELLED, "worker lost", applied);
+      finisher.end(run, RunStatus.CANCELLED, "worker lost");
     }
     OutboxMessage.enqueue(config.topics().control(), key, key);
     outboxWritten.fire(new OutboxRelay.Written());
@@ -151,6 +155,68 @@ public class JobService {
       throw ProblemMapper.fromJson(e, "spec");
     } catch (IOException e) {
       throw ProblemException.invalid("spec", e.getMessage());
+    }
+  }
+
+  /** A job's estimated needs against its worker pool's limits. */
+  private record Needs(String pool, long memory, double work, long memoryLimit, double workLimit) {}
+
+  private static final double GIB = 1024.0 * 1024 * 1024;
+
+  private static Needs needs(Effective e, GatewayConfig.Limits l) {
+    if (e.spec() instanceof TrainSpec t) {
+      return new Needs(
+          "train",
+          ResourceEstimate.trainingMemory(t),
+          ResourceEstimate.trainingWork(t),
+          l.trainMemory().asLongValue(),
+          l.trainWork());
+    }
+    if (e.spec() instanceof SampleSpec s) {
+      return new Needs(
+          "sample",
+          ResourceEstimate.samplingMemory(s, e.model()),
+          ResourceEstimate.samplingWork(s, e.model()),
+          l.sampleMemory().asLongValue(),
+          l.sampleWork());
+    }
+    EvalSpec v = (EvalSpec) e.spec();
+    return new Needs(
+        "eval",
+        ResourceEstimate.evaluationMemory(v, e.model()),
+        ResourceEstimate.evaluationWork(v, e.model()),
+        l.evalMemory().asLongValue(),
+        l.evalWork());
+  }
+
+  /**
+   * Refuses (422, naming the limit) a job larger than what a worker of its pool can hold or should
+   * take on; the settings are {@code BD3_<POOL>_MEMORY} and {@code BD3_<POOL>_WORK}.
+   */
+  private void admit(Effective e) {
+    Needs needs = needs(e, config.limits());
+    String pool = needs.pool().toUpperCase(Locale.ROOT);
+    if (needs.memory() > needs.memoryLimit()) {
+      throw ProblemException.overLimit(
+          String.format(
+              Locale.ROOT,
+              "needs about %.1f GiB of memory; a %s worker holds %.1f GiB (BD3_%s_MEMORY)",
+              needs.memory() / GIB,
+              needs.pool(),
+              needs.memoryLimit() / GIB,
+              pool),
+          "spec");
+    }
+    if (needs.work() > needs.workLimit()) {
+      throw ProblemException.overLimit(
+          String.format(
+              Locale.ROOT,
+              "processes about %.3g tokens; a %s job may process %.3g (BD3_%s_WORK)",
+              needs.work(),
+              needs.pool(),
+              needs.workLimit(),
+              pool),
+          "spec");
     }
   }
 
@@ -198,7 +264,7 @@ public class JobService {
                   + shape(train));
         }
       }
-      return new Effective(train.resolved(), null, null);
+      return new Effective(train.resolved(), train.resolved(), null, null);
     }
     CheckpointRef ref = (CheckpointRef) spec;
     Checkpoint checkpoint =
@@ -210,7 +276,7 @@ public class JobService {
         spec instanceof EvalSpec e
             ? e.reading(checkpoint.uri, judge(e)).resolved()
             : ((SampleSpec) spec).reading(checkpoint.uri).resolved(model.blockSize());
-    return new Effective(effective, checkpoint.runId, checkpoint.id);
+    return new Effective(effective, model, checkpoint.runId, checkpoint.id);
   }
 
   /** The judge's checkpoint URI: it must be an autoregressive model (block size 1). */

@@ -9,7 +9,6 @@ import io.smallrye.reactive.messaging.MutinyEmitter;
 import io.smallrye.reactive.messaging.kafka.api.OutgoingKafkaRecordMetadata;
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.enterprise.event.Event;
 import jakarta.enterprise.event.Observes;
 import jakarta.enterprise.event.TransactionPhase;
 import jakarta.inject.Inject;
@@ -61,7 +60,7 @@ public class OutboxRelay {
   MutinyEmitter<String> emitter;
 
   @Inject GatewayConfig config;
-  @Inject Event<RunEvents.Applied> applied;
+  @Inject RunFinisher finisher;
 
   private final ReentrantLock lock = new ReentrantLock();
   private final AtomicBoolean pending = new AtomicBoolean();
@@ -217,11 +216,8 @@ public class OutboxRelay {
                   .filter(run -> !run.isTerminal())
                   .ifPresent(
                       run ->
-                          StaleRuns.end(
-                              run,
-                              RunStatus.FAILED,
-                              "the job could not be published: " + reason,
-                              applied));
+                          finisher.end(
+                              run, RunStatus.FAILED, "the job could not be published: " + reason));
             });
   }
 

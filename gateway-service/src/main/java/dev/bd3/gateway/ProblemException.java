@@ -50,6 +50,16 @@ public class ProblemException extends RuntimeException {
     return new ProblemException(409, "conflict", "Conflict", detail, List.of());
   }
 
+  /** 422: a valid job that exceeds a limit of its worker pool; names the limit. */
+  public static ProblemException overLimit(String detail, String field) {
+    return new ProblemException(
+        422,
+        "over-limit",
+        "Over the workers' limits",
+        detail,
+        List.of(new Problem.FieldError(field, detail)));
+  }
+
   public Problem toProblem(String instance) {
     return new Problem(ProblemMapper.type(slug), title, status, getMessage(), instance, errors);
   }

@@ -6,24 +6,26 @@ import io.smallrye.mutiny.operators.multi.processors.BroadcastProcessor;
 import io.smallrye.mutiny.operators.multi.processors.UnicastProcessor;
 import io.smallrye.mutiny.subscription.Cancellable;
 import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.enterprise.event.Observes;
-import jakarta.enterprise.event.TransactionPhase;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
+import org.eclipse.microprofile.reactive.messaging.Incoming;
 
-/** Fans the job events the gateway has applied out to live subscribers (the SSE streams). */
+/**
+ * Fans every job event out to this gateway's live subscribers (the SSE streams). Each gateway reads
+ * the events topic in a consumer group of its own, from the end: with several gateways behind a
+ * load balancer, every one sees every event, while only one of them (the shared group's member)
+ * applies it to the database.
+ */
 @ApplicationScoped
 public class RunEvents {
+  private final BroadcastProcessor<JobEvent> processor = BroadcastProcessor.create();
 
-  /** An event of a known run, fired inside the transaction that applied it. */
-  public record Applied(UUID runId, JobEvent event) {}
-
-  private final BroadcastProcessor<Applied> processor = BroadcastProcessor.create();
-
-  /** Passes the event on once its transaction has committed: subscribers see only stored state. */
-  void onCommit(@Observes(during = TransactionPhase.AFTER_SUCCESS) Applied applied) {
-    processor.onNext(applied);
+  @Incoming("live-events")
+  public void on(JobEvent event) {
+    if (event != null && event.runId() != null) {
+      processor.onNext(event);
+    }
   }
 
   /**
@@ -41,18 +43,19 @@ public class RunEvents {
             subscription.cancel();
           }
         };
+    String id = runId.toString();
     upstream.set(
         processor
             .select()
-            .where(a -> a.runId().equals(runId))
+            .where(e -> e.runId().equals(id))
             .subscribe()
             .with(
-                a -> {
+                e -> {
                   if (done.get()) {
                     return;
                   }
-                  buffer.onNext(a.event());
-                  if (isTerminal(a.event()) && done.compareAndSet(false, true)) {
+                  buffer.onNext(e);
+                  if (isTerminal(e) && done.compareAndSet(false, true)) {
                     buffer.onComplete();
                     release.run();
                   }

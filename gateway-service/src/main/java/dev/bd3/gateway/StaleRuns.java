@@ -1,11 +1,9 @@
 package dev.bd3.gateway;
 
-import dev.bd3.jobs.JobEvent;
 import dev.bd3.jobs.RunStatus;
 import io.quarkus.narayana.jta.QuarkusTransaction;
 import io.quarkus.scheduler.Scheduled;
 import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.enterprise.event.Event;
 import jakarta.inject.Inject;
 import jakarta.persistence.LockModeType;
 import java.time.Instant;
@@ -23,7 +21,7 @@ public class StaleRuns {
   private static final Logger LOG = Logger.getLogger(StaleRuns.class);
 
   @Inject GatewayConfig config;
-  @Inject Event<RunEvents.Applied> applied;
+  @Inject RunFinisher finisher;
 
   @Scheduled(
       every = "${bd3.gateway.runs.stale-check-every:10s}",
@@ -51,7 +49,7 @@ public class StaleRuns {
     if (run.status == RunStatus.QUEUED) {
       OutboxMessage.dropUnsent(config.topics().jobs(run.type), run.id.toString());
     }
-    end(run, RunStatus.FAILED, reason, applied);
+    finisher.end(run, RunStatus.FAILED, reason);
     LOG.warnf("run %s: %s", run.id, reason);
   }
 
@@ -67,26 +65,7 @@ public class StaleRuns {
             + run.lastSeenAt
             + ")"
             + (run.error == null ? "" : "; last error: " + run.error);
-    end(run, RunStatus.FAILED, reason, applied);
+    finisher.end(run, RunStatus.FAILED, reason);
     LOG.warnf("run %s: %s", run.id, reason);
-  }
-
-  /**
-   * Ends a run on the gateway's own authority (no worker will report it) and tells its followers,
-   * so that SSE streams end too.
-   */
-  static void end(Run run, RunStatus status, String reason, Event<RunEvents.Applied> applied) {
-    Instant now = Run.now();
-    run.finish(status, now, reason);
-    applied.fire(
-        new RunEvents.Applied(
-            run.id,
-            new JobEvent(
-                run.id.toString(),
-                run.attempt,
-                "gateway",
-                null,
-                now,
-                new JobEvent.Status(status, reason))));
   }
 }

@@ -241,6 +241,36 @@ class JobSubmissionTest {
         .body("errors.field", hasItem("spec.initFrom"));
   }
 
+  /** A valid job larger than what its worker pool can hold or should take on is refused: 422. */
+  @Test
+  void jobsOverThePoolsLimitsAre422NamingTheLimit() {
+    given()
+        .contentType(ContentType.JSON)
+        .body("{\"type\":\"train\",\"spec\":{\"preset\":\"small\"}}")
+        .when()
+        .post("/api/v1/jobs")
+        .then()
+        .statusCode(422)
+        .contentType(PROBLEM)
+        .body("detail", containsString("BD3_TRAIN_MEMORY"))
+        .body("errors.field", hasItem("spec"));
+    given()
+        .contentType(ContentType.JSON)
+        .body("{\"type\":\"train\",\"spec\":{\"steps\":10000000,\"batchSize\":128}}")
+        .when()
+        .post("/api/v1/jobs")
+        .then()
+        .statusCode(422)
+        .body("detail", containsString("BD3_TRAIN_WORK"));
+    given()
+        .contentType(ContentType.JSON)
+        .body("{\"type\":\"train\",\"spec\":{\"preset\":\"small\",\"batchSize\":1,\"layers\":2}}")
+        .when()
+        .post("/api/v1/jobs")
+        .then()
+        .statusCode(201);
+  }
+
   @Test
   void unknownRunsAre404Problems() {
     for (String id : new String[] {UUID.randomUUID().toString(), "not-a-uuid"}) {

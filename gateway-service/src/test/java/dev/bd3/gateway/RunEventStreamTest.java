@@ -1,6 +1,7 @@
 package dev.bd3.gateway;
 
 import static io.restassured.RestAssured.given;
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -23,6 +24,7 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /** GET /api/v1/jobs/{id}/events: the run view, then its events live, until it ends. */
@@ -32,6 +34,14 @@ class RunEventStreamTest {
 
   @TestHTTPResource("/api/v1/jobs/")
   URI jobs;
+
+  /** A stream follows events from the moment the gateway reads the events topic: its readiness. */
+  @BeforeEach
+  void gatewayIsReady() {
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .untilAsserted(() -> given().get("/q/health/ready").then().statusCode(200));
+  }
 
   @Test
   void streamsTheRunThenItsEventsAndEndsWithTheRun() throws Exception {

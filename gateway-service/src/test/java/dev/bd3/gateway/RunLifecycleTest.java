@@ -9,7 +9,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 
 import dev.bd3.jobs.JobEvent;
+import dev.bd3.jobs.JobRequest;
 import dev.bd3.jobs.JobType;
+import dev.bd3.jobs.Json;
 import dev.bd3.jobs.RunStatus;
 import dev.bd3.testsupport.LocalStack;
 import io.quarkus.narayana.jta.QuarkusTransaction;
@@ -134,6 +136,59 @@ class RunLifecycleTest {
         QuarkusTransaction.requiringNew()
             .call(() -> OutboxMessage.count("id = ?1 and sentAt is null", parked));
     assertEquals(1, pending, "a parked row is never marked sent");
+  }
+
+  /** A job a worker parked can be listed and replayed: its run is QUEUED again, its job re-sent. */
+  @Test
+  void aParkedJobIsListedAndReplayed() throws Exception {
+    String jobs = TestKafka.TOPICS.jobs(JobType.TRAIN);
+    Map<TopicPartition, Long> mark = TestKafka.mark(jobs);
+    String id = JobEventsTest.submitTrain();
+    String job = TestKafka.awaitKey(mark, id).value();
+    TestKafka.send(
+        List.of(
+            TestKafka.event(
+                id, 2, "w", Instant.now(), new JobEvent.Status(RunStatus.RUNNING, null)),
+            TestKafka.event(
+                id, 2, "w", Instant.now(), new JobEvent.Status(RunStatus.FAILED, "no such file"))));
+    TestKafka.sendDeadLetter(id, job, jobs, "FAILED: no such file");
+    await()
+        .atMost(WAIT)
+        .untilAsserted(
+            () -> given().get("/api/v1/jobs/" + id).then().body("status", equalTo("FAILED")));
+
+    var listed =
+        given()
+            .queryParam("limit", 20)
+            .get("/api/v1/dead-letters")
+            .then()
+            .statusCode(200)
+            .body("key", hasItem(id))
+            .extract()
+            .jsonPath();
+    int index = listed.getList("key").indexOf(id);
+    assertEquals(jobs, listed.getString("[" + index + "].topic"));
+    assertEquals("FAILED: no such file", listed.getString("[" + index + "].reason"));
+
+    Map<TopicPartition, Long> before = TestKafka.mark(jobs);
+    given()
+        .post(
+            "/api/v1/dead-letters/"
+                + listed.getInt("[" + index + "].partition")
+                + "/"
+                + listed.getLong("[" + index + "].offset")
+                + "/replay")
+        .then()
+        .statusCode(200);
+    given()
+        .get("/api/v1/jobs/" + id)
+        .then()
+        .body("status", equalTo("QUEUED"))
+        .body("error", containsString("replayed"));
+    JobRequest again =
+        Json.mapper().readValue(TestKafka.awaitKey(before, id).value(), JobRequest.class);
+    assertEquals(2, again.priorAttempts(), "the next delivery is attempt 3");
+    given().post("/api/v1/dead-letters/0/999999999/replay").then().statusCode(404);
   }
 
   @Test

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import dev.bd3.jobs.JobEvent;
 import dev.bd3.jobs.Json;
 import dev.bd3.jobs.Topics;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -88,6 +89,17 @@ final class TestKafka {
       for (String value : values) {
         producer.send(new ProducerRecord<>(TOPICS.events(), key, value));
       }
+      producer.flush();
+    }
+  }
+
+  /** Parks a message in the dead-letter topic as a worker does: from a topic, with a reason. */
+  static void sendDeadLetter(String key, String value, String fromTopic, String reason) {
+    try (KafkaProducer<String, String> producer = producer()) {
+      ProducerRecord<String, String> r = new ProducerRecord<>(TOPICS.deadLetter(), key, value);
+      r.headers().add("dead-letter-topic", fromTopic.getBytes(StandardCharsets.UTF_8));
+      r.headers().add("dead-letter-reason", reason.getBytes(StandardCharsets.UTF_8));
+      producer.send(r);
       producer.flush();
     }
   }

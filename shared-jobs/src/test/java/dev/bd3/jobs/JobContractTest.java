@@ -36,7 +36,8 @@ class JobContractTest {
             JobType.SAMPLE,
             spec,
             Instant.parse("2026-01-01T00:00:00Z"),
-            Instant.parse("2026-01-02T00:00:00Z"));
+            Instant.parse("2026-01-02T00:00:00Z"),
+            0);
 
     String json = Json.mapper().writeValueAsString(sent);
     JsonNode tree = Json.mapper().readTree(json);

@@ -38,8 +38,9 @@ final class JobAttempt {
 
   private final String key;
   private final String payload;
-  private final int attempt;
+  private final int delivery;
   private final int attempts;
+  private volatile int attempt; // the run's attempt: prior attempts (a replayed job) + delivery
   private final JobHandler handler;
   private final JobEvents events;
   private final Cancellations cancellations;
@@ -49,7 +50,7 @@ final class JobAttempt {
   JobAttempt(
       String key,
       String payload,
-      int attempt,
+      int delivery,
       int attempts,
       JobHandler handler,
       JobEvents events,
@@ -57,7 +58,8 @@ final class JobAttempt {
       WorkerConfig config) {
     this.key = key;
     this.payload = payload;
-    this.attempt = attempt;
+    this.delivery = delivery;
+    this.attempt = delivery;
     this.attempts = attempts;
     this.handler = handler;
     this.events = events;
@@ -69,6 +71,7 @@ final class JobAttempt {
     return lease;
   }
 
+  /** The run's attempt this delivery is (what its events say). */
   int attempt() {
     return attempt;
   }
@@ -83,6 +86,7 @@ final class JobAttempt {
       return end(key, RunStatus.FAILED, e.getMessage(), AcknowledgeType.REJECT);
     }
     String runId = job.runId();
+    attempt = job.priorAttempts() + delivery;
     if (cancellations.isCancelled(runId)) {
       return end(runId, RunStatus.CANCELLED, "cancelled before it started", AcknowledgeType.ACCEPT);
     }
@@ -94,7 +98,7 @@ final class JobAttempt {
     }
     try {
       events.send(runId, attempt, new JobEvent.Status(RunStatus.RUNNING, null));
-      LOG.infof("run %s: attempt %d of %d", runId, attempt, attempts);
+      LOG.infof("run %s: attempt %d (delivery %d of %d)", runId, attempt, delivery, attempts);
       handler.run(job, context);
     } catch (Lease.LeaseLost e) {
       return lost(runId);
@@ -109,8 +113,9 @@ final class JobAttempt {
       if (lease.stopping()) {
         return end(runId, RunStatus.QUEUED, "worker stopped: " + reason, AcknowledgeType.RELEASE);
       }
-      LOG.errorf(e, "run %s: attempt %d of %d failed", runId, attempt, attempts);
-      return attempt >= attempts
+      LOG.errorf(
+          e, "run %s: attempt %d (delivery %d of %d) failed", runId, attempt, delivery, attempts);
+      return delivery >= attempts
           ? end(
               runId,
               RunStatus.FAILED,

@@ -2,6 +2,7 @@ package dev.bd3.model.nn;
 
 import com.fasterxml.jackson.annotation.JsonIgnore;
 import dev.bd3.jobs.ModelPreset;
+import dev.bd3.jobs.ResourceEstimate;
 import dev.bd3.model.data.ByteTokenizer;
 
 /**
@@ -91,9 +92,7 @@ public record ModelConfig(
 
   /** Parameters of the model built from this configuration. */
   public long parameterCount() {
-    long d = width;
-    long perLayer = 2 * d + 4 * d * d + 2 * mlpRatio * d * d + mlpRatio * d + d;
-    return 2L * vocabSize * d + vocabSize + d + layers * perLayer;
+    return ResourceEstimate.parameters(vocabSize, layers, width, mlpRatio);
   }
 
   private static void require(boolean ok, String message) {

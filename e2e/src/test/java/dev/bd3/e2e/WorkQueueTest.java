@@ -1,0 +1,338 @@
+package dev.bd3.e2e;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.bd3.cli.Bd3Client;
+import java.io.IOException;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Predicate;
+import java.util.stream.Stream;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * The job queues under faults, on the real suite (two trainers share the train queue): an idle
+ * worker takes the next job whatever the other is doing; a worker killed, hung or crashing again
+ * and again; the database and the broker away. Each test ends with the suite whole again.
+ */
+@ExtendWith(SharedSuite.class)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class WorkQueueTest {
+  private static Suite suite;
+  private static Bd3Client api;
+
+  @BeforeAll
+  static void startSuite(Suite shared) {
+    suite = shared;
+    api = suite.client;
+  }
+
+  /** A tiny training job: a few seconds for a few hundred steps on two cores. */
+  private static ObjectNode tiny(int steps, int checkpointEvery, long seed) {
+    return Bd3Client.object()
+        .put("preset", "tiny")
+        .put("steps", steps)
+        .put("batchSize", 8)
+        .put("checkpointEvery", checkpointEvery)
+        .put("seed", seed);
+  }
+
+  @Test
+  @Order(1)
+  void anIdleWorkerTakesAJobQueuedBehindALongOne() {
+    String longJob = id(api.submit("train", tiny(1_000_000, 1_000_000, 1)));
+    JsonNode running = until(longJob, Duration.ofMinutes(2), v -> is(v, "RUNNING"));
+    String shortJob = id(api.submit("train", tiny(20, 20, 2)));
+
+    JsonNode done = until(shortJob, Duration.ofMinutes(2), WorkQueueTest::ended);
+    assertEquals("SUCCEEDED", done.path("status").asText(), done.toString());
+    assertEquals("RUNNING", api.run(longJob).path("status").asText(), "the long job still runs");
+    assertNotEquals(running.path("worker").asText(), done.path("worker").asText());
+
+    api.cancel(longJob);
+    assertEquals(
+        "CANCELLED",
+        until(longJob, Duration.ofMinutes(1), WorkQueueTest::ended).path("status").asText());
+  }
+
+  /**
+   * A worker killed mid-training: the job goes to the other worker, which resumes it from the
+   * newest checkpoint and ends with the loss of a run that was never interrupted.
+   */
+  @Test
+  @Order(2)
+  void aKilledWorkersJobResumesElsewhereToTheSameLoss() throws Exception {
+    String reference = id(api.submit("train", tiny(600, 100, 11)));
+    JsonNode uninterrupted = until(reference, Duration.ofMinutes(5), WorkQueueTest::ended);
+    assertEquals("SUCCEEDED", uninterrupted.path("status").asText());
+
+    String id = id(api.submit("train", tiny(600, 100, 11)));
+    JsonNode first = until(id, Duration.ofMinutes(3), v -> v.path("checkpoints").size() >= 2);
+    String killed = Suite.instance(first.path("worker").asText());
+    suite.kill(killed);
+
+    JsonNode done = until(id, Duration.ofMinutes(5), WorkQueueTest::ended);
+    suite.start(); // the killed trainer again
+    assertEquals("SUCCEEDED", done.path("status").asText(), done.toString());
+    assertEquals(2, done.path("attempt").asInt(), "a second attempt");
+    String resumer = Suite.instance(done.path("worker").asText());
+    assertNotEquals(killed, resumer);
+    assertTrue(suite.log(resumer).contains("resumed from"), "resumed from a checkpoint");
+    double expected = loss(reference, 600);
+    double actual = loss(id, 600);
+    assertEquals(expected, actual, 1e-4, "final loss of the resumed run against the reference");
+  }
+
+  /**
+   * A worker that hangs past its lock (SIGSTOP) loses the job to the other worker; when it wakes it
+   * is fenced: it stops without writing a checkpoint or a status, and the run has one set of each.
+   */
+  @Test
+  @Order(3)
+  void aHungWorkerLosesTheJobAndWritesNothingMore() throws Exception {
+    String id = id(api.submit("train", tiny(1500, 100, 13)));
+    JsonNode first = until(id, Duration.ofMinutes(3), v -> v.path("checkpoints").size() >= 1);
+    String hung = Suite.instance(first.path("worker").asText());
+    suite.signal(hung, "STOP");
+    try {
+      until(id, Duration.ofMinutes(2), v -> v.path("attempt").asInt() == 2);
+    } finally {
+      suite.signal(hung, "CONT");
+    }
+    JsonNode done = until(id, Duration.ofMinutes(5), WorkQueueTest::ended);
+    assertEquals("SUCCEEDED", done.path("status").asText(), done.toString());
+    assertEquals(2, done.path("attempt").asInt());
+    assertNotEquals(hung, Suite.instance(done.path("worker").asText()));
+    Thread.sleep(
+        Duration.ofSeconds(10).toMillis()); // what the woken worker might still do, it does now
+    assertTrue(suite.log(hung).contains("lost its lease"), "the woken worker stopped");
+    assertFalse(suite.log(hung).contains("run " + id + ": SUCCEEDED"), "and reported no end");
+
+    // every checkpoint file is the one the gateway recorded (none overwritten by the hung worker)
+    Map<Long, String> recorded = new HashMap<>();
+    for (JsonNode c : api.run(id).path("checkpoints")) {
+      recorded.put(c.path("step").asLong(), c.path("sha256").asText());
+    }
+    Path dir = suite.artifacts.resolve("runs").resolve(id).resolve("checkpoints");
+    try (Stream<Path> files = Files.list(dir)) {
+      for (Path file : files.filter(f -> f.toString().endsWith(".ckpt")).toList()) {
+        long step = Long.parseLong(file.getFileName().toString().replaceAll("\\D", ""));
+        assertEquals(recorded.get(step), sha256(file), "checkpoint at step " + step);
+      }
+    }
+  }
+
+  /**
+   * A job that fails on every attempt (its checkpoint is corrupt) is given back until the attempt
+   * limit, then fails with the last error; the queue goes on with the other jobs.
+   */
+  @Test
+  @Order(4)
+  void aJobFailingEveryAttemptGivesUpAfterTheLimitWhileOthersComplete() throws Exception {
+    String train = id(api.submit("train", tiny(40, 20, 17)));
+    JsonNode trained = until(train, Duration.ofMinutes(3), WorkQueueTest::ended);
+    assertEquals("SUCCEEDED", trained.path("status").asText());
+    JsonNode newest = trained.path("checkpoints").get(trained.path("checkpoints").size() - 1);
+    Files.writeString(Path.of(URI.create(newest.path("uri").asText())), "not a checkpoint");
+
+    String poison = id(api.submit("eval", Bd3Client.object().put("trainRunId", train)));
+    String good = // the older checkpoint is whole
+        id(
+            api.submit(
+                "sample",
+                Bd3Client.object()
+                    .put("trainRunId", train)
+                    .put("checkpointStep", 20)
+                    .put("maxTokens", 8)));
+    JsonNode failed = until(poison, Duration.ofMinutes(3), WorkQueueTest::ended);
+    assertEquals("FAILED", failed.path("status").asText(), failed.toString());
+    assertTrue(
+        failed.path("error").asText().startsWith("gave up after 3 attempts: "),
+        failed.path("error").asText());
+    assertEquals(3, failed.path("attempt").asInt());
+    assertEquals(
+        "SUCCEEDED",
+        until(good, Duration.ofMinutes(3), WorkQueueTest::ended).path("status").asText());
+    String after = id(api.submit("train", tiny(10, 10, 18)));
+    assertEquals(
+        "SUCCEEDED",
+        until(after, Duration.ofMinutes(2), WorkQueueTest::ended).path("status").asText());
+  }
+
+  /**
+   * A job that kills every worker it reaches (here: the test kills each one) stops being delivered
+   * at the attempt limit; the gateway fails it once the last worker has gone silent.
+   */
+  @Test
+  @Order(5)
+  void aJobThatKillsItsWorkersFailsAtTheLimit() throws Exception {
+    String id = id(api.submit("train", tiny(1_000_000, 1_000_000, 19)));
+    for (int attempt = 1; attempt <= 3; attempt++) {
+      int expected = attempt;
+      JsonNode running =
+          until(
+              id,
+              Duration.ofMinutes(2),
+              v -> is(v, "RUNNING") && v.path("attempt").asInt() == expected);
+      suite.kill(Suite.instance(running.path("worker").asText()));
+      if (attempt < 3) {
+        suite.start(); // what an orchestrator would do
+      }
+    }
+    JsonNode failed = until(id, Duration.ofMinutes(2), WorkQueueTest::ended);
+    suite.start();
+    assertEquals("FAILED", failed.path("status").asText(), failed.toString());
+    assertTrue(
+        failed.path("error").asText().startsWith("gave up after 3 attempts: worker lost"),
+        failed.path("error").asText());
+    String after = id(api.submit("train", tiny(10, 10, 20)));
+    assertEquals(
+        "SUCCEEDED",
+        until(after, Duration.ofMinutes(2), WorkQueueTest::ended).path("status").asText());
+  }
+
+  /**
+   * PostgreSQL away for 90 s while a run reports: every event waits in Kafka and is applied once
+   * the database is back; none goes to the dead-letter topic.
+   */
+  @Test
+  @Order(6)
+  void theDatabaseAwayForNinetySecondsLosesNoEvent() throws Exception {
+    String id = id(api.submit("train", tiny(2000, 200, 23)));
+    until(id, Duration.ofMinutes(2), v -> is(v, "RUNNING"));
+    Instant since = Instant.now();
+    suite.stack("stop", "postgres");
+    try {
+      Thread.sleep(Duration.ofSeconds(90).toMillis());
+    } finally {
+      suite.stack("start");
+    }
+    JsonNode done = until(id, Duration.ofMinutes(5), WorkQueueTest::ended);
+    assertEquals("SUCCEEDED", done.path("status").asText(), done.toString());
+    assertEquals(10, done.path("checkpoints").size(), "a checkpoint every 200 steps");
+    long lossRows = count(api.metrics(id), m -> m.path("name").asText().equals("loss"));
+    assertEquals(200, lossRows, "a loss row every 10 steps");
+    assertTrue(deadLetters(id, since).isEmpty(), "no event of the run went to the dead letters");
+  }
+
+  /** The broker stopped and started with a job running and one submitted meanwhile: both end. */
+  @Test
+  @Order(7)
+  void theBrokerRestartedWithJobsInFlightLosesNone() throws Exception {
+    String running = id(api.submit("train", tiny(1500, 100, 29)));
+    until(running, Duration.ofMinutes(2), v -> is(v, "RUNNING"));
+    suite.stack("stop", "kafka");
+    String queued;
+    try {
+      Thread.sleep(Duration.ofSeconds(10).toMillis());
+      queued = id(api.submit("train", tiny(20, 20, 31))); // waits in the outbox
+      assertEquals("QUEUED", api.run(queued).path("status").asText());
+      Thread.sleep(Duration.ofSeconds(10).toMillis());
+    } finally {
+      suite.stack("start");
+    }
+    for (String id : List.of(running, queued)) {
+      JsonNode done = until(id, Duration.ofMinutes(5), WorkQueueTest::ended);
+      assertEquals("SUCCEEDED", done.path("status").asText(), done.toString());
+    }
+  }
+
+  private static String id(JsonNode run) {
+    return run.path("id").asText();
+  }
+
+  private static boolean is(JsonNode run, String status) {
+    return run.path("status").asText().equals(status);
+  }
+
+  private static boolean ended(JsonNode run) {
+    return is(run, "SUCCEEDED") || is(run, "FAILED") || is(run, "CANCELLED");
+  }
+
+  /** Polls a run until {@code done} holds (or it ends). */
+  private static JsonNode until(String id, Duration timeout, Predicate<JsonNode> done) {
+    JsonNode view = api.await(id, timeout, v -> {}, done);
+    assertTrue(done.test(view), "run " + id + " did not get there: " + view);
+    return view;
+  }
+
+  /** The training loss a run recorded at a step. */
+  private static double loss(String id, long step) {
+    for (JsonNode m : api.metrics(id)) {
+      if (m.path("name").asText().equals("loss") && m.path("step").asLong() == step) {
+        return m.path("value").asDouble();
+      }
+    }
+    throw new AssertionError("run " + id + " has no loss at step " + step);
+  }
+
+  private static long count(JsonNode rows, Predicate<JsonNode> match) {
+    long n = 0;
+    for (JsonNode row : rows) {
+      if (match.test(row)) {
+        n++;
+      }
+    }
+    return n;
+  }
+
+  /** The dead letters keyed by a run, written since a moment. */
+  private static List<ConsumerRecord<String, String>> deadLetters(String runId, Instant since) {
+    Map<String, Object> config =
+        Map.of(
+            "bootstrap.servers", suite.kafka(),
+            "key.deserializer", StringDeserializer.class.getName(),
+            "value.deserializer", StringDeserializer.class.getName());
+    try (KafkaConsumer<String, String> dlq = new KafkaConsumer<>(config)) {
+      List<TopicPartition> partitions =
+          dlq.partitionsFor(suite.topics.deadLetter()).stream()
+              .map(p -> new TopicPartition(p.topic(), p.partition()))
+              .toList();
+      dlq.assign(partitions);
+      dlq.seekToBeginning(partitions);
+      Map<TopicPartition, Long> end = dlq.endOffsets(partitions);
+      List<ConsumerRecord<String, String>> found = new java.util.ArrayList<>();
+      Instant deadline = Instant.now().plusSeconds(30);
+      while (partitions.stream().anyMatch(p -> dlq.position(p) < end.get(p))
+          && Instant.now().isBefore(deadline)) {
+        for (ConsumerRecord<String, String> r : dlq.poll(Duration.ofMillis(500))) {
+          if (runId.equals(r.key()) && r.timestamp() >= since.toEpochMilli()) {
+            found.add(r);
+          }
+        }
+      }
+      return found;
+    }
+  }
+
+  private static String sha256(Path file) throws IOException {
+    try {
+      return HexFormat.of()
+          .formatHex(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(file)));
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}
