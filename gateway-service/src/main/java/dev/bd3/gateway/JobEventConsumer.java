@@ -10,6 +10,7 @@ import io.smallrye.reactive.messaging.annotations.Blocking;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.persistence.LockModeType;
+import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -24,16 +25,18 @@ import org.jboss.logging.Logger;
  * what identifies them. Only the run's current attempt counts: a RUNNING of a later attempt starts
  * it, and events of an earlier one (a worker that lost the job) are dropped.
  *
- * <p>Messages that cannot be read, or that lack what an event needs, go to {@code bd3.jobs.dlq} and
- * the consumer goes on. A readable event whose transaction fails (the database is away) is retried
- * in place, in order, until it is applied: the consumer waits (Kafka pauses the partition), and no
- * good event goes to the dead-letter topic because the database was down.
+ * <p>Messages that cannot be read, that lack what an event needs, or whose data the database
+ * refuses, go to {@code bd3.jobs.dlq} and the consumer goes on. A readable event whose transaction
+ * fails otherwise (the database is away) is retried in place, in order, until it is applied: the
+ * consumer waits (Kafka pauses the partition), and no good event goes to the dead-letter topic
+ * because the database was down.
  */
 @ApplicationScoped
 public class JobEventConsumer {
   private static final Logger LOG = Logger.getLogger(JobEventConsumer.class);
   private static final int MAX_NAME = 100;
   private static final Duration MAX_BACKOFF = Duration.ofSeconds(5);
+  private static final int REFUSED_TRIES = 3;
 
   private volatile boolean stopping;
 
@@ -54,6 +57,9 @@ public class JobEventConsumer {
         if (stopping) {
           throw e; // not acknowledged: the next start applies it
         }
+        if (refusedForGood(e) && attempt >= REFUSED_TRIES) {
+          throw e; // the database refuses this event's data: to the dead-letter topic
+        }
         if (attempt == 1 || attempt % 20 == 0) {
           LOG.warnf(
               "event for run %s not applied (try %d): %s; retrying until it is",
@@ -66,6 +72,20 @@ public class JobEventConsumer {
         }
       }
     }
+  }
+
+  /**
+   * Whether the database refused the event's data (SQL states 22: data, 23: integrity, 42: syntax
+   * or access), which no retry mends; anything else (the database away, a conflict) is retried.
+   */
+  static boolean refusedForGood(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (t instanceof SQLException sql && sql.getSQLState() != null) {
+        String state = sql.getSQLState();
+        return state.startsWith("22") || state.startsWith("23") || state.startsWith("42");
+      }
+    }
+    return false;
   }
 
   /**
@@ -103,6 +123,8 @@ public class JobEventConsumer {
       Metric.upsert(run.id, m.name(), m.step(), m.value(), time);
     } else if (payload instanceof JobEvent.CheckpointWritten c) {
       Checkpoint.upsert(run.id, c.step(), c.uri(), c.sha256(), c.bytes(), json(c.metrics()), time);
+    } else if (payload instanceof JobEvent.CheckpointRemoved c) {
+      Checkpoint.delete("runId = ?1 and step = ?2", run.id, c.step());
     } else if (payload instanceof JobEvent.Sample s) {
       Sample.upsert(
           run.id, s.index(), s.text(), s.tokens(), s.nfe(), s.stopReason(), s.entropy(), time);

@@ -2,6 +2,7 @@ package dev.bd3.gateway;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import jakarta.validation.constraints.Min;
+import jakarta.validation.constraints.Pattern;
 import jakarta.validation.constraints.Size;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
 
@@ -10,7 +11,10 @@ import org.eclipse.microprofile.openapi.annotations.media.Schema;
     description = "A job to run: its type and the spec of that type (missing fields take defaults)")
 public record JobSubmission(
     @Schema(description = "the job type", required = true) String type,
-    @Schema(description = "a label for people; optional") @Size(max = 200) String name,
+    @Schema(description = "a label for people; optional")
+        @Size(max = 200)
+        @Pattern(regexp = "[^\\x00]*", message = "must not contain NUL")
+        String name,
     @Schema(
             description =
                 "TrainSpec, EvalSpec or SampleSpec; eval and sample need checkpoint or trainRunId")

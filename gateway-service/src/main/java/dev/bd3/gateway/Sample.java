@@ -44,6 +44,14 @@ public class Sample extends PanacheEntityBase {
   }
 
   /** Inserts the sample, or overwrites the one with that index: a redelivery changes nothing. */
+  /**
+   * The text as PostgreSQL can store it: a byte model may generate NUL, which a text column
+   * refuses; it is kept as U+FFFD, like any byte that is no valid UTF-8.
+   */
+  static String storable(String text) {
+    return text == null ? null : text.replace('\u0000', '\uFFFD');
+  }
+
   public static void upsert(
       UUID runId,
       int index,
@@ -63,7 +71,7 @@ public class Sample extends PanacheEntityBase {
                 + " stop_reason = excluded.stop_reason, entropy = excluded.entropy")
         .setParameter("run", runId)
         .setParameter("idx", index)
-        .setParameter("text", text == null ? "" : text)
+        .setParameter("text", text == null ? "" : storable(text))
         .setParameter("tokens", tokens)
         .setParameter("nfe", nfe)
         .setParameter("stop", stopReason)

@@ -247,6 +247,26 @@ class JobEventsTest {
         .body("checkpoints.size()", equalTo(0));
   }
 
+  /** A byte model may generate NUL, which PostgreSQL's text refuses: stored as U+FFFD. */
+  @Test
+  void aSampleWithNulIsStoredAndTheConsumerGoesOn() {
+    String id = submitTrain();
+    TestKafka.send(
+        List.of(
+            TestKafka.event(
+                id, 1, "w", Instant.now(), new JobEvent.Sample(0, "a\u0000b", 3, 1, "eos", 1)),
+            TestKafka.event(id, 1, "w", Instant.now(), new JobEvent.Metric("after", 1, 1))));
+    await()
+        .atMost(WAIT)
+        .untilAsserted(
+            () ->
+                given()
+                    .get("/api/v1/jobs/" + id)
+                    .then()
+                    .body("samples[0].text", equalTo("a\uFFFDb"))
+                    .body("latestMetrics.after", equalTo(1.0f)));
+  }
+
   /**
    * A worker that gives the job back leaves the run QUEUED with the reason, until it runs again.
    */

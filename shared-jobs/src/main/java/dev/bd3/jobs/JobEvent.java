@@ -33,12 +33,21 @@ public record JobEvent(
     @JsonSubTypes.Type(value = Progress.class, name = "progress"),
     @JsonSubTypes.Type(value = Metric.class, name = "metric"),
     @JsonSubTypes.Type(value = CheckpointWritten.class, name = "checkpoint"),
+    @JsonSubTypes.Type(value = CheckpointRemoved.class, name = "checkpoint-removed"),
     @JsonSubTypes.Type(value = Block.class, name = "block"),
     @JsonSubTypes.Type(value = Sample.class, name = "sample"),
     @JsonSubTypes.Type(value = EvalResult.class, name = "eval-result")
   })
   public sealed interface Payload
-      permits Status, Heartbeat, Progress, Metric, CheckpointWritten, Block, Sample, EvalResult {}
+      permits Status,
+          Heartbeat,
+          Progress,
+          Metric,
+          CheckpointWritten,
+          CheckpointRemoved,
+          Block,
+          Sample,
+          EvalResult {}
 
   /**
    * The run changed state; {@code reason} says why a run failed or was cancelled, or, for QUEUED,
@@ -59,6 +68,9 @@ public record JobEvent(
   public record CheckpointWritten(
       long step, String uri, String sha256, long bytes, Map<String, Double> metrics)
       implements Payload {}
+
+  /** A checkpoint file was deleted (retention keeps the newest few and the best). */
+  public record CheckpointRemoved(long step) implements Payload {}
 
   /** One generated block of sample {@code sample}, for streaming. */
   public record Block(int sample, int block, String text) implements Payload {}

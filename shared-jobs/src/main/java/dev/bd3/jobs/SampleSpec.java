@@ -41,7 +41,10 @@ public record SampleSpec(
         @Min(1)
         @Max(8192)
         Integer tokensPerStep,
-    @Schema(description = "text the samples continue") @Size(max = 4096) String prompt,
+    @Schema(description = "text the samples continue")
+        @Size(max = 4096)
+        @Pattern(regexp = "[^\\x00]*", message = "must not contain NUL")
+        String prompt,
     @Schema(description = "stop a sample at its first end-of-sequence token") Boolean stopOnEos,
     @Schema(
             description =

@@ -85,6 +85,10 @@ public final class JobContext {
     send(new JobEvent.CheckpointWritten(step, uri, sha256, bytes, m));
   }
 
+  public void checkpointRemoved(long step) {
+    send(new JobEvent.CheckpointRemoved(step));
+  }
+
   public void block(int sample, int block, String text) {
     send(new JobEvent.Block(sample, block, text));
   }

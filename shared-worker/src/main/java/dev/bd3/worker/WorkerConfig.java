@@ -23,6 +23,10 @@ public interface WorkerConfig {
   @WithDefault("30s")
   Duration shutdownGrace();
 
+  /** Checkpoints a training run keeps on disk: the newest this many, and the best. */
+  @WithDefault("3")
+  int keepCheckpoints();
+
   /** Where DJL extracts libtorch from the native jar (once). */
   @WithDefault("${BD3_HOME:.bd3}/djl-cache")
   Path djlCacheDir();

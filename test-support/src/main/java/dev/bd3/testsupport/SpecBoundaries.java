@@ -93,7 +93,8 @@ public final class SpecBoundaries {
         sample("{\"trainRunId\":\"@run\",\"sampler\":\"first-hitting\"}", null),
         sample("{\"trainRunId\":\"@run\",\"maxTokens\":131072}", null),
         sample("{\"trainRunId\":\"@run\",\"maxTokens\":131073}", "maxTokens"),
-        sample("{\"trainRunId\":\"@run\",\"stopOnEos\":1}", "stopOnEos"));
+        sample("{\"trainRunId\":\"@run\",\"stopOnEos\":1}", "stopOnEos"),
+        sample("{\"trainRunId\":\"@run\",\"prompt\":\"a\\u0000b\"}", "prompt"));
   }
 
   private static Case train(String spec, String rejected) {

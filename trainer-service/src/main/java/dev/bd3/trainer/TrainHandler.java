@@ -8,13 +8,17 @@ import dev.bd3.jobs.TrainSpec;
 import dev.bd3.model.data.Corpus;
 import dev.bd3.model.nn.ModelConfig;
 import dev.bd3.model.train.Checkpoint;
+import dev.bd3.model.train.CheckpointRetention;
 import dev.bd3.model.train.TrainingConfig;
 import dev.bd3.model.train.TrainingListener;
 import dev.bd3.model.train.TrainingLoop;
 import dev.bd3.worker.ArtifactStore;
 import dev.bd3.worker.JobContext;
 import dev.bd3.worker.JobHandler;
+import dev.bd3.worker.WorkerConfig;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import java.nio.file.Path;
 import java.util.Map;
 import org.jboss.logging.Logger;
 
@@ -25,6 +29,8 @@ import org.jboss.logging.Logger;
 @ApplicationScoped
 public class TrainHandler implements JobHandler {
   private static final Logger LOG = Logger.getLogger(TrainHandler.class);
+
+  @Inject WorkerConfig config;
 
   @Override
   public JobType type() {
@@ -39,9 +45,11 @@ public class TrainHandler implements JobHandler {
     Corpus corpus = Corpus.named(spec.corpus());
     LOG.infof(
         "run %s: %s, %d parameters, %s", job.runId(), model, model.parameterCount(), training);
+    Path checkpoints = context.runDir().resolve("checkpoints");
+    CheckpointRetention retention = new CheckpointRetention(config.keepCheckpoints());
     TrainingLoop loop =
         new TrainingLoop(
-            model, training, corpus, context.runDir().resolve("checkpoints"), reporter(context));
+            model, training, corpus, checkpoints, reporter(context, retention, checkpoints));
     if (spec.initFrom() != null) {
       loop.initialisedFrom(ArtifactStore.path(spec.initFrom()));
     }
@@ -53,7 +61,8 @@ public class TrainHandler implements JobHandler {
     }
   }
 
-  private static TrainingListener reporter(JobContext context) {
+  private static TrainingListener reporter(
+      JobContext context, CheckpointRetention retention, Path checkpoints) {
     return new TrainingListener() {
       @Override
       public void onProgress(long step, long total, double secondsPerStep) {
@@ -78,6 +87,7 @@ public class TrainHandler implements JobHandler {
             written.sha256(),
             written.bytes(),
             metrics);
+        retention.prune(checkpoints).forEach(context::checkpointRemoved);
       }
 
       @Override

@@ -119,6 +119,21 @@ public final class Checkpoint {
     return new Checkpoint(meta, weights, ema == null ? weights : ema, optimizer);
   }
 
+  /** A checkpoint's metadata alone (its other entries are not read). */
+  public static CheckpointMeta readMeta(Path file) {
+    try (InputStream in = Files.newInputStream(file);
+        ZipInputStream zip = new ZipInputStream(in)) {
+      for (ZipEntry e = zip.getNextEntry(); e != null; e = zip.getNextEntry()) {
+        if (e.getName().equals("meta.json")) {
+          return JSON.readValue(zip.readAllBytes(), CheckpointMeta.class);
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read checkpoint " + file, e);
+    }
+    throw new IllegalArgumentException(file + " is not a bd3 checkpoint (no meta.json)");
+  }
+
   /** The newest checkpoint file in a folder, if any. */
   public static Optional<Path> newest(Path dir) {
     List<Path> all = all(dir);
