@@ -193,7 +193,10 @@ final class ChaosBench extends Benchmark {
     return id;
   }
 
-  /** Submits {@code n} mixed jobs, one every second or so, each with an idempotency key. */
+  /**
+   * Submits {@code n} mixed jobs, one every 2.5 s on average (so that the kills, which take about
+   * 20 s each with the restart, fall among them), each with an idempotency key.
+   */
   private void submitAll(int n, String base) {
     for (int i = 0; i < n; i++) {
       double pick = random.nextDouble();
@@ -208,7 +211,7 @@ final class ChaosBench extends Benchmark {
       String key = topics.prefix() + "-" + i;
       String id = submitUntilTaken(type, spec, key);
       submitted.put(id, type);
-      sleep(Duration.ofMillis(500 + random.nextInt(1000)));
+      sleep(Duration.ofMillis(1500 + random.nextInt(2000))); // spread over the kills' window
     }
   }
 
@@ -244,7 +247,7 @@ final class ChaosBench extends Benchmark {
     }
     Collections.shuffle(targets, random);
     for (String target : targets) {
-      sleep(Duration.ofSeconds(5 + random.nextInt(10)));
+      sleep(Duration.ofSeconds(3 + random.nextInt(8)));
       Instant down = Instant.now();
       switch (target) {
         case "kafka", "postgres" -> script("deploy/local/stack", "kill", target);

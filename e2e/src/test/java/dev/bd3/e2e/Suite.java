@@ -18,9 +18,9 @@ import org.apache.kafka.clients.admin.Admin;
 /**
  * The packaged services, started by the project's own script ({@code deploy/local/suite}) as a
  * second suite named {@code e2e}: its own ports, the {@code bd3_test} database, its own artifact
- * folder and topics, on the shared local stack. Two trainers share the train queue; a job's lock is
- * the shortest the broker allows (15 s) and a silent run counts as lost after 20 s, so that the
- * fault tests need not wait long.
+ * folder and topics, on the shared local stack. Two gateways serve the same runs and two trainers
+ * share the train queue; a job's lock is the shortest the broker allows (15 s) and a silent run
+ * counts as lost after 20 s, so that the fault tests need not wait long.
  */
 final class Suite {
   final Path root = LocalStack.root();
@@ -45,10 +45,17 @@ final class Suite {
     env.put("TRAINER_PORT", String.valueOf(freePort()));
     env.put("SAMPLER_PORT", String.valueOf(freePort()));
     env.put("EVAL_PORT", String.valueOf(freePort()));
+    env.put("GATEWAYS", "2");
     env.put("TRAINERS", "2");
     env.put("BD3_JOB_LOCK", "15s");
     env.put("BD3_STALE_AFTER", "20s");
     client = new Bd3Client(URI.create("http://127.0.0.1:" + gateway));
+  }
+
+  /** A client of the second gateway (instance gateway-2, port + 100). */
+  Bd3Client secondGateway() {
+    return new Bd3Client(
+        URI.create("http://127.0.0.1:" + (Integer.parseInt(env.get("GATEWAY_PORT")) + 100)));
   }
 
   void start() {

@@ -59,6 +59,31 @@ class WorkQueueTest {
         .put("seed", seed);
   }
 
+  /**
+   * Two gateways on one database and one broker: a run submitted through one is followed live
+   * through the other (each reads every event), and both relay jobs.
+   */
+  @Test
+  @Order(0)
+  void twoGatewaysServeTheSameRuns() throws Exception {
+    Bd3Client second = suite.secondGateway();
+    String id = id(api.submit("train", tiny(400, 200, 3))); // long enough to be followed
+    List<String> streamed = new java.util.concurrent.CopyOnWriteArrayList<>();
+    Thread follower =
+        new Thread(() -> second.events(id, e -> streamed.add(e.name() + " " + e.data())));
+    follower.start();
+    follower.join(Duration.ofMinutes(3).toMillis());
+    assertFalse(follower.isAlive(), "the stream on the second gateway ended with the run");
+    assertTrue(
+        streamed.stream().anyMatch(e -> e.startsWith("status") && e.contains("SUCCEEDED")),
+        streamed.toString());
+    assertTrue(streamed.stream().anyMatch(e -> e.startsWith("progress")), "live progress");
+    String viaSecond = id(second.submit("train", tiny(10, 10, 4)));
+    assertEquals(
+        "SUCCEEDED",
+        until(viaSecond, Duration.ofMinutes(2), WorkQueueTest::ended).path("status").asText());
+  }
+
   @Test
   @Order(1)
   void anIdleWorkerTakesAJobQueuedBehindALongOne() {
@@ -99,7 +124,9 @@ class WorkQueueTest {
     assertEquals(2, done.path("attempt").asInt(), "a second attempt");
     String resumer = Suite.instance(done.path("worker").asText());
     assertNotEquals(killed, resumer);
-    assertTrue(suite.log(resumer).contains("resumed from"), "resumed from a checkpoint");
+    assertTrue(
+        suite.log(resumer).contains("resumed from " + suite.artifacts.resolve("runs").resolve(id)),
+        "resumed from a checkpoint of the run");
     double expected = loss(reference, 600);
     double actual = loss(id, 600);
     assertEquals(expected, actual, 1e-4, "final loss of the resumed run against the reference");
@@ -127,7 +154,9 @@ class WorkQueueTest {
     assertNotEquals(hung, Suite.instance(done.path("worker").asText()));
     Thread.sleep(
         Duration.ofSeconds(10).toMillis()); // what the woken worker might still do, it does now
-    assertTrue(suite.log(hung).contains("lost its lease"), "the woken worker stopped");
+    assertTrue(
+        suite.log(hung).contains("run " + id + ": attempt 1 lost its lease"),
+        "the woken worker stopped");
     assertFalse(suite.log(hung).contains("run " + id + ": SUCCEEDED"), "and reported no end");
 
     // every checkpoint file is the one the gateway recorded (none overwritten by the hung worker)
