@@ -1,6 +1,7 @@
 package dev.bd3.e2e;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.bd3.jobs.KafkaTopology;
@@ -72,7 +73,22 @@ class PrivateCloneStackTest {
     assertEquals(clone.resolve(".bd3").toString(), vars.get("BD3_HOME"), "a path with a space");
     String url = vars.get("DB_URL");
     assertEquals("off", setting(url + "_test", vars, "fsync"), "durability off when asked");
-    assertEquals("on", setting(mainStackDb(), vars, "fsync"), "the shared stack is durable");
+    Map<String, String> shared = LocalStack.start(root);
+    assertEquals(
+        "on",
+        setting(shared.get("DB_URL") + "_test", shared, "fsync"),
+        "the shared stack is durable");
+    assertEquals(
+        "off",
+        query(url, vars, "SELECT rolsuper FROM pg_roles WHERE rolname = current_user"),
+        "the suite's user is no superuser");
+    Map<String, String> wrong = new HashMap<>(vars);
+    wrong.put("DB_PASSWORD", "bd3");
+    assertThrows(
+        java.sql.SQLException.class, () -> query(url, wrong, "SELECT 1"), "a password is asked");
+    Path secret = clone.resolve(".bd3/secrets/postgres-bd3");
+    assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(secret)));
+    assertEquals(Files.readString(secret).strip(), vars.get("DB_PASSWORD"));
     try (Admin admin =
         Admin.create(Map.of("bootstrap.servers", vars.get("KAFKA_BOOTSTRAP_SERVERS")))) {
       KafkaTopology.ensureTopics(admin, new Topics("private"));
@@ -149,17 +165,19 @@ class PrivateCloneStackTest {
   /** A server setting, read over JDBC as the application does. */
   private static String setting(String url, Map<String, String> vars, String name)
       throws Exception {
+    return query(url, vars, "SHOW " + name);
+  }
+
+  /** The first column of the first row, as text ({@code on}/{@code off} for a boolean). */
+  private static String query(String url, Map<String, String> vars, String sql) throws Exception {
     try (Connection c =
             DriverManager.getConnection(url, vars.get("DB_USER"), vars.get("DB_PASSWORD"));
         Statement s = c.createStatement();
-        ResultSet r = s.executeQuery("SHOW " + name)) {
+        ResultSet r = s.executeQuery(sql)) {
       r.next();
-      return r.getString(1);
+      Object value = r.getObject(1);
+      return value instanceof Boolean b ? (b ? "on" : "off") : String.valueOf(value);
     }
-  }
-
-  private String mainStackDb() {
-    return LocalStack.start(root).get("DB_URL") + "_test";
   }
 
   private static Set<java.nio.file.attribute.PosixFilePermission> owner() {

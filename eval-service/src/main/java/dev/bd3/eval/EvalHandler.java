@@ -13,7 +13,6 @@ import dev.bd3.model.sample.BlockSampler;
 import dev.bd3.model.sample.GeneratedSample;
 import dev.bd3.model.sample.SamplerConfig;
 import dev.bd3.model.train.Checkpoint;
-import dev.bd3.worker.ArtifactStore;
 import dev.bd3.worker.JobContext;
 import dev.bd3.worker.JobFailure;
 import dev.bd3.worker.JobHandler;
@@ -40,7 +39,7 @@ public class EvalHandler implements JobHandler {
     EvalSpec spec = ((EvalSpec) job.spec()).resolved();
     String uri = spec.checkpoint();
     try (NDManager manager = Engine.getInstance().newBaseManager()) {
-      Checkpoint checkpoint = Checkpoint.read(ArtifactStore.path(uri), manager);
+      Checkpoint checkpoint = Checkpoint.read(context.artifact(uri), manager);
       Bd3Lm model = checkpoint.model(manager, spec.useEma());
       Corpus corpus = Corpus.named(checkpoint.meta().corpus());
       if (!corpus.sha256().equals(checkpoint.meta().corpusSha256())) {
@@ -92,7 +91,7 @@ public class EvalHandler implements JobHandler {
         uri, "gen_length", samples.stream().mapToInt(s -> s.tokens().length).average().orElse(0));
     if (spec.judgeCheckpoint() != null) {
       Bd3Lm judge =
-          Checkpoint.read(ArtifactStore.path(spec.judgeCheckpoint()), manager).model(manager, true);
+          Checkpoint.read(context.artifact(spec.judgeCheckpoint()), manager).model(manager, true);
       List<int[]> tokens =
           samples.stream().map(GeneratedSample::tokens).filter(t -> t.length > 0).toList();
       context.evalResult(

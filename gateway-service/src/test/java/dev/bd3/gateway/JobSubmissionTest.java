@@ -271,6 +271,22 @@ class JobSubmissionTest {
         .statusCode(201);
   }
 
+  /** Safe defaults: no Swagger UI unless asked for, no cross-origin access unless allowed. */
+  @Test
+  void swaggerUiAndCrossOriginAccessAreOffByDefault() {
+    given().when().get("/q/swagger-ui").then().statusCode(404);
+    given().when().get("/q/openapi").then().statusCode(200);
+    var preflight =
+        given()
+            .header("Origin", "https://elsewhere.example")
+            .header("Access-Control-Request-Method", "POST")
+            .when()
+            .options("/api/v1/jobs")
+            .then()
+            .extract();
+    assertEquals(null, preflight.header("Access-Control-Allow-Origin"), "no CORS grant");
+  }
+
   @Test
   void unknownRunsAre404Problems() {
     for (String id : new String[] {UUID.randomUUID().toString(), "not-a-uuid"}) {

@@ -11,7 +11,6 @@ import dev.bd3.model.sample.BlockSampler;
 import dev.bd3.model.sample.GeneratedSample;
 import dev.bd3.model.sample.SamplerConfig;
 import dev.bd3.model.train.Checkpoint;
-import dev.bd3.worker.ArtifactStore;
 import dev.bd3.worker.JobContext;
 import dev.bd3.worker.JobHandler;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -35,7 +34,7 @@ public class SampleHandler implements JobHandler {
   public void run(JobRequest job, JobContext context) {
     SampleSpec given = (SampleSpec) job.spec();
     try (NDManager manager = Engine.getInstance().newBaseManager()) {
-      Checkpoint checkpoint = Checkpoint.read(ArtifactStore.path(given.checkpoint()), manager);
+      Checkpoint checkpoint = Checkpoint.read(context.artifact(given.checkpoint()), manager);
       int blockSize = checkpoint.meta().model().blockSize();
       SampleSpec spec = given.resolved(blockSize);
       Bd3Lm model = checkpoint.model(manager, spec.useEma());

@@ -80,4 +80,56 @@ class JobContractTest {
     assertTrue(RunStatus.CANCELLED.isTerminal());
     assertTrue(!RunStatus.RUNNING.isTerminal());
   }
+
+  /**
+   * Every string a request carries into a job record is bounded, so the largest valid job fits in a
+   * Kafka record (the producer's 1 MiB) with room to spare: the outbox never meets a valid request
+   * it cannot send.
+   */
+  @Test
+  void theLargestValidJobFitsInARecord() throws Exception {
+    String uri = "file:///" + "€".repeat(2040);
+    SampleSpec sample =
+        new SampleSpec(
+            "r".repeat(64),
+            1L,
+            uri,
+            64,
+            131_072,
+            "first-hitting",
+            4096,
+            1.0,
+            8192,
+            "€".repeat(4096),
+            true,
+            100.0,
+            true,
+            Long.MAX_VALUE);
+    EvalSpec eval =
+        new EvalSpec(
+            "r".repeat(64),
+            1L,
+            uri,
+            "validation",
+            100_000,
+            1024,
+            64,
+            256,
+            "j".repeat(64),
+            uri,
+            true,
+            Long.MAX_VALUE);
+    assertTrue(
+        SpecValidation.violations(sample).isEmpty(), SpecValidation.violations(sample).toString());
+    assertTrue(
+        SpecValidation.violations(eval).isEmpty(), SpecValidation.violations(eval).toString());
+    for (JobSpec spec : new JobSpec[] {sample, eval}) {
+      JobType type = spec instanceof SampleSpec ? JobType.SAMPLE : JobType.EVAL;
+      byte[] record =
+          Json.mapper()
+              .writeValueAsBytes(
+                  new JobRequest("x".repeat(36), type, spec, Instant.now(), Instant.now(), 9));
+      assertTrue(record.length < 64 * 1024, type + " job of " + record.length + " bytes");
+    }
+  }
 }

@@ -1,21 +1,33 @@
 package dev.bd3.worker;
 
+import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Path;
 
 /**
  * The artifact store is a directory (a docker volume or a Kubernetes PVC) shared by the workers;
- * checkpoints are named by {@code file:} URIs into it.
+ * checkpoints are named by {@code file:} URIs into it. A worker reads nothing outside it: a URI
+ * that does not resolve, links followed, to a file inside the store is refused with one message,
+ * whether or not such a file exists elsewhere.
  */
 public final class ArtifactStore {
   private ArtifactStore() {}
 
-  /** The file a checkpoint URI names: a {@code file:} URI or a plain path. */
-  public static Path path(String uri) {
-    if (uri == null || uri.isBlank()) {
-      throw new JobFailure("no checkpoint given");
+  /** The file inside {@code root} that a {@code file:} URI names; anything else is refused. */
+  public static Path path(String uri, Path root) {
+    JobFailure refused = new JobFailure("not an artifact of this store: " + uri);
+    if (uri == null || !uri.startsWith("file:")) {
+      throw refused;
     }
-    return uri.startsWith("file:") ? Path.of(URI.create(uri)) : Path.of(uri);
+    try {
+      Path file = Path.of(URI.create(uri)).toRealPath();
+      if (!file.startsWith(root.toRealPath())) {
+        throw refused;
+      }
+      return file;
+    } catch (IOException | IllegalArgumentException e) {
+      throw refused;
+    }
   }
 
   public static String uri(Path file) {

@@ -45,6 +45,11 @@ public final class JobContext {
     return attempt;
   }
 
+  /** The file a checkpoint URI names, refused unless it is inside the artifact store. */
+  public Path artifact(String uri) {
+    return ArtifactStore.path(uri, artifactDir);
+  }
+
   /** This run's own folder in the artifact store, {@code <artifacts>/runs/<run id>}. */
   public Path runDir() {
     return artifactDir.resolve("runs").resolve(runId);

@@ -5,7 +5,7 @@ import dev.bd3.jobs.JobType;
 
 /**
  * The work of one worker kind. A worker application provides exactly one handler bean; the shared
- * {@link JobConsumer} feeds it jobs and reports their status.
+ * {@link JobQueue} feeds it jobs and reports their status.
  */
 public interface JobHandler {
   JobType type();

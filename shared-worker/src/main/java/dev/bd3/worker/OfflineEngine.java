@@ -6,7 +6,7 @@ import java.nio.file.Path;
  * Every worker runs DJL's PyTorch engine offline: libtorch comes from the pytorch-native-cpu jar
  * and is extracted into the cache folder once; nothing is downloaded and nothing phones home.
  * Settings given on the command line or in the environment win. Must run before the engine is first
- * used, so the {@link JobConsumer} applies it when it is created.
+ * used, so the {@link JobQueue} applies it when it is created.
  */
 final class OfflineEngine {
   private OfflineEngine() {}

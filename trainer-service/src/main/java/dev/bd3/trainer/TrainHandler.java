@@ -51,7 +51,7 @@ public class TrainHandler implements JobHandler {
         new TrainingLoop(
             model, training, corpus, checkpoints, reporter(context, retention, checkpoints));
     if (spec.initFrom() != null) {
-      loop.initialisedFrom(ArtifactStore.path(spec.initFrom()));
+      loop.initialisedFrom(context.artifact(spec.initFrom()));
     }
     try (NDManager manager = Engine.getInstance().newBaseManager()) {
       TrainingLoop.Result result = loop.run(manager);
