@@ -3,10 +3,8 @@ package dev.bd3.bench;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.bd3.cli.Bd3Client;
-import dev.bd3.jobs.KafkaTopology;
-import dev.bd3.jobs.Topics;
+import dev.bd3.testsupport.LocalSuite;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -26,9 +24,7 @@ import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
-import org.apache.kafka.clients.admin.Admin;
 
 /**
  * {@code bench/run chaos}: a suite with several workers of each type runs a stream of mixed tiny
@@ -39,16 +35,11 @@ import org.apache.kafka.clients.admin.Admin;
  * idle workers.
  */
 final class ChaosBench extends Benchmark {
-  private final Path root = repositoryRoot();
-  private final Map<String, String> env = new HashMap<>();
-  private final Topics topics =
-      new Topics("bd3chaos" + Long.toString(System.currentTimeMillis(), 36));
   private final Random random;
   private final List<Outage> outages = new CopyOnWriteArrayList<>();
   private final Map<String, String> submitted = new ConcurrentHashMap<>(); // run id -> type
-  private Path artifacts;
+  private LocalSuite suite;
   private Bd3Client api;
-  private Map<String, String> stack;
 
   /** A component down from its kill until it was started again. */
   private record Outage(String instance, Instant from, Instant to) {}
@@ -64,11 +55,22 @@ final class ChaosBench extends Benchmark {
     int kills = o.integer("kills", 24);
     int workers = o.integer("workers", 2);
     int drainSeconds = o.integer("drain", 900);
-    start(workers);
+    String n = String.valueOf(workers);
+    suite =
+        new LocalSuite(
+            "chaos",
+            Map.of(
+                "TRAINERS", n,
+                "SAMPLERS", n,
+                "EVALS", n,
+                "BD3_JOB_LOCK", "15s",
+                "BD3_STALE_AFTER", "30s"));
+    suite.start();
+    api = new Bd3Client(URI.create("http://127.0.0.1:" + suite.port("gateway")));
     try {
       r.line(
           "suite: %d workers of each type, topics %s, artifacts %s",
-          workers, topics.prefix(), artifacts);
+          workers, suite.topics().prefix(), suite.artifacts());
       List<Double> latency = submitToRunning(o.integer("latency-jobs", 10));
       String base = baseRun();
 
@@ -78,71 +80,21 @@ final class ChaosBench extends Benchmark {
       submitter.start();
       killer.start();
       submitter.join();
+      long submitting = Duration.between(chaosStarted, Instant.now()).toSeconds();
       killer.join();
       r.line(
-          "chaos: %d jobs submitted, %d kills in %d s",
+          "chaos: %d jobs submitted in %d s, %d kills in %d s",
           submitted.size(),
+          submitting,
           outages.size(),
           Duration.between(chaosStarted, Instant.now()).toSeconds());
-      suite("start"); // whatever the last kill left down
+      suite.suite("start"); // whatever the last kill left down
       drain(Duration.ofSeconds(drainSeconds));
       check(latency, chaosStarted);
     } finally {
-      suite("stop", "services");
+      suite.stop();
     }
     r.finish();
-  }
-
-  // --- the suite
-
-  private void start(int workers) throws IOException {
-    artifacts = Files.createTempDirectory("bd3-chaos-artifacts");
-    int gateway = freePort();
-    env.put("BD3_SUITE", "chaos");
-    env.put("BD3_DB", "bd3_test");
-    env.put("BD3_TOPIC_PREFIX", topics.prefix());
-    env.put("BD3_ARTIFACTS", artifacts.toString());
-    env.put("GATEWAY_PORT", String.valueOf(gateway));
-    env.put("TRAINER_PORT", String.valueOf(freePort()));
-    env.put("SAMPLER_PORT", String.valueOf(freePort()));
-    env.put("EVAL_PORT", String.valueOf(freePort()));
-    env.put("TRAINERS", String.valueOf(workers));
-    env.put("SAMPLERS", String.valueOf(workers));
-    env.put("EVALS", String.valueOf(workers));
-    env.put("BD3_JOB_LOCK", "15s");
-    env.put("BD3_STALE_AFTER", "30s");
-    script("deploy/local/stack", "start");
-    stack = parseEnv(script("deploy/local/stack", "env"));
-    try (Admin admin =
-        Admin.create(Map.of("bootstrap.servers", stack.get("KAFKA_BOOTSTRAP_SERVERS")))) {
-      KafkaTopology.ensureTopics(admin, topics);
-    }
-    suite("start");
-    api = new Bd3Client(URI.create("http://127.0.0.1:" + gateway));
-  }
-
-  private String suite(String... args) {
-    return script("deploy/local/suite", args);
-  }
-
-  private String script(String script, String... args) {
-    List<String> command = new ArrayList<>(List.of(root.resolve(script).toString()));
-    command.addAll(List.of(args));
-    try {
-      ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
-      pb.environment().putAll(env);
-      Process p = pb.start();
-      String out = new String(p.getInputStream().readAllBytes());
-      if (!p.waitFor(10, TimeUnit.MINUTES) || p.exitValue() != 0) {
-        throw new IllegalStateException(script + " " + String.join(" ", args) + " failed:\n" + out);
-      }
-      return out;
-    } catch (IOException e) {
-      throw new IllegalStateException(e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException(e);
-    }
   }
 
   // --- the load
@@ -208,7 +160,7 @@ final class ChaosBench extends Benchmark {
             default ->
                 Bd3Client.object().put("trainRunId", base).put("maxTokens", 32).put("seed", i);
           };
-      String key = topics.prefix() + "-" + i;
+      String key = suite.topics().prefix() + "-" + i;
       String id = submitUntilTaken(type, spec, key);
       submitted.put(id, type);
       sleep(Duration.ofMillis(1500 + random.nextInt(2000))); // spread over the kills' window
@@ -250,11 +202,11 @@ final class ChaosBench extends Benchmark {
       sleep(Duration.ofSeconds(3 + random.nextInt(8)));
       Instant down = Instant.now();
       switch (target) {
-        case "kafka", "postgres" -> script("deploy/local/stack", "kill", target);
-        default -> signal(target, "KILL");
+        case "kafka", "postgres" -> suite.stack("kill", target);
+        default -> kill(target);
       }
       sleep(Duration.ofSeconds(2 + random.nextInt(6)));
-      suite("start"); // the stack and every missing instance
+      suite.suite("start"); // the stack and every missing instance
       outages.add(new Outage(target, down, Instant.now()));
       r.line(
           "  killed %-10s at %s, back after %d s",
@@ -267,11 +219,9 @@ final class ChaosBench extends Benchmark {
     return i == 1 ? service : service + "-" + i;
   }
 
-  private void signal(String instance, String signal) {
-    Path pidFile = stackHome().resolve("chaos").resolve(instance + ".pid");
+  private void kill(String instance) {
     try {
-      String pid = Files.readString(pidFile).strip();
-      new ProcessBuilder("kill", "-" + signal, pid).start().waitFor();
+      suite.signal(instance, "KILL");
     } catch (IOException e) {
       r.line("  (no pid for %s: %s)", instance, e.getMessage());
     } catch (InterruptedException e) {
@@ -407,7 +357,7 @@ final class ChaosBench extends Benchmark {
 
   /** A checkpoint file that is not the one the gateway recorded (two writers), or null. */
   private String checkpointMismatch(Connection db, String id) throws Exception {
-    Path dir = artifacts.resolve("runs").resolve(id).resolve("checkpoints");
+    Path dir = suite.artifacts().resolve("runs").resolve(id).resolve("checkpoints");
     if (!Files.isDirectory(dir)) {
       return null;
     }
@@ -437,7 +387,7 @@ final class ChaosBench extends Benchmark {
   /** How often each run was reported done by a worker ("run X: SUCCEEDED (accept)"). */
   private Map<String, Integer> completionsInLogs() throws IOException {
     Map<String, Integer> done = new HashMap<>();
-    for (WorkerLog.Line line : WorkerLog.read(stackHome().resolve("logs"), "chaos")) {
+    for (WorkerLog.Line line : WorkerLog.read(suite.logs(), "chaos")) {
       if (line.settled() && line.text().contains(": SUCCEEDED")) {
         done.merge(line.runId(), 1, Integer::sum);
       }
@@ -450,8 +400,7 @@ final class ChaosBench extends Benchmark {
    * (alive, polling, no job), outside the broker's and the gateway's outages (no queue then).
    */
   private double idleWorkerWaitP99(Instant since) throws Exception {
-    List<WorkerLog.Line> lines =
-        new ArrayList<>(WorkerLog.read(stackHome().resolve("logs"), "chaos"));
+    List<WorkerLog.Line> lines = new ArrayList<>(WorkerLog.read(suite.logs(), "chaos"));
     for (Outage o : outages) {
       String type = o.instance().replaceFirst("-\\d+$", "");
       if (List.of("trainer", "sampler", "eval").contains(type)) {
@@ -520,39 +469,9 @@ final class ChaosBench extends Benchmark {
   }
 
   private Connection db() throws SQLException {
+    Map<String, String> stack = suite.stackEnv();
     return DriverManager.getConnection(
         stack.get("DB_URL") + "_test", stack.get("DB_USER"), stack.get("DB_PASSWORD"));
-  }
-
-  private Path stackHome() {
-    return Path.of(stack.get("BD3_HOME"));
-  }
-
-  private static Map<String, String> parseEnv(String output) {
-    Map<String, String> vars = new HashMap<>();
-    for (String line : output.split("\n")) {
-      String a = line.replaceFirst("^export ", "");
-      int eq = a.indexOf('=');
-      if (eq > 0) {
-        vars.put(a.substring(0, eq), a.substring(eq + 1).replaceAll("\\\\(.)", "$1"));
-      }
-    }
-    return vars;
-  }
-
-  private static Path repositoryRoot() {
-    for (Path p = Path.of("").toAbsolutePath(); p != null; p = p.getParent()) {
-      if (Files.isRegularFile(p.resolve("deploy/local/suite"))) {
-        return p;
-      }
-    }
-    throw new IllegalStateException("run from inside the repository");
-  }
-
-  private static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    }
   }
 
   private static void sleep(Duration d) {

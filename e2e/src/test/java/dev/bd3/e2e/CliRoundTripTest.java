@@ -55,7 +55,7 @@ class CliRoundTripTest {
 
   @BeforeAll
   static void startSuite(Suite suite) {
-    api = "http://127.0.0.1:" + suite.env.get("GATEWAY_PORT");
+    api = suite.api();
   }
 
   @Test

@@ -17,15 +17,9 @@ final class SharedSuite implements ParameterResolver {
   /** The started suite, stopped when the store that holds it closes. */
   private record Started(Suite suite) implements ExtensionContext.Store.CloseableResource {
     static Started start() {
-      Suite suite;
+      Suite suite = new Suite();
       try {
-        suite = new Suite();
-        suite.createTopics(); // before the services, which would otherwise create some themselves
-      } catch (Exception e) {
-        throw new IllegalStateException("the end-to-end suite's topics were not created", e);
-      }
-      try {
-        suite.start();
+        suite.startAll(); // topics first, then the services
       } catch (RuntimeException e) {
         suite.stop(); // what did start must not outlive the test run
         throw e;

@@ -115,14 +115,14 @@ class WorkQueueTest {
 
     String id = id(api.submit("train", tiny(600, 100, 11)));
     JsonNode first = until(id, Duration.ofMinutes(3), v -> v.path("checkpoints").size() >= 2);
-    String killed = Suite.instance(first.path("worker").asText());
+    String killed = suite.instance(first.path("worker").asText());
     suite.kill(killed);
 
     JsonNode done = until(id, Duration.ofMinutes(5), WorkQueueTest::ended);
     suite.start(); // the killed trainer again
     assertEquals("SUCCEEDED", done.path("status").asText(), done.toString());
     assertEquals(2, done.path("attempt").asInt(), "a second attempt");
-    String resumer = Suite.instance(done.path("worker").asText());
+    String resumer = suite.instance(done.path("worker").asText());
     assertNotEquals(killed, resumer);
     assertTrue(
         suite.log(resumer).contains("resumed from " + suite.artifacts.resolve("runs").resolve(id)),
@@ -141,7 +141,7 @@ class WorkQueueTest {
   void aHungWorkerLosesTheJobAndWritesNothingMore() throws Exception {
     String id = id(api.submit("train", tiny(1500, 100, 13)));
     JsonNode first = until(id, Duration.ofMinutes(3), v -> v.path("checkpoints").size() >= 1);
-    String hung = Suite.instance(first.path("worker").asText());
+    String hung = suite.instance(first.path("worker").asText());
     suite.signal(hung, "STOP");
     try {
       until(id, Duration.ofMinutes(2), v -> v.path("attempt").asInt() == 2);
@@ -151,7 +151,7 @@ class WorkQueueTest {
     JsonNode done = until(id, Duration.ofMinutes(5), WorkQueueTest::ended);
     assertEquals("SUCCEEDED", done.path("status").asText(), done.toString());
     assertEquals(2, done.path("attempt").asInt());
-    assertNotEquals(hung, Suite.instance(done.path("worker").asText()));
+    assertNotEquals(hung, suite.instance(done.path("worker").asText()));
     Thread.sleep(
         Duration.ofSeconds(10).toMillis()); // what the woken worker might still do, it does now
     assertTrue(
@@ -225,7 +225,7 @@ class WorkQueueTest {
               id,
               Duration.ofMinutes(2),
               v -> is(v, "RUNNING") && v.path("attempt").asInt() == expected);
-      suite.kill(Suite.instance(running.path("worker").asText()));
+      suite.kill(suite.instance(running.path("worker").asText()));
       if (attempt < 3) {
         suite.start(); // what an orchestrator would do
       }

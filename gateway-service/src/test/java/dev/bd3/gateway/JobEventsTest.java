@@ -20,11 +20,13 @@ import io.quarkus.narayana.jta.QuarkusTransaction;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.http.ContentType;
+import io.restassured.response.ValidatableResponse;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.function.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.Test;
@@ -100,34 +102,29 @@ class JobEventsTest {
                 id, "worker-a", t0.plusSeconds(4), new JobEvent.Status(RunStatus.SUCCEEDED, null)));
     TestKafka.send(events);
 
-    await()
-        .atMost(WAIT)
-        .untilAsserted(
-            () ->
-                given()
-                    .when()
-                    .get("/api/v1/jobs/" + id)
-                    .then()
-                    .statusCode(200)
-                    .body("status", equalTo("SUCCEEDED"))
-                    .body("attempt", equalTo(1))
-                    .body("worker", equalTo("worker-a"))
-                    .body("codeVersion", equalTo(TestKafka.VERSION))
-                    .body("startedAt", equalTo("2026-01-01T00:00:00Z"))
-                    .body("finishedAt", equalTo("2026-01-01T00:00:04Z"))
-                    .body("progress.step", equalTo(100))
-                    .body("progress.total", equalTo(100))
-                    .body("latestMetrics.loss", equalTo(1.25f))
-                    .body("checkpoints[0].step", equalTo(100))
-                    .body("checkpoints[0].uri", equalTo("file:///ckpt/" + id + "/100"))
-                    .body("checkpoints[0].sha256", equalTo("ab12"))
-                    .body("checkpoints[0].bytes", equalTo(1234))
-                    .body("checkpoints[0].metrics.loss", equalTo(1.25f))
-                    .body("samples[0].index", equalTo(0))
-                    .body("samples[0].text", equalTo("hello world"))
-                    .body("samples[0].stopReason", equalTo("eos"))
-                    .body("evalResults[0].metric", equalTo("ppl"))
-                    .body("evalResults[0].value", equalTo(42.0f)));
+    eventually(
+        id,
+        view ->
+            view.statusCode(200)
+                .body("status", equalTo("SUCCEEDED"))
+                .body("attempt", equalTo(1))
+                .body("worker", equalTo("worker-a"))
+                .body("codeVersion", equalTo(TestKafka.VERSION))
+                .body("startedAt", equalTo("2026-01-01T00:00:00Z"))
+                .body("finishedAt", equalTo("2026-01-01T00:00:04Z"))
+                .body("progress.step", equalTo(100))
+                .body("progress.total", equalTo(100))
+                .body("latestMetrics.loss", equalTo(1.25f))
+                .body("checkpoints[0].step", equalTo(100))
+                .body("checkpoints[0].uri", equalTo("file:///ckpt/" + id + "/100"))
+                .body("checkpoints[0].sha256", equalTo("ab12"))
+                .body("checkpoints[0].bytes", equalTo(1234))
+                .body("checkpoints[0].metrics.loss", equalTo(1.25f))
+                .body("samples[0].index", equalTo(0))
+                .body("samples[0].text", equalTo("hello world"))
+                .body("samples[0].stopReason", equalTo("eos"))
+                .body("evalResults[0].metric", equalTo("ppl"))
+                .body("evalResults[0].value", equalTo(42.0f)));
     given()
         .queryParam("name", "loss")
         .when()
@@ -256,15 +253,11 @@ class JobEventsTest {
             TestKafka.event(
                 id, 1, "w", Instant.now(), new JobEvent.Sample(0, "a\u0000b", 3, 1, "eos", 1)),
             TestKafka.event(id, 1, "w", Instant.now(), new JobEvent.Metric("after", 1, 1))));
-    await()
-        .atMost(WAIT)
-        .untilAsserted(
-            () ->
-                given()
-                    .get("/api/v1/jobs/" + id)
-                    .then()
-                    .body("samples[0].text", equalTo("a\uFFFDb"))
-                    .body("latestMetrics.after", equalTo(1.0f)));
+    eventually(
+        id,
+        view ->
+            view.body("samples[0].text", equalTo("a\uFFFDb"))
+                .body("latestMetrics.after", equalTo(1.0f)));
   }
 
   /**
@@ -279,17 +272,12 @@ class JobEventsTest {
             TestKafka.event(id, 1, "w", t0, new JobEvent.Status(RunStatus.RUNNING, null)),
             TestKafka.event(
                 id, 1, "w", t0, new JobEvent.Status(RunStatus.QUEUED, "worker stopped"))));
-    await()
-        .atMost(WAIT)
-        .untilAsserted(
-            () ->
-                given()
-                    .when()
-                    .get("/api/v1/jobs/" + id)
-                    .then()
-                    .body("status", equalTo("QUEUED"))
-                    .body("error", equalTo("worker stopped"))
-                    .body("attempt", equalTo(1)));
+    eventually(
+        id,
+        view ->
+            view.body("status", equalTo("QUEUED"))
+                .body("error", equalTo("worker stopped"))
+                .body("attempt", equalTo(1)));
   }
 
   @Test
@@ -398,6 +386,13 @@ class JobEventsTest {
         .body("spec.judgeCheckpoint", equalTo(judgeCheckpoint));
   }
 
+  /** Waits until the run's view passes the check. */
+  static void eventually(String id, Consumer<ValidatableResponse> check) {
+    await()
+        .atMost(WAIT)
+        .untilAsserted(() -> check.accept(given().get("/api/v1/jobs/" + id).then()));
+  }
+
   /** Records a checkpoint of a run at a step, as its worker would; returns its URI. */
   static String checkpoint(String run, long step) {
     String uri = "file:///ckpt/" + run + "/" + step;
@@ -428,11 +423,7 @@ class JobEventsTest {
     ConsumerRecord<String, String> dead = TestKafka.await(dlq, r -> poison.equals(r.value()), WAIT);
     assertEquals(id, dead.key());
     assertTrue(dead.headers().lastHeader("dead-letter-reason") != null);
-    await()
-        .atMost(WAIT)
-        .untilAsserted(
-            () ->
-                given().when().get("/api/v1/jobs/" + id).then().body("progress.step", equalTo(7)));
+    eventually(id, view -> view.body("progress.step", equalTo(7)));
   }
 
   @Test

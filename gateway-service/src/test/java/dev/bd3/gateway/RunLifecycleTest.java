@@ -43,15 +43,8 @@ class RunLifecycleTest {
         List.of(
             TestKafka.event(
                 id, 1, "w", Instant.now(), new JobEvent.Status(RunStatus.RUNNING, null))));
-    await()
-        .atMost(WAIT)
-        .untilAsserted(
-            () ->
-                given()
-                    .get("/api/v1/jobs/" + id)
-                    .then()
-                    .body("status", equalTo("RUNNING"))
-                    .body("workerLost", equalTo(true)));
+    JobEventsTest.eventually(
+        id, view -> view.body("status", equalTo("RUNNING")).body("workerLost", equalTo(true)));
     given()
         .when()
         .post("/api/v1/jobs/" + id + "/cancel")
@@ -68,30 +61,22 @@ class RunLifecycleTest {
         List.of(
             TestKafka.event(
                 id, 3, "w", Instant.now(), new JobEvent.Status(RunStatus.RUNNING, null))));
-    await()
-        .atMost(WAIT)
-        .untilAsserted(
-            () ->
-                given()
-                    .get("/api/v1/jobs/" + id)
-                    .then()
-                    .body("status", equalTo("FAILED"))
-                    .body("error", containsString("gave up after 3 attempts: worker lost")));
+    JobEventsTest.eventually(
+        id,
+        view ->
+            view.body("status", equalTo("FAILED"))
+                .body("error", containsString("gave up after 3 attempts: worker lost")));
   }
 
   @Test
   void aRunPastItsDeadlineFailsAndNoLongerWaitsInTheQueue() {
     String id =
         JobEventsTest.submit("{\"type\":\"train\",\"timeoutSeconds\":1,\"spec\":{\"steps\":5}}");
-    await()
-        .atMost(WAIT)
-        .untilAsserted(
-            () ->
-                given()
-                    .get("/api/v1/jobs/" + id)
-                    .then()
-                    .body("status", equalTo("FAILED"))
-                    .body("error", containsString("deadline exceeded")));
+    JobEventsTest.eventually(
+        id,
+        view ->
+            view.body("status", equalTo("FAILED"))
+                .body("error", containsString("deadline exceeded")));
     given()
         .contentType(ContentType.JSON)
         .body("{\"type\":\"train\",\"timeoutSeconds\":999999999}")
@@ -152,10 +137,7 @@ class RunLifecycleTest {
             TestKafka.event(
                 id, 2, "w", Instant.now(), new JobEvent.Status(RunStatus.FAILED, "no such file"))));
     TestKafka.sendDeadLetter(id, job, jobs, "FAILED: no such file");
-    await()
-        .atMost(WAIT)
-        .untilAsserted(
-            () -> given().get("/api/v1/jobs/" + id).then().body("status", equalTo("FAILED")));
+    JobEventsTest.eventually(id, view -> view.body("status", equalTo("FAILED")));
 
     var listed =
         given()

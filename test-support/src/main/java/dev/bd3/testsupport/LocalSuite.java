@@ -1,0 +1,151 @@
+package dev.bd3.testsupport;
+
+import dev.bd3.jobs.KafkaTopology;
+import dev.bd3.jobs.Topics;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.admin.Admin;
+
+/**
+ * A suite of the packaged services started by the project's own script ({@code deploy/local/suite})
+ * under a name of its own, for the end-to-end tests and the chaos benchmark: its own ports, topics,
+ * artifact folder, pid and log files, the {@code bd3_test} database, on the shared local stack.
+ * Instances are named as the script names them: {@code trainer}, {@code trainer-2}, ...
+ */
+public final class LocalSuite {
+  private final Path root = LocalStack.root();
+  private final String name;
+  private final Path artifacts;
+  private final Map<String, String> env = new HashMap<>();
+
+  /**
+   * Topics of this suite only: a job left unfinished by an earlier run would otherwise be taken up
+   * first and hold up this run's jobs.
+   */
+  private final Topics topics;
+
+  /**
+   * @param name the suite's name (pid and log files)
+   * @param settings the environment besides what every suite gets: instance counts ({@code
+   *     TRAINERS}...), the queue's lock, ...
+   */
+  public LocalSuite(String name, Map<String, String> settings) {
+    this.name = name;
+    this.topics = new Topics("bd3" + name + Long.toString(System.currentTimeMillis(), 36));
+    try {
+      artifacts = Files.createTempDirectory("bd3-" + name + "-artifacts");
+      env.put("GATEWAY_PORT", String.valueOf(freePort()));
+      env.put("TRAINER_PORT", String.valueOf(freePort()));
+      env.put("SAMPLER_PORT", String.valueOf(freePort()));
+      env.put("EVAL_PORT", String.valueOf(freePort()));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    env.put("BD3_SUITE", name);
+    env.put("BD3_DB", "bd3_test");
+    env.put("BD3_TOPIC_PREFIX", topics.prefix());
+    env.put("BD3_ARTIFACTS", artifacts.toString());
+    env.putAll(settings);
+  }
+
+  /** Creates the topics as the gateway would (before the services), then starts everything. */
+  public void start() {
+    try (Admin admin =
+        Admin.create(Map.of("bootstrap.servers", stackEnv().get("KAFKA_BOOTSTRAP_SERVERS")))) {
+      KafkaTopology.ensureTopics(admin, topics);
+    }
+    suite("start");
+  }
+
+  /** Stops the services; the stack stays for whoever uses it next. */
+  public void stop() {
+    suite("stop", "services");
+  }
+
+  /** The stack's environment (Kafka, the database, its credentials), starting it if need be. */
+  public Map<String, String> stackEnv() {
+    return LocalStack.start(root);
+  }
+
+  public Topics topics() {
+    return topics;
+  }
+
+  public Path artifacts() {
+    return artifacts;
+  }
+
+  /** The HTTP port of an instance: the service's port + 100 (i - 1) for instance i. */
+  public int port(String instance) {
+    String service = instance.replaceFirst("-\\d+$", "");
+    int i = instance.matches(".*-\\d+") ? Integer.parseInt(instance.replaceFirst(".*-", "")) : 1;
+    return Integer.parseInt(env.get(service.toUpperCase() + "_PORT")) + 100 * (i - 1);
+  }
+
+  /** The log of an instance (appended across its restarts). */
+  public String log(String instance) throws IOException {
+    return Files.readString(logs().resolve(name + "-" + instance + ".log"), StandardCharsets.UTF_8);
+  }
+
+  public Path logs() {
+    return root.resolve(".bd3/logs");
+  }
+
+  /** Sends a signal to an instance: KILL (a crash), STOP (a hung process), CONT. */
+  public void signal(String instance, String signal) throws IOException, InterruptedException {
+    String pid =
+        Files.readString(root.resolve(".bd3").resolve(name).resolve(instance + ".pid")).strip();
+    new ProcessBuilder("kill", "-" + signal, pid).inheritIO().start().waitFor();
+  }
+
+  /** The instance a worker id names ({@code <suite>-trainer-2@host} is {@code trainer-2}). */
+  public String instance(String worker) {
+    return worker.replaceFirst("^" + name + "-", "").replaceFirst("@.*$", "");
+  }
+
+  /** Runs {@code deploy/local/suite} with these arguments; its output. */
+  public String suite(String... args) {
+    return script("deploy/local/suite", args);
+  }
+
+  /** Runs {@code deploy/local/stack} with these arguments (stop kafka, kill postgres, ...). */
+  public String stack(String... args) {
+    return script("deploy/local/stack", args);
+  }
+
+  private String script(String script, String... args) {
+    List<String> command = new ArrayList<>(List.of(root.resolve(script).toString()));
+    command.addAll(List.of(args));
+    try {
+      ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
+      pb.environment().putAll(env);
+      Process p = pb.start();
+      String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      System.out.print(out);
+      if (!p.waitFor(10, TimeUnit.MINUTES) || p.exitValue() != 0) {
+        throw new IllegalStateException(script + " " + String.join(" ", args) + " failed:\n" + out);
+      }
+      return out;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static int freePort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0)) {
+      return s.getLocalPort();
+    }
+  }
+}
