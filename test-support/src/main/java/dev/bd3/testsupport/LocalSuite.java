@@ -130,7 +130,6 @@ public final class LocalSuite {
       pb.environment().putAll(env);
       Process p = pb.start();
       String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-      System.out.print(out);
       if (!p.waitFor(10, TimeUnit.MINUTES) || p.exitValue() != 0) {
         throw new IllegalStateException(script + " " + String.join(" ", args) + " failed:\n" + out);
       }
