@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import dev.bd3.jobs.ResourceEstimate;
 import dev.bd3.model.data.ByteTokenizer;
 import dev.bd3.model.data.Corpus;
 import dev.bd3.model.data.Windows;
@@ -89,6 +90,23 @@ class DataAndCheckpointTest {
     }
     assertEquals(0, counts[1] + counts[3]);
     assertEquals(0.625, counts[0] / 20_000.0, 0.02);
+  }
+
+  /**
+   * The parameter count the gateway's memory estimate uses is the model's: the sum of its
+   * parameters' sizes, for a preset and for a shape of its own.
+   */
+  @Test
+  void theEstimatedParameterCountIsTheModels() {
+    for (ModelConfig config :
+        new ModelConfig[] {ModelConfig.tiny(), ModelConfig.cpu().withBlockSize(1)}) {
+      try (NDManager m = Fixtures.manager()) {
+        Bd3Lm model = Fixtures.randomModel(config, m, 1);
+        long size = model.parameterList().stream().mapToLong(p -> p.getArray().size()).sum();
+        assertEquals(config.parameterCount(), size, config.toString());
+      }
+    }
+    assertEquals(ByteTokenizer.VOCAB_SIZE, ResourceEstimate.VOCABULARY, "one vocabulary");
   }
 
   @Test
