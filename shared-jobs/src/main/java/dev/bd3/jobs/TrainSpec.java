@@ -20,7 +20,10 @@ import org.eclipse.microprofile.openapi.annotations.media.Schema;
  * are a recipe that learns in minutes on a CPU (the paper's is lr 3e-4 with 2,500 warm-up steps).
  */
 public record TrainSpec(
-    @Schema(description = "model preset (table below); the fields up to dropout override it")
+    @Schema(
+            description =
+                "model preset: its shape is in the presets table (README, GET /api/v1/catalog); the"
+                    + " fields up to dropout override it")
         String preset,
     @Schema(description = "transformer layers") @DerivedDefault(PRESET) @Min(1) @Max(48)
         Integer layers,
