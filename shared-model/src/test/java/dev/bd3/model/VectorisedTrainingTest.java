@@ -24,7 +24,7 @@ import java.util.SplittableRandom;
 import java.util.function.Function;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * The vectorised pass over [x_t ; x_0] must give the loss and gradients of B separate per-block
@@ -34,17 +34,29 @@ import org.junit.jupiter.params.provider.ValueSource;
 class VectorisedTrainingTest {
   private static final int BATCH = 3;
 
-  @ParameterizedTest
-  @ValueSource(ints = {1, 2, 4, 16})
-  void vectorisedEqualsPerBlockPassesAndTwoPasses(int blockSize) {
-    ModelConfig config = new ModelConfig(ByteTokenizer.VOCAB_SIZE, 2, 32, 2, 4, 0.0, 16, blockSize);
+  /** Every block size at L = 16, and those of the paper table at its context L = 128. */
+  @ParameterizedTest(name = "L = {0}, L' = {1}")
+  @CsvSource({
+    "16, 1",
+    "16, 2",
+    "16, 4",
+    "16, 8",
+    "16, 16",
+    "128, 4",
+    "128, 8",
+    "128, 16",
+    "128, 128"
+  })
+  void vectorisedEqualsPerBlockPassesAndTwoPasses(int context, int blockSize) {
+    ModelConfig config =
+        new ModelConfig(ByteTokenizer.VOCAB_SIZE, 2, 32, 2, 4, 0.0, context, blockSize);
     try (NDManager m = Fixtures.manager()) {
       Bd3Lm model = Fixtures.randomModel(config, m, 11);
       NoisedBatch batch =
           NoisedBatch.noise(
-              Fixtures.tokens(BATCH, 16, 5),
+              Fixtures.tokens(BATCH, context, 5),
               BATCH,
-              16,
+              context,
               blockSize,
               ClippedSchedule.FULL,
               false,
