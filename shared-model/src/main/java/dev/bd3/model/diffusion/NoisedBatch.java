@@ -18,7 +18,10 @@ public record NoisedBatch(
   /**
    * Masks each token of block b independently with probability t_b. BOS (position 0) is never
    * masked. With {@code boundedFraction}, a block's mask is drawn again (up to 100 times) until its
-   * masked fraction lies in [low, high] of {@code schedule}: the reference's refinement.
+   * masked fraction lies in [low, high] of {@code schedule}: the reference's refinement. As there,
+   * only a bound that clips is enforced: a low end of 1e-3 or a high end of 1 is the plain
+   * schedule's own, and redrawing against it would force a mask on blocks drawn with none, weighted
+   * 1 / t at small t (biased, and a large variance).
    */
   public static NoisedBatch noise(
       long[] x0,
@@ -66,11 +69,21 @@ public record NoisedBatch(
         eligible += bos ? 0 : 1;
       }
       double fraction = eligible == 0 ? 0 : (double) count / eligible;
-      boolean inside = fraction >= schedule.low() && fraction <= schedule.high();
+      boolean inside =
+          (!clipsLow(schedule) || fraction >= schedule.low())
+              && (!clipsHigh(schedule) || fraction <= schedule.high());
       if (!bounded || inside || eligible == 0 || attempt == 99) {
         return;
       }
     }
+  }
+
+  private static boolean clipsLow(ClippedSchedule s) {
+    return s.low() > ClippedSchedule.FULL.low();
+  }
+
+  private static boolean clipsHigh(ClippedSchedule s) {
+    return s.high() < ClippedSchedule.FULL.high();
   }
 
   /** Tokens that count in the NELBO average: all but BOS. */
