@@ -10,7 +10,9 @@ public final class Main {
           "vectorised", "one pass over [x_t ; x_0] against two passes and a dense 2L pass",
           "kv-cache", "a block's denoising pass with the KV cache against recomputing the prefix",
           "sampling", "generation tokens/s, NFE and quality for L' = 1, 4, 16 and MDLM",
-          "paper-table", "AR, BD3 L' = 4, 8, 16 and MDLM on one budget: test perplexity",
+          "paper-table",
+              "AR, BD3 L' = 4, 8, 16 and MDLM on equal tokens, several seeds: test perplexity",
+          "plateau", "steps until training leaves the unigram plateau, per initialisation",
           "chaos", "mixed jobs while workers, gateway, broker and database are killed: none lost");
 
   private Main() {}
@@ -29,6 +31,7 @@ public final class Main {
       case "kv-cache" -> new KvCacheBench(options, report).run();
       case "sampling" -> new SamplingBench(options, report).run();
       case "paper-table" -> new PaperTableBench(options, report).run();
+      case "plateau" -> new PlateauBench(options, report).run();
       case "chaos" -> new ChaosBench(options, report).run();
       default -> throw new IllegalStateException();
     }

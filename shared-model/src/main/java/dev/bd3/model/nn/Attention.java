@@ -7,7 +7,6 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import ai.djl.nn.core.Linear;
 import ai.djl.training.ParameterStore;
-import ai.djl.training.initializer.NormalInitializer;
 import ai.djl.util.PairList;
 
 /**
@@ -26,8 +25,8 @@ public final class Attention extends ModelBlock {
     this.heads = config.heads();
     this.headSize = config.headSize();
     int d = config.width();
-    qkv = addParameter(Weights.linear("qkv", 3 * d, d, new NormalInitializer(0.02f)));
-    out = addParameter(Weights.linear("out", d, d, Weights.residualInit(config)));
+    qkv = addParameter(Weights.linear("qkv", 3 * d, d, Weights.fanIn(d)));
+    out = addParameter(Weights.linear("out", d, d, Weights.fanIn(d)));
   }
 
   /** The output of an attention call and the keys and values of its own T tokens. */

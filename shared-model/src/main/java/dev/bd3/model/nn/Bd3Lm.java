@@ -12,7 +12,6 @@ import ai.djl.nn.core.Embedding;
 import ai.djl.nn.core.Linear;
 import ai.djl.training.ParameterStore;
 import ai.djl.training.initializer.Initializer;
-import ai.djl.training.initializer.NormalInitializer;
 import ai.djl.util.PairList;
 import dev.bd3.model.data.ByteTokenizer;
 import dev.bd3.model.diffusion.BlockDiffusionMask;
@@ -43,7 +42,7 @@ public final class Bd3Lm extends ModelBlock {
     embedding =
         addParameter(
             Weights.linear(
-                "embedding", config.vocabSize(), config.width(), new NormalInitializer(0.02f)));
+                "embedding", config.vocabSize(), config.width(), Weights.fanIn(config.width())));
     for (int i = 0; i < config.layers(); i++) {
       layers.add(addChildBlock("layer" + i, new TransformerLayer(config)));
     }

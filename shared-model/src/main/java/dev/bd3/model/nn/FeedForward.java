@@ -4,8 +4,6 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.nn.Activation;
 import ai.djl.nn.Parameter;
 import ai.djl.nn.core.Linear;
-import ai.djl.training.initializer.Initializer;
-import ai.djl.training.initializer.NormalInitializer;
 
 /** The position-wise MLP: D -> mlpRatio D -> GELU -> D. */
 public final class FeedForward extends ModelBlock.Unary {
@@ -17,10 +15,11 @@ public final class FeedForward extends ModelBlock.Unary {
   FeedForward(ModelConfig config) {
     int d = config.width();
     int hidden = config.mlpRatio() * d;
-    upWeight = addParameter(Weights.linear("up", hidden, d, new NormalInitializer(0.02f)));
-    upBias = addParameter(Weights.vector("upBias", Parameter.Type.BIAS, hidden, Initializer.ZEROS));
-    downWeight = addParameter(Weights.linear("down", d, hidden, Weights.residualInit(config)));
-    downBias = addParameter(Weights.vector("downBias", Parameter.Type.BIAS, d, Initializer.ZEROS));
+    upWeight = addParameter(Weights.linear("up", hidden, d, Weights.fanIn(d)));
+    upBias = addParameter(Weights.vector("upBias", Parameter.Type.BIAS, hidden, Weights.fanIn(d)));
+    downWeight = addParameter(Weights.linear("down", d, hidden, Weights.fanIn(hidden)));
+    downBias =
+        addParameter(Weights.vector("downBias", Parameter.Type.BIAS, d, Weights.fanIn(hidden)));
   }
 
   /** x (B, T, D) -> (B, T, D). */

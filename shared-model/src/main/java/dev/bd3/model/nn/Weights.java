@@ -3,7 +3,7 @@ package dev.bd3.model.nn;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import ai.djl.training.initializer.Initializer;
-import ai.djl.training.initializer.NormalInitializer;
+import ai.djl.training.initializer.UniformInitializer;
 
 /** Parameter factories shared by the layers. */
 final class Weights {
@@ -28,8 +28,14 @@ final class Weights {
         .build();
   }
 
-  /** Projections back into the residual stream shrink with depth (GPT-2). */
-  static Initializer residualInit(ModelConfig config) {
-    return new NormalInitializer((float) (0.02 / Math.sqrt(2.0 * config.layers())));
+  /**
+   * U(-1 / sqrt(in), 1 / sqrt(in)): PyTorch's default for a linear layer and the reference's for
+   * every matrix but the output layer. It keeps the initial attention logits at the same scale at
+   * every width; a fixed N(0, 0.02) matches it only near width 768 and at width 128 makes them six
+   * times smaller, which stretches the plateau before attention learns to read neighbours
+   * (bench/run plateau).
+   */
+  static Initializer fanIn(int in) {
+    return new UniformInitializer((float) (1 / Math.sqrt(in)));
   }
 }
