@@ -20,6 +20,7 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 class BlockSamplerTest {
   private static final ModelConfig CONFIG = ModelConfig.tiny(); // L = 32, L' = 4
@@ -47,6 +48,32 @@ class BlockSamplerTest {
         assertEquals(24, cached.get(i).tokens().length);
         assertArrayEquals(recomputed.get(i).tokens(), cached.get(i).tokens(), "sample " + i);
         assertEquals(recomputed.get(i).nfe(), cached.get(i).nfe());
+      }
+    }
+  }
+
+  /**
+   * A finished block is stored in the next block's first evaluation, so every pass is an
+   * evaluation: at L' = 1 one pass per token, as an autoregressive model needs. The tokens stay
+   * those of recomputing the prefix, at every block size up to MDLM's.
+   */
+  @ParameterizedTest
+  @ValueSource(ints = {1, 2, 4, 16, 32})
+  void everyPassAfterThePrefillIsAnEvaluation(int blockSize) {
+    try (NDManager m = Fixtures.manager()) {
+      Bd3Lm model = Fixtures.randomModel(CONFIG.withBlockSize(blockSize), m, 7);
+      int[] prompt = ByteTokenizer.encode("Hi"); // BOS + 2
+      SamplerConfig c = config(Kind.FIRST_HITTING, 24, false);
+      BlockSampler.Result cached =
+          BlockSampler.cached(model, c).generate(1, prompt, m, BlockSampler.Listener.NONE);
+      BlockSampler.Result recomputed =
+          BlockSampler.recomputing(model, c).generate(1, prompt, m, BlockSampler.Listener.NONE);
+      GeneratedSample sample = cached.samples().get(0);
+      assertArrayEquals(recomputed.samples().get(0).tokens(), sample.tokens());
+      int prefill = 3 / blockSize > 0 ? 1 : 0; // the prompt's complete blocks
+      assertEquals(sample.nfe() + prefill, cached.batchPasses());
+      if (blockSize == 1) {
+        assertEquals(24, sample.nfe(), "one evaluation per token");
       }
     }
   }
@@ -129,7 +156,7 @@ class BlockSamplerTest {
   void theLengthCapComesBeforeAnEosBeyondIt() {
     try (NDManager m = Fixtures.manager()) {
       Bd3Lm model = Fixtures.randomModel(CONFIG, m, 5);
-      biasTowards(model, ByteTokenizer.EOS, 4, m); // EOS at about one position in six
+      biasTowards(model, ByteTokenizer.EOS, 2, m); // some samples stop at EOS, some at the cap
       int eos = 0;
       for (long seed = 0; seed < 8; seed++) {
         SamplerConfig c = new SamplerConfig(Kind.DDPM, 4, 1.0, 1, 5, true, 0, 256, seed);

@@ -10,6 +10,7 @@ import dev.bd3.model.eval.UnigramEntropy;
 import dev.bd3.model.nn.Attention;
 import dev.bd3.model.nn.Bd3Lm;
 import dev.bd3.model.nn.KvCache;
+import dev.bd3.model.nn.LayerKv;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -18,8 +19,10 @@ import java.util.function.BooleanSupplier;
 
 /**
  * Generates block by block. Each block starts as L' MASK tokens and is denoised by a {@link
- * DenoisingRule}, attending to the KV cache of the finished blocks and to itself; a finished block
- * then gets one more pass to store its keys and values (not a function evaluation). A sample stops
+ * DenoisingRule}, attending to the KV cache of the finished blocks and to itself. A finished
+ * block's keys and values are computed in the next block's first evaluation, which takes [finished
+ * block ; next block] under the block-causal mask, so generation costs one pass per evaluation (an
+ * autoregressive model, L' = 1: one pass per token, as a causal transformer needs). A sample stops
  * at EOS, at degenerate text or at the maximum length, so lengths vary; past the training context
  * the cache slides. When nothing changed since the last evaluation, p_theta is reused.
  *
@@ -55,7 +58,10 @@ public final class BlockSampler {
     Listener NONE = (sample, block, tokens) -> {};
   }
 
-  /** Runs that produced the samples: evaluations, and passes of the whole batch. */
+  /**
+   * The samples, and the forward passes of the batch that produced them (the prompt's prefill
+   * included): what generation costs, where each sample's NFE counts its evaluations.
+   */
   public record Result(List<GeneratedSample> samples, int batchPasses) {}
 
   /** Generates {@code n} samples continuing {@code prompt} (byte ids, may be empty). */
@@ -81,28 +87,25 @@ public final class BlockSampler {
         KvCache cache = new KvCache(m, model.config().layers())) {
       if (useCache && full > 0) {
         prefill(Arrays.copyOf(prefix, full), n, cache, m);
+        batch.passes++;
       }
       int position = full;
       int[] fixed = Arrays.copyOfRange(prefix, full, prefix.length);
+      int[][] unstored = null; // the last finished block of each row, not yet in the cache
       for (int block = 0; !batch.active.isEmpty() && !cancelled.getAsBoolean(); block++) {
         if (useCache) {
-          cache.keepLast(model.config().contextLength() - lb);
+          // the window stays L tokens: the cache, the unstored block, the block being denoised
+          cache.keepLast(model.config().contextLength() - lb - (unstored == null ? 0 : lb));
         }
         int[][] x = new int[batch.active.size()][lb];
         for (int[] row : x) {
           Arrays.fill(row, ByteTokenizer.MASK);
           System.arraycopy(fixed, 0, row, 0, fixed.length);
         }
-        batch.passes += denoise(x, position, rule, random, batch, cache, m);
-        if (useCache) {
-          try (NDManager step = m.newSubManager()) {
-            cache.append(
-                model
-                    .forward(tokens(step, x), positions(step, position, lb), cache, null, false)
-                    .kv());
-          }
-        }
+        batch.passes += denoise(x, position, rule, random, batch, cache, unstored, m);
         List<Integer> keep = batch.finishBlock(x, block, listener);
+        // MDLM (L' = L) keeps no context across blocks: its window holds one block only
+        unstored = useCache && 2 * lb <= model.config().contextLength() ? rows(x, keep) : null;
         if (useCache && keep.size() < x.length && !keep.isEmpty()) {
           try (NDManager step = m.newSubManager()) {
             cache.keepRows(step.create(keep.stream().mapToLong(Integer::longValue).toArray()));
@@ -128,7 +131,14 @@ public final class BlockSampler {
     }
   }
 
-  /** Denoises the blocks x (N, L') in place; returns the evaluations run. */
+  private static int[][] rows(int[][] x, List<Integer> keep) {
+    return keep.stream().map(i -> x[i]).toArray(int[][]::new);
+  }
+
+  /**
+   * Denoises the blocks x (N, L') in place; returns the evaluations run. The first one also stores
+   * {@code unstored} (N, L'), the blocks before x, in the cache (null: nothing to store).
+   */
   private int denoise(
       int[][] x,
       int position,
@@ -136,6 +146,7 @@ public final class BlockSampler {
       SplittableRandom random,
       Batch batch,
       KvCache cache,
+      int[][] unstored,
       NDManager m) {
     boolean[] stale = new boolean[x.length];
     Arrays.fill(stale, true);
@@ -143,7 +154,8 @@ public final class BlockSampler {
     int passes = 0;
     for (int k = 0; k < rule.steps(x[0].length) && anyMasked(x); k++) {
       if (anyTrue(stale)) {
-        p = probabilities(x, position, batch, cache, m);
+        p = probabilities(x, position, batch, cache, unstored, m);
+        unstored = null;
         passes++;
         for (int i = 0; i < x.length; i++) {
           batch.nfe[batch.active.get(i)] += stale[i] ? 1 : 0;
@@ -158,13 +170,15 @@ public final class BlockSampler {
 
   /** p_theta at every position of every block, nucleus-filtered, in float64: (N, L', V). */
   private double[][][] probabilities(
-      int[][] x, int position, Batch batch, KvCache cache, NDManager m) {
+      int[][] x, int position, Batch batch, KvCache cache, int[][] unstored, NDManager m) {
     int lb = x[0].length;
     int v = model.config().vocabSize();
     double[] flat;
     try (NDManager step = m.newSubManager()) {
       NDArray logits;
-      if (useCache) {
+      if (useCache && unstored != null) {
+        logits = storeAndEvaluate(unstored, x, position, cache, step);
+      } else if (useCache) {
         logits =
             model
                 .forward(tokens(step, x), positions(step, position, lb), cache, null, false)
@@ -201,6 +215,42 @@ public final class BlockSampler {
       }
     }
     return p;
+  }
+
+  /**
+   * One pass over [finished ; x] (N, 2L'), the finished blocks at the positions before x: their
+   * keys and values go into the cache and the logits of x (N, L', V) come back. The block-causal
+   * mask keeps the finished block from seeing x, so its keys and values are those a pass of its own
+   * would give.
+   */
+  private NDArray storeAndEvaluate(
+      int[][] finished, int[][] x, int position, KvCache cache, NDManager step) {
+    int lb = x[0].length;
+    int[][] rows = new int[x.length][];
+    for (int i = 0; i < x.length; i++) {
+      rows[i] = Arrays.copyOf(finished[i], 2 * lb);
+      System.arraycopy(x[i], 0, rows[i], lb, lb);
+    }
+    int s = cache.length();
+    boolean[] allowed = new boolean[2 * lb * (s + 2 * lb)];
+    boolean[] blocks = BlockDiffusionMask.blockCausal(2 * lb, lb);
+    for (int q = 0; q < 2 * lb; q++) {
+      Arrays.fill(allowed, q * (s + 2 * lb), q * (s + 2 * lb) + s, true); // the cache
+      System.arraycopy(blocks, q * 2 * lb, allowed, q * (s + 2 * lb) + s, 2 * lb);
+    }
+    Bd3Lm.Output out =
+        model.forward(
+            tokens(step, rows),
+            positions(step, position - lb, 2 * lb),
+            cache,
+            Attention.additiveMask(step, allowed, 2 * lb, s + 2 * lb),
+            false);
+    List<LayerKv> stored = new ArrayList<>();
+    for (LayerKv kv : out.kv()) {
+      stored.add(new LayerKv(kv.keys().get(":, :, :" + lb), kv.values().get(":, :, :" + lb)));
+    }
+    cache.append(stored);
+    return out.logits().get(":, " + lb + ":");
   }
 
   private NDArray blockCausal(NDManager m, int length) {
