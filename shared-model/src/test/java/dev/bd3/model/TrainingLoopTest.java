@@ -2,11 +2,13 @@ package dev.bd3.model;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDManager;
 import dev.bd3.model.data.Corpus;
+import dev.bd3.model.diffusion.ClippedSchedule;
 import dev.bd3.model.nn.ModelConfig;
 import dev.bd3.model.train.Checkpoint;
 import dev.bd3.model.train.TrainingConfig;
@@ -59,24 +61,30 @@ class TrainingLoopTest {
     assertTrue(last < 0.8 * first, "loss fell from " + first + " to " + last);
   }
 
+  private static TrainingConfig searching(int steps) {
+    return quick(steps).scheduleSearchEvery(2).build();
+  }
+
   @Test
   void resumedRunContinuesWithTheSameLosses(@TempDir Path straight, @TempDir Path stopped) {
     ModelConfig t = ModelConfig.tiny();
     // dropout on: its masks too must be drawn again identically after the resume
     ModelConfig config =
         new ModelConfig(t.vocabSize(), t.layers(), t.width(), t.heads(), t.mlpRatio(), 0.1, 16, 4);
+    // the schedule search too: the interval chosen at step 2 must come back with the checkpoint
     try (NDManager m = Fixtures.manager()) {
-      List<Double> all =
-          new TrainingLoop(config, quick(6).build(), corpus, straight, TrainingListener.NONE)
-              .run(m)
-              .losses();
+      TrainingLoop.Result whole =
+          new TrainingLoop(config, searching(6), corpus, straight, TrainingListener.NONE).run(m);
+      List<Double> all = whole.losses();
       TrainingLoop.Result first =
-          new TrainingLoop(config, quick(3).build(), corpus, stopped, TrainingListener.NONE).run(m);
+          new TrainingLoop(config, searching(3), corpus, stopped, TrainingListener.NONE).run(m);
       TrainingLoop.Result second =
-          new TrainingLoop(config, quick(6).build(), corpus, stopped, TrainingListener.NONE).run(m);
+          new TrainingLoop(config, searching(6), corpus, stopped, TrainingListener.NONE).run(m);
 
       assertFalse(first.resumed());
       assertTrue(second.resumed());
+      assertNotEquals(ClippedSchedule.FULL, first.schedule(), "the search moved the interval");
+      assertEquals(whole.schedule(), second.schedule());
       assertEquals(3, second.losses().size());
       for (int i = 0; i < 3; i++) {
         assertEquals(all.get(i), first.losses().get(i), 1e-6);

@@ -11,7 +11,8 @@ import dev.bd3.model.diffusion.ClippedSchedule;
  * @param scheduleSearchEvery search the reference grid every this many steps (0 = never)
  * @param boundedMaskFraction redraw a block's mask until its masked fraction lies in the interval
  * @param logEvery report loss and progress every this many steps
- * @param validationBatches held-out batches for the validation loss and the schedule search
+ * @param validationBatches held-out batches for the validation loss and the schedule search (16, so
+ *     that the search does not follow the noise of one batch)
  */
 public record TrainingConfig(
     int steps,
@@ -103,7 +104,7 @@ public record TrainingConfig(
     private int scheduleSearchEvery = 0;
     private boolean boundedMaskFraction = false;
     private int logEvery = 10;
-    private int validationBatches = 4;
+    private int validationBatches = 16;
     private long seed = 0;
 
     public Builder steps(int v) {

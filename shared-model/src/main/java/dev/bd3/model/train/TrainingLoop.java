@@ -198,14 +198,23 @@ public final class TrainingLoop {
       return loss;
     }
 
+    /** The reference's search: on the EMA weights (those evaluated), over every held-out batch. */
     void searchSchedule(List<long[]> validation, long s) {
       if (modelConfig.isAutoregressive()) {
         return;
       }
       List<ClippedSchedule> grid = ClippedSchedule.referenceGrid();
-      double[] variances =
-          ScheduleSearch.variances(
-              model, validation, config.batchSize(), grid, config.seed(), manager);
+      double[] variances;
+      try (NDManager m = manager.newSubManager()) {
+        NDList raw = ema.swapIn(m);
+        try {
+          variances =
+              ScheduleSearch.variances(
+                  model, validation, config.batchSize(), grid, config.seed(), m);
+        } finally {
+          ema.swapOut(raw);
+        }
+      }
       ClippedSchedule chosen = ScheduleSearch.best(grid, variances);
       if (!chosen.equals(schedule)) {
         LOG.info("step {}: noise interval {} -> {}", s, schedule, chosen);
