@@ -33,6 +33,9 @@ class DataAndCheckpointTest {
   void tokenizerRoundTripsUtf8AndSkipsSpecialIds() throws CharacterCodingException {
     String text = "Περί της ψηφοφορίας — ça va";
     int[] ids = ByteTokenizer.encode(text);
+    // ids are the UTF-8 bytes, by hand: ç = C3 A7, — = E2 80 94
+    assertArrayEquals(new int[] {0xC3, 0xA7, 'a'}, ByteTokenizer.encode("ça"));
+    assertArrayEquals(new int[] {0xE2, 0x80, 0x94}, ByteTokenizer.encode("—"));
     assertEquals(text, ByteTokenizer.decodeStrict(ids));
     int[] withSpecials = new int[ids.length + 2];
     withSpecials[0] = ByteTokenizer.BOS;

@@ -8,6 +8,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import dev.bd3.model.data.ByteTokenizer;
+import dev.bd3.model.diffusion.ScheduleSearch;
 import dev.bd3.model.eval.GenerativePerplexity;
 import dev.bd3.model.eval.PerplexityEvaluator;
 import dev.bd3.model.eval.UnigramEntropy;
@@ -86,12 +87,18 @@ class EvaluatorTest {
   void diffusionBoundIsUnbiasedAndTightensWithDraws() {
     try (NDManager m = Fixtures.manager()) {
       Bd3Lm model = Bd3Lm.create(ModelConfig.tiny(), m, 1);
-      PerplexityEvaluator.Result one = PerplexityEvaluator.evaluate(model, TEXT, 40, 8, 1, 3, m);
       PerplexityEvaluator.Result many = PerplexityEvaluator.evaluate(model, TEXT, 40, 8, 16, 3, m);
       assertEquals(Math.log(259), many.nelbo(), 0.1);
       assertEquals(16, many.draws());
       assertTrue(many.stdError() > 0 && many.stdError() < 0.1, "std error " + many.stdError());
-      assertEquals(0, one.stdError());
+      // the standard error of 16 draws predicts how far single draws scatter: sd(1) = 4 se(16)
+      double[] singles = new double[12];
+      for (int s = 0; s < singles.length; s++) {
+        singles[s] = PerplexityEvaluator.evaluate(model, TEXT, 40, 8, 1, 100 + s, m).nelbo();
+      }
+      double sd = Math.sqrt(ScheduleSearch.variance(singles) * 12 / 11);
+      double predicted = 4 * many.stdError();
+      assertTrue(sd > predicted / 2 && sd < predicted * 2, "sd " + sd + ", predicted " + predicted);
     }
   }
 

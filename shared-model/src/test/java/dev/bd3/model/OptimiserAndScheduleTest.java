@@ -31,6 +31,17 @@ import org.junit.jupiter.api.io.TempDir;
 
 class OptimiserAndScheduleTest {
 
+  /** Linear warm-up from lr / W at the first update to lr at update W, then constant. */
+  @Test
+  void learningRateWarmsUpLinearlyThenStaysConstant() {
+    TrainingConfig c = TrainingConfig.reference().learningRate(3e-4).warmupSteps(2500).build();
+    assertEquals(3e-4 / 2500, c.learningRateAt(0), 1e-15);
+    assertEquals(3e-4 * 1250 / 2500, c.learningRateAt(1249), 1e-15);
+    assertEquals(3e-4, c.learningRateAt(2499), 1e-15);
+    assertEquals(3e-4, c.learningRateAt(100_000), 1e-15);
+    assertEquals(1e-3, TrainingConfig.quick(10).warmupSteps(0).build().learningRateAt(0), 0);
+  }
+
   /**
    * Three AdamW steps (with clipping) and EMA updates on L = sum(c * w^2) / 2, against the same
    * recurrences computed in double precision here.

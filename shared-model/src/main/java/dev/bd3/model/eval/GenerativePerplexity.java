@@ -10,8 +10,10 @@ import java.util.List;
 
 /**
  * Generative perplexity: generated samples scored by an autoregressive judge (a checkpoint with
- * block size 1), as the mean over samples of each sample's perplexity. Samples longer than the
- * judge's context are scored in consecutive windows, each opened with BOS.
+ * block size 1), as the mean over samples of each sample's perplexity. A sample longer than the
+ * judge's context is scored with a sliding window: each window holds BOS and the L - 1 tokens up to
+ * its end and scores only the last {@code stride} of them, so that every token after the first
+ * window keeps at least L - 1 - stride tokens of context.
  */
 public final class GenerativePerplexity {
   private GenerativePerplexity() {}
@@ -19,11 +21,19 @@ public final class GenerativePerplexity {
   /** Mean per-sample perplexity, and the mean per-token NLL over all tokens. */
   public record Result(double meanPerplexity, double nll, long tokens) {}
 
+  /** With the default stride, a quarter of the judge's context. */
   public static Result judge(Bd3Lm judge, List<int[]> samples, NDManager parent) {
+    return judge(judge, samples, Math.max(1, judge.config().contextLength() / 4), parent);
+  }
+
+  public static Result judge(Bd3Lm judge, List<int[]> samples, int stride, NDManager parent) {
     if (!judge.config().isAutoregressive()) {
       throw new IllegalArgumentException("the judge must be autoregressive (block size 1)");
     }
     int l = judge.config().contextLength();
+    if (stride < 1 || stride > l - 1) {
+      throw new IllegalArgumentException("the stride must lie in [1, " + (l - 1) + "]");
+    }
     double sumPpl = 0;
     double sumNll = 0;
     long tokens = 0;
@@ -33,8 +43,10 @@ public final class GenerativePerplexity {
         continue;
       }
       double nll = 0;
-      for (int from = 0; from < sample.length; from += l - 1) {
-        nll += windowNll(judge, sample, from, Math.min(sample.length, from + l - 1), parent);
+      for (int done = 0; done < sample.length; ) {
+        int end = Math.min(sample.length, done == 0 ? l - 1 : done + stride);
+        nll += windowNll(judge, sample, Math.max(0, end - (l - 1)), done, end, parent);
+        done = end;
       }
       sumPpl += Math.exp(nll / sample.length);
       sumNll += nll;
@@ -47,8 +59,12 @@ public final class GenerativePerplexity {
     return new Result(sumPpl / scored, sumNll / tokens, tokens);
   }
 
-  /** Exact AR NLL of sample[from, to) after BOS: every position masked, PAD beyond the end. */
-  private static double windowNll(Bd3Lm judge, int[] sample, int from, int to, NDManager parent) {
+  /**
+   * Exact AR NLL of sample[score, to) in the window BOS + sample[from, to): every position masked,
+   * PAD beyond the end, only the tokens from {@code score} on weighted.
+   */
+  private static double windowNll(
+      Bd3Lm judge, int[] sample, int from, int score, int to, NDManager parent) {
     int l = judge.config().contextLength();
     long[] x0 = new long[l];
     long[] xt = new long[l];
@@ -56,10 +72,10 @@ public final class GenerativePerplexity {
     x0[0] = ByteTokenizer.BOS;
     xt[0] = ByteTokenizer.BOS;
     for (int i = 1; i < l; i++) {
-      boolean real = from + i - 1 < to;
-      x0[i] = real ? sample[from + i - 1] : ByteTokenizer.PAD;
+      int at = from + i - 1;
+      x0[i] = at < to ? sample[at] : ByteTokenizer.PAD;
       xt[i] = ByteTokenizer.MASK;
-      weights[i] = real ? 1 : 0;
+      weights[i] = at >= score && at < to ? 1 : 0;
     }
     try (NDManager m = parent.newSubManager()) {
       NDArray clean = m.create(x0, new Shape(1, l));

@@ -1,0 +1,86 @@
+package dev.bd3.model;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import dev.bd3.model.data.ByteTokenizer;
+import dev.bd3.model.diffusion.BlockDiffusionMask;
+import dev.bd3.model.nn.Attention;
+import dev.bd3.model.nn.Bd3Lm;
+import dev.bd3.model.nn.KvCache;
+import dev.bd3.model.nn.ModelConfig;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+/** The KV cache past the training context: a sliding window at the tokens' own positions. */
+class KvCacheTest {
+
+  /**
+   * With one layer a token's keys and values depend only on the token and its position, so a block
+   * denoised against the slid cache must give exactly the logits of one pass over the last L - L'
+   * tokens and the block, at the same positions (48 tokens generated with L = 32).
+   */
+  @Test
+  void theSlidingCacheGivesThePassOverTheWindow() {
+    ModelConfig t = ModelConfig.tiny();
+    ModelConfig c = new ModelConfig(t.vocabSize(), 1, t.width(), t.heads(), t.mlpRatio(), 0, 32, 4);
+    int lb = c.blockSize();
+    int keep = c.contextLength() - lb;
+    SplittableRandom random = new SplittableRandom(4);
+    long[] text = new long[48];
+    for (int i = 0; i < text.length; i++) {
+      text[i] = random.nextInt(256);
+    }
+    long[] block = {ByteTokenizer.MASK, 'q', ByteTokenizer.MASK, ByteTokenizer.MASK};
+    try (NDManager m = Fixtures.manager();
+        KvCache cache = new KvCache(m, c.layers())) {
+      Bd3Lm model = Fixtures.randomModel(c, m, 9);
+      for (int b = 0; b < text.length / lb; b++) {
+        cache.keepLast(keep);
+        long[] tokens = java.util.Arrays.copyOfRange(text, b * lb, (b + 1) * lb);
+        cache.append(
+            model
+                .forward(
+                    row(m, tokens),
+                    m.arange(b * lb, (b + 1) * lb, 1, DataType.INT64),
+                    cache,
+                    null,
+                    false)
+                .kv());
+      }
+      cache.keepLast(keep);
+      assertEquals(keep, cache.length());
+      float[] cached =
+          model
+              .forward(row(m, block), m.arange(48, 52, 1, DataType.INT64), cache, null, false)
+              .logits()
+              .toFloatArray();
+
+      long[] window = new long[c.contextLength()];
+      System.arraycopy(text, text.length - keep, window, 0, keep);
+      System.arraycopy(block, 0, window, keep, lb);
+      NDArray mask =
+          Attention.additiveMask(
+              m,
+              BlockDiffusionMask.blockCausal(c.contextLength(), lb),
+              c.contextLength(),
+              c.contextLength());
+      float[] direct =
+          model
+              .forward(
+                  row(m, window), m.arange(48 - keep, 52, 1, DataType.INT64), null, mask, false)
+              .logits()
+              .get(":, " + keep + ":")
+              .toFloatArray();
+      assertArrayEquals(direct, cached, 1e-4f);
+    }
+  }
+
+  private static NDArray row(NDManager m, long[] tokens) {
+    return m.create(tokens, new Shape(1, tokens.length));
+  }
+}

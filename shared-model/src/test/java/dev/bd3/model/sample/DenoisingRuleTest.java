@@ -1,0 +1,95 @@
+package dev.bd3.model.sample;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.bd3.model.data.ByteTokenizer;
+import dev.bd3.model.sample.SamplerConfig.Kind;
+import java.util.Arrays;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+/** The denoising rules' statistics, on a fixed p_theta (token 'a' everywhere). */
+class DenoisingRuleTest {
+  private static final int BLOCK = 16;
+
+  /**
+   * From t = 1 - k / T to s = 1 - (k + 1) / T a masked token is unmasked with probability 1 - s /
+   * t: counted over many blocks, per step, within 4 standard errors.
+   */
+  @Test
+  void ddpmUnmasksTheFractionOneMinusSOverTAtEveryStep() {
+    int total = 8;
+    DenoisingRule rule = DenoisingRule.of(config(Kind.DDPM, total));
+    SplittableRandom random = new SplittableRandom(11);
+    long[] masked = new long[total];
+    long[] unmasked = new long[total];
+    for (int trial = 0; trial < 4000; trial++) {
+      int[] x = maskedBlock();
+      for (int k = 0; k < total; k++) {
+        int before = count(x);
+        rule.step(x, certain(), k, random);
+        masked[k] += before;
+        unmasked[k] += before - count(x);
+      }
+      assertEquals(0, count(x), "nothing is left masked at s = 0");
+    }
+    for (int k = 0; k < total - 1; k++) {
+      double t = 1 - (double) k / total;
+      double s = 1 - (double) (k + 1) / total;
+      double expected = 1 - s / t;
+      double observed = (double) unmasked[k] / masked[k];
+      double se = Math.sqrt(expected * (1 - expected) / masked[k]);
+      assertEquals(expected, observed, 4 * se, "step " + k);
+    }
+  }
+
+  /** First hitting unmasks one position per step, chosen uniformly among the masked ones. */
+  @Test
+  void firstHittingChoosesAMaskedPositionUniformly() {
+    DenoisingRule rule = DenoisingRule.of(config(Kind.FIRST_HITTING, 1));
+    SplittableRandom random = new SplittableRandom(3);
+    int trials = 32_000;
+    long[] chosen = new long[BLOCK];
+    for (int trial = 0; trial < trials; trial++) {
+      int[] x = maskedBlock();
+      x[0] = 'z'; // position 0 is already unmasked and must never be chosen
+      rule.step(x, certain(), 0, random);
+      for (int j = 0; j < BLOCK; j++) {
+        chosen[j] += x[j] == 'a' ? 1 : 0;
+      }
+      assertEquals(BLOCK - 2, count(x), "exactly one position per step");
+    }
+    assertEquals(0, chosen[0]);
+    double expected = trials / (BLOCK - 1.0);
+    for (int j = 1; j < BLOCK; j++) {
+      assertEquals(expected, chosen[j], 4 * Math.sqrt(expected), "position " + j);
+    }
+  }
+
+  private static SamplerConfig config(Kind kind, int steps) {
+    return new SamplerConfig(kind, steps, 1.0, 1, 64, false, 0, 256, 1);
+  }
+
+  private static int[] maskedBlock() {
+    int[] x = new int[BLOCK];
+    Arrays.fill(x, ByteTokenizer.MASK);
+    return x;
+  }
+
+  /** p_theta certain of 'a' at every position. */
+  private static double[][] certain() {
+    double[][] p = new double[BLOCK][ByteTokenizer.VOCAB_SIZE];
+    for (double[] row : p) {
+      row['a'] = 1;
+    }
+    return p;
+  }
+
+  private static int count(int[] x) {
+    int n = 0;
+    for (int id : x) {
+      n += id == ByteTokenizer.MASK ? 1 : 0;
+    }
+    return n;
+  }
+}
