@@ -79,9 +79,7 @@ class WorkQueueTest {
         streamed.toString());
     assertTrue(streamed.stream().anyMatch(e -> e.startsWith("progress")), "live progress");
     String viaSecond = id(second.submit("train", tiny(10, 10, 4)));
-    assertEquals(
-        "SUCCEEDED",
-        until(viaSecond, Duration.ofMinutes(2), WorkQueueTest::ended).path("status").asText());
+    endsAs("SUCCEEDED", viaSecond, Duration.ofMinutes(2));
   }
 
   @Test
@@ -91,15 +89,12 @@ class WorkQueueTest {
     JsonNode running = until(longJob, Duration.ofMinutes(2), v -> is(v, "RUNNING"));
     String shortJob = id(api.submit("train", tiny(20, 20, 2)));
 
-    JsonNode done = until(shortJob, Duration.ofMinutes(2), WorkQueueTest::ended);
-    assertEquals("SUCCEEDED", done.path("status").asText(), done.toString());
+    JsonNode done = endsAs("SUCCEEDED", shortJob, Duration.ofMinutes(2));
     assertEquals("RUNNING", api.run(longJob).path("status").asText(), "the long job still runs");
     assertNotEquals(running.path("worker").asText(), done.path("worker").asText());
 
     api.cancel(longJob);
-    assertEquals(
-        "CANCELLED",
-        until(longJob, Duration.ofMinutes(1), WorkQueueTest::ended).path("status").asText());
+    endsAs("CANCELLED", longJob, Duration.ofMinutes(1));
   }
 
   /**
@@ -110,8 +105,7 @@ class WorkQueueTest {
   @Order(2)
   void aKilledWorkersJobResumesElsewhereToTheSameLoss() throws Exception {
     String reference = id(api.submit("train", tiny(600, 100, 11)));
-    JsonNode uninterrupted = until(reference, Duration.ofMinutes(5), WorkQueueTest::ended);
-    assertEquals("SUCCEEDED", uninterrupted.path("status").asText());
+    JsonNode uninterrupted = endsAs("SUCCEEDED", reference, Duration.ofMinutes(5));
 
     String id = id(api.submit("train", tiny(600, 100, 11)));
     JsonNode first = until(id, Duration.ofMinutes(3), v -> v.path("checkpoints").size() >= 2);
@@ -148,8 +142,7 @@ class WorkQueueTest {
     } finally {
       suite.signal(hung, "CONT");
     }
-    JsonNode done = until(id, Duration.ofMinutes(5), WorkQueueTest::ended);
-    assertEquals("SUCCEEDED", done.path("status").asText(), done.toString());
+    JsonNode done = endsAs("SUCCEEDED", id, Duration.ofMinutes(5));
     assertEquals(2, done.path("attempt").asInt());
     assertNotEquals(hung, suite.instance(done.path("worker").asText()));
     Thread.sleep(
@@ -181,8 +174,7 @@ class WorkQueueTest {
   @Order(4)
   void aJobFailingEveryAttemptGivesUpAfterTheLimitWhileOthersComplete() throws Exception {
     String train = id(api.submit("train", tiny(40, 20, 17)));
-    JsonNode trained = until(train, Duration.ofMinutes(3), WorkQueueTest::ended);
-    assertEquals("SUCCEEDED", trained.path("status").asText());
+    JsonNode trained = endsAs("SUCCEEDED", train, Duration.ofMinutes(3));
     JsonNode newest = trained.path("checkpoints").get(trained.path("checkpoints").size() - 1);
     Files.writeString(Path.of(URI.create(newest.path("uri").asText())), "not a checkpoint");
 
@@ -195,19 +187,14 @@ class WorkQueueTest {
                     .put("trainRunId", train)
                     .put("checkpointStep", 20)
                     .put("maxTokens", 8)));
-    JsonNode failed = until(poison, Duration.ofMinutes(3), WorkQueueTest::ended);
-    assertEquals("FAILED", failed.path("status").asText(), failed.toString());
+    JsonNode failed = endsAs("FAILED", poison, Duration.ofMinutes(3));
     assertTrue(
         failed.path("error").asText().startsWith("gave up after 3 attempts: "),
         failed.path("error").asText());
     assertEquals(3, failed.path("attempt").asInt());
-    assertEquals(
-        "SUCCEEDED",
-        until(good, Duration.ofMinutes(3), WorkQueueTest::ended).path("status").asText());
+    endsAs("SUCCEEDED", good, Duration.ofMinutes(3));
     String after = id(api.submit("train", tiny(10, 10, 18)));
-    assertEquals(
-        "SUCCEEDED",
-        until(after, Duration.ofMinutes(2), WorkQueueTest::ended).path("status").asText());
+    endsAs("SUCCEEDED", after, Duration.ofMinutes(2));
   }
 
   /**
@@ -237,9 +224,7 @@ class WorkQueueTest {
         failed.path("error").asText().startsWith("gave up after 3 attempts: worker lost"),
         failed.path("error").asText());
     String after = id(api.submit("train", tiny(10, 10, 20)));
-    assertEquals(
-        "SUCCEEDED",
-        until(after, Duration.ofMinutes(2), WorkQueueTest::ended).path("status").asText());
+    endsAs("SUCCEEDED", after, Duration.ofMinutes(2));
   }
 
   /**
@@ -258,8 +243,7 @@ class WorkQueueTest {
     } finally {
       suite.stack("start");
     }
-    JsonNode done = until(id, Duration.ofMinutes(5), WorkQueueTest::ended);
-    assertEquals("SUCCEEDED", done.path("status").asText(), done.toString());
+    JsonNode done = endsAs("SUCCEEDED", id, Duration.ofMinutes(5));
     // a checkpoint every 200 steps; retention keeps the newest 3 and the best, and each removal
     // event waited for the database too: the records are exactly the files
     java.util.Set<Long> recorded = new java.util.TreeSet<>();
@@ -298,8 +282,7 @@ class WorkQueueTest {
       suite.stack("start");
     }
     for (String id : List.of(running, queued)) {
-      JsonNode done = until(id, Duration.ofMinutes(5), WorkQueueTest::ended);
-      assertEquals("SUCCEEDED", done.path("status").asText(), done.toString());
+      JsonNode done = endsAs("SUCCEEDED", id, Duration.ofMinutes(5));
     }
   }
 
@@ -313,6 +296,13 @@ class WorkQueueTest {
 
   private static boolean ended(JsonNode run) {
     return is(run, "SUCCEEDED") || is(run, "FAILED") || is(run, "CANCELLED");
+  }
+
+  /** Waits for a run to end, which it must do with {@code status}; its view. */
+  private static JsonNode endsAs(String status, String id, Duration timeout) {
+    JsonNode view = until(id, timeout, WorkQueueTest::ended);
+    assertEquals(status, view.path("status").asText(), view.toString());
+    return view;
   }
 
   /** Polls a run until {@code done} holds (or it ends). */

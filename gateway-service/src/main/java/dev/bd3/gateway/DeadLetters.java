@@ -2,8 +2,8 @@ package dev.bd3.gateway;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import dev.bd3.jobs.JobRequest;
-import dev.bd3.jobs.JobType;
 import dev.bd3.jobs.Json;
+import dev.bd3.jobs.Topics;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import jakarta.transaction.Transactional;
@@ -11,7 +11,6 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -103,9 +102,7 @@ public class DeadLetters {
     if (letter.topic() == null || letter.payload() == null) {
       throw ProblemException.conflict("this message names no topic to go back to");
     }
-    boolean job =
-        Arrays.stream(JobType.values())
-            .anyMatch(t -> config.topics().jobs(t).equals(letter.topic()));
+    boolean job = config.topics().jobType(letter.topic()).isPresent();
     String payload = letter.payload();
     if (job) {
       Run run =
@@ -153,8 +150,8 @@ public class DeadLetters {
         r.offset(),
         Instant.ofEpochMilli(r.timestamp()),
         r.key(),
-        header(r, "dead-letter-topic"),
-        header(r, "dead-letter-reason"),
+        header(r, Topics.DEAD_LETTER_TOPIC),
+        header(r, Topics.DEAD_LETTER_REASON),
         payload);
   }
 

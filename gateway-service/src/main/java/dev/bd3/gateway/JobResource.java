@@ -22,6 +22,7 @@ import jakarta.ws.rs.core.Response;
 import jakarta.ws.rs.core.UriInfo;
 import jakarta.ws.rs.sse.OutboundSseEvent;
 import jakarta.ws.rs.sse.Sse;
+import java.time.Duration;
 import java.util.Optional;
 import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.eclipse.microprofile.openapi.annotations.media.Content;
@@ -138,7 +139,7 @@ public class JobResource {
     return Multi.createBy().concatenating().streams(first, rest);
   }
 
-  private java.time.Duration staleAfter() {
+  private Duration staleAfter() {
     return config.runs().staleAfter();
   }
 

@@ -58,7 +58,13 @@ public class KafkaSetup {
   }
 
   private boolean trySetUp() {
-    try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {
+    // short timeouts: the first try runs in start-up, which a broker that is away must not hold up
+    try (Admin admin =
+        Admin.create(
+            Map.of(
+                "bootstrap.servers", bootstrap,
+                "request.timeout.ms", "5000",
+                "default.api.timeout.ms", "10000"))) {
       KafkaTopology.ensureTopics(admin, config.topics());
       KafkaTopology.configureQueues(
           admin, config.topics(), config.jobs().attempts(), config.jobs().lockDuration());

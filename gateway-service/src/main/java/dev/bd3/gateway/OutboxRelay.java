@@ -1,8 +1,6 @@
 package dev.bd3.gateway;
 
-import dev.bd3.jobs.JobType;
 import dev.bd3.jobs.RunStatus;
-import dev.bd3.jobs.Topics;
 import io.quarkus.narayana.jta.QuarkusTransaction;
 import io.quarkus.scheduler.Scheduled;
 import io.smallrye.reactive.messaging.MutinyEmitter;
@@ -15,8 +13,6 @@ import jakarta.inject.Inject;
 import jakarta.persistence.LockModeType;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -138,7 +134,7 @@ public class OutboxRelay {
     if (batch.isEmpty()) {
       return new Round(0, false, false);
     }
-    Set<String> suiteTopics = suiteTopics();
+    Set<String> suiteTopics = config.topics().all();
     List<CompletableFuture<Void>> acks = new ArrayList<>(batch.size());
     for (OutboxMessage.Claimed m : batch) {
       if (!suiteTopics.contains(m.topic())) {
@@ -207,9 +203,7 @@ public class OutboxRelay {
         .run(
             () -> {
               OutboxMessage.park(m.id(), reason, Instant.now());
-              boolean job =
-                  Arrays.stream(JobType.values())
-                      .anyMatch(t -> config.topics().jobs(t).equals(m.topic()));
+              boolean job = config.topics().jobType(m.topic()).isPresent();
               Run.parseId(m.key())
                   .filter(id -> job)
                   .map(id -> Run.<Run>findById(id, LockModeType.PESSIMISTIC_WRITE))
@@ -219,13 +213,6 @@ public class OutboxRelay {
                           finisher.end(
                               run, RunStatus.FAILED, "the job could not be published: " + reason));
             });
-  }
-
-  private Set<String> suiteTopics() {
-    Topics t = config.topics();
-    Set<String> topics = new HashSet<>(Set.of(t.events(), t.control(), t.deadLetter()));
-    Arrays.stream(JobType.values()).map(t::jobs).forEach(topics::add);
-    return topics;
   }
 
   /** Deletes what was sent (or parked) longer ago than the retention. */

@@ -69,6 +69,7 @@ public class JobQueue {
   private volatile boolean stopping;
   private volatile boolean polling;
   private Thread poller;
+  private Admin admin; // the job topic at start, the attempt limit now and then
   private int attempts;
   private Instant attemptsRead = Instant.MIN;
 
@@ -92,6 +93,7 @@ public class JobQueue {
   }
 
   void start(@Observes StartupEvent started) {
+    admin = Admin.create(Map.of("bootstrap.servers", bootstrap));
     poller = new Thread(this::loop, "bd3-queue");
     poller.start();
   }
@@ -108,14 +110,15 @@ public class JobQueue {
       poller.join(config.shutdownGrace().plusSeconds(5).toMillis());
     }
     jobs.shutdownNow();
+    if (admin != null) {
+      admin.close();
+    }
   }
 
   private void loop() {
     while (!stopping) {
       try (KafkaShareConsumer<String, String> consumer = consumer()) {
-        try (Admin admin = admin()) {
-          KafkaTopology.ensureJobTopic(admin, topics, handler.type()); // whoever starts first
-        }
+        KafkaTopology.ensureJobTopic(admin, topics, handler.type()); // whoever starts first
         consumer.subscribe(List.of(topics.jobs(handler.type())));
         LOG.infof(
             "taking %s jobs from %s as a member of share group %s",
@@ -241,8 +244,8 @@ public class JobQueue {
   /** A job that can never succeed goes to the dead-letter topic with its reason. */
   private void park(ConsumerRecord<String, String> record, String reason) {
     RecordHeaders headers = new RecordHeaders();
-    headers.add("dead-letter-reason", reason.getBytes(StandardCharsets.UTF_8));
-    headers.add("dead-letter-topic", record.topic().getBytes(StandardCharsets.UTF_8));
+    headers.add(Topics.DEAD_LETTER_REASON, reason.getBytes(StandardCharsets.UTF_8));
+    headers.add(Topics.DEAD_LETTER_TOPIC, record.topic().getBytes(StandardCharsets.UTF_8));
     deadLetters.send(
         Message.of(record.value() == null ? "" : record.value())
             .addMetadata(
@@ -255,7 +258,7 @@ public class JobQueue {
   /** The queue's attempt limit, as the broker has it (the gateway sets it). */
   private int attempts() {
     if (Instant.now().isAfter(attemptsRead.plus(ATTEMPTS_TTL))) {
-      try (Admin admin = admin()) {
+      try {
         attempts = KafkaTopology.attempts(admin, topics, handler.type());
         attemptsRead = Instant.now();
       } catch (RuntimeException e) {
@@ -266,10 +269,6 @@ public class JobQueue {
       }
     }
     return attempts;
-  }
-
-  private Admin admin() {
-    return Admin.create(Map.of("bootstrap.servers", bootstrap));
   }
 
   private static Duration lockDuration(KafkaShareConsumer<String, String> consumer) {

@@ -2,11 +2,14 @@ package dev.bd3.testsupport;
 
 import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
@@ -71,18 +74,25 @@ public class LocalStack implements QuarkusTestResourceLifecycleManager {
   }
 
   private static String run(Path root, String command) {
+    return script(root, Map.of(), "deploy/local/stack", command);
+  }
+
+  /** Runs one of the project's scripts with extra environment; its output, or why it failed. */
+  static String script(Path root, Map<String, String> env, String script, String... args) {
+    List<String> command = new ArrayList<>(List.of(root.resolve(script).toString()));
+    command.addAll(List.of(args));
     try {
-      Process process =
-          new ProcessBuilder(root.resolve("deploy/local/stack").toString(), command)
-              .redirectErrorStream(true)
-              .start();
+      ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+      builder.environment().putAll(env);
+      Process process = builder.start();
       String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-      if (!process.waitFor(5, TimeUnit.MINUTES) || process.exitValue() != 0) {
-        throw new IllegalStateException("deploy/local/stack " + command + " failed:\n" + output);
+      if (!process.waitFor(10, TimeUnit.MINUTES) || process.exitValue() != 0) {
+        throw new IllegalStateException(
+            script + " " + String.join(" ", args) + " failed:\n" + output);
       }
       return output;
     } catch (IOException e) {
-      throw new IllegalStateException(e);
+      throw new UncheckedIOException(e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException(e);

@@ -1,5 +1,6 @@
 package dev.bd3.trainer;
 
+import dev.bd3.jobs.ModelPreset;
 import dev.bd3.jobs.TrainSpec;
 import dev.bd3.model.data.ByteTokenizer;
 import dev.bd3.model.diffusion.ClippedSchedule;
@@ -15,13 +16,12 @@ final class TrainSettings {
 
   static ModelConfig model(TrainSpec spec) {
     TrainSpec s = spec.resolved();
-    ModelConfig preset = ModelConfig.preset(s.preset());
     return new ModelConfig(
         ByteTokenizer.VOCAB_SIZE,
         s.layers(),
         s.width(),
         s.heads(),
-        preset.mlpRatio(),
+        ModelPreset.of(s.preset()).mlpRatio,
         s.dropout(),
         s.contextLength(),
         s.blockSize());
