@@ -29,6 +29,7 @@ import java.util.UUID;
 import java.util.function.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.TopicPartition;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /** What workers report on bd3.job-events, applied idempotently; checkpoint references resolved. */
@@ -36,6 +37,11 @@ import org.junit.jupiter.api.Test;
 @QuarkusTestResource(LocalStack.class)
 class JobEventsTest {
   static final Duration WAIT = Duration.ofSeconds(20);
+
+  @BeforeEach
+  void eventConsumerHoldsItsPartitions() {
+    TestKafka.awaitEventConsumerAssigned();
+  }
 
   static String submit(String body) {
     return given()

@@ -41,6 +41,7 @@ class RunEventStreamTest {
     await()
         .atMost(Duration.ofSeconds(30))
         .untilAsserted(() -> given().get("/q/health/ready").then().statusCode(200));
+    TestKafka.awaitEventConsumerAssigned(); // a run ends when its last status is applied
   }
 
   @Test

@@ -24,6 +24,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import org.apache.kafka.common.TopicPartition;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -35,6 +36,11 @@ import org.junit.jupiter.api.Test;
 @QuarkusTestResource(LocalStack.class)
 class RunLifecycleTest {
   private static final Duration WAIT = Duration.ofSeconds(20);
+
+  @BeforeEach
+  void eventConsumerHoldsItsPartitions() {
+    TestKafka.awaitEventConsumerAssigned();
+  }
 
   @Test
   void aRunWhoseWorkerWentSilentIsShownLostAndCancelledAtOnce() {

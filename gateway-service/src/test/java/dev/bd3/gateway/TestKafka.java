@@ -14,17 +14,23 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.UUID;
+import java.util.concurrent.ExecutionException;
 import java.util.function.Predicate;
 import java.util.stream.Collectors;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.ConsumerGroupDescription;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.GroupState;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
+import org.awaitility.Awaitility;
 import org.eclipse.microprofile.config.ConfigProvider;
 
 /** Plain Kafka clients for the tests: read a topic from a mark on, and play a worker. */
@@ -40,6 +46,45 @@ final class TestKafka {
 
   static String bootstrap() {
     return ConfigProvider.getConfig().getValue("kafka.bootstrap.servers", String.class);
+  }
+
+  /**
+   * Waits until the gateway's job-events consumer holds every partition. After a broker restart the
+   * group still lists the members from before, and the first rebalance waits out their session (up
+   * to 45 s): an event sent meanwhile is applied only then.
+   */
+  static void awaitEventConsumerAssigned() {
+    String group =
+        ConfigProvider.getConfig().getValue("bd3.gateway.topic-prefix", String.class) + "-gateway";
+    Properties p = new Properties();
+    p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap());
+    try (Admin admin = Admin.create(p)) {
+      int partitions =
+          admin
+              .describeTopics(List.of(TOPICS.events()))
+              .allTopicNames()
+              .get()
+              .get(TOPICS.events())
+              .partitions()
+              .size();
+      Awaitility.await()
+          .atMost(Duration.ofSeconds(90))
+          .pollInterval(Duration.ofMillis(250))
+          .until(() -> assignedPartitions(admin, group) == partitions);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    } catch (ExecutionException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static int assignedPartitions(Admin admin, String group) throws Exception {
+    ConsumerGroupDescription d =
+        admin.describeConsumerGroups(List.of(group)).describedGroups().get(group).get();
+    return d.groupState() != GroupState.STABLE
+        ? 0
+        : d.members().stream().mapToInt(m -> m.assignment().topicPartitions().size()).sum();
   }
 
   /** Where each partition of {@code topic} ends now: read from here to see only what comes next. */
