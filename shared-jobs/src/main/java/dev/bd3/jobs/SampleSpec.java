@@ -53,6 +53,11 @@ public record SampleSpec(
         @DecimalMin("0.0")
         @DecimalMax("100.0")
         Double entropyThreshold,
+    @Schema(
+            description =
+                "mask the bytes that would make the text invalid UTF-8, so that it decodes"
+                    + " without replacement characters")
+        Boolean validUtf8,
     @Schema(description = "generate with the moving average of the weights") Boolean useEma,
     @Schema(description = "seed of the draws") Long seed)
     implements JobSpec, CheckpointRef {
@@ -79,6 +84,7 @@ public record SampleSpec(
         requireNonNullElse(prompt, ""),
         requireNonNullElse(stopOnEos, true),
         requireNonNullElse(entropyThreshold, 1.5),
+        requireNonNullElse(validUtf8, true),
         requireNonNullElse(useEma, true),
         requireNonNullElse(seed, 0L));
   }
@@ -98,6 +104,7 @@ public record SampleSpec(
         prompt,
         stopOnEos,
         entropyThreshold,
+        validUtf8,
         useEma,
         seed);
   }

@@ -28,6 +28,7 @@ class JobContractTest {
             "Hi",
             true,
             null,
+            false,
             true,
             7L);
     JobRequest sent =
@@ -103,6 +104,7 @@ class JobContractTest {
             "€".repeat(4096),
             true,
             100.0,
+            true,
             true,
             Long.MAX_VALUE);
     EvalSpec eval =

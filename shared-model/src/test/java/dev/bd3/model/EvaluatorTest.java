@@ -82,6 +82,59 @@ class EvaluatorTest {
     }
   }
 
+  /**
+   * Generative perplexity of a sample longer than the judge's window, stride 1: every token is
+   * scored after BOS and the (at most L - 2) tokens before it, each by a causal pass of its own.
+   */
+  @Test
+  void generativePerplexityIsTheExactLikelihoodUnderTheSlidingWindow() {
+    ModelConfig config = ModelConfig.tiny().withContextLength(8).withBlockSize(1);
+    int[] sample = java.util.Arrays.copyOfRange(TEXT, 3, 23); // 20 tokens, window 7
+    try (NDManager m = Fixtures.manager()) {
+      Bd3Lm ar = Fixtures.randomModel(config, m, 8);
+      double nll = 0;
+      for (int i = 0; i < sample.length; i++) {
+        int from = Math.max(0, i - 6);
+        long[] input = new long[i - from + 2];
+        input[0] = ByteTokenizer.BOS;
+        for (int j = from; j < i; j++) {
+          input[j - from + 1] = sample[j];
+        }
+        input[input.length - 1] = ByteTokenizer.MASK;
+        nll -= lastLogProbabilities(ar, input, m)[sample[i]];
+      }
+      GenerativePerplexity.Result g = GenerativePerplexity.judge(ar, List.of(sample), 1, m);
+      assertEquals(20, g.tokens());
+      assertEquals(nll / 20, g.nll(), 1e-5);
+      assertEquals(Math.exp(nll / 20), g.meanPerplexity(), 1e-3 * g.meanPerplexity());
+      // a stride of a whole window restarts the context every 7 tokens: another figure
+      assertTrue(GenerativePerplexity.judge(ar, List.of(sample), 7, m).nll() != g.nll());
+    }
+  }
+
+  /** log p at the last position of a causal pass over {@code input}. */
+  private static float[] lastLogProbabilities(Bd3Lm ar, long[] input, NDManager m) {
+    int n = input.length;
+    boolean[] causal = new boolean[n * n];
+    for (int q = 0; q < n; q++) {
+      for (int k = 0; k <= q; k++) {
+        causal[q * n + k] = true;
+      }
+    }
+    try (NDManager s = m.newSubManager()) {
+      return ar.forward(
+              s.create(input, new Shape(1, n)),
+              s.arange(0, n, 1, DataType.INT64),
+              null,
+              Attention.additiveMask(s, causal, n, n),
+              false)
+          .logits()
+          .get("0, " + (n - 1))
+          .logSoftmax(-1)
+          .toFloatArray();
+    }
+  }
+
   /** For diffusion the NELBO is a Monte Carlo estimate: E[#masked / t] = #tokens, so ~ln 259. */
   @Test
   void diffusionBoundIsUnbiasedAndTightensWithDraws() {

@@ -150,7 +150,7 @@ public final class BlockSampler {
       NDManager m) {
     boolean[] stale = new boolean[x.length];
     Arrays.fill(stale, true);
-    double[][][] p = null;
+    Distributions p = null;
     int passes = 0;
     for (int k = 0; k < rule.steps(x[0].length) && anyMasked(x); k++) {
       if (anyTrue(stale)) {
@@ -162,14 +162,65 @@ public final class BlockSampler {
         }
       }
       for (int i = 0; i < x.length; i++) {
-        stale[i] = rule.step(x[i], p[i], k, random);
+        stale[i] = rule.step(x[i], p.filtered()[i], k, random, draw(batch, i, p.raw()));
       }
     }
     return passes;
   }
 
-  /** p_theta at every position of every block, nucleus-filtered, in float64: (N, L', V). */
-  private double[][][] probabilities(
+  /**
+   * p_theta at every masked position of every block (N, L', V), nucleus-filtered; unfiltered too
+   * where the UTF-8 constraint may need it (null otherwise).
+   */
+  private record Distributions(double[][][] filtered, double[][][] raw) {}
+
+  /**
+   * How row i draws a token: straight from p, or restricted to the tokens that keep its text valid
+   * UTF-8. When the constraint leaves none of the nucleus, the nucleus is taken again from the
+   * allowed part of the unfiltered p_theta.
+   */
+  private DenoisingRule.TokenDraw draw(Batch batch, int row, double[][][] raw) {
+    if (!config.validUtf8()) {
+      return DenoisingRule.TokenDraw.FROM_P;
+    }
+    int start = batch.utf8[batch.active.get(row)];
+    return (x, j, p, random) -> {
+      boolean[] ok = Utf8Constraint.allowed(start, x, j);
+      double[] q = restricted(p, ok);
+      if (q == null) {
+        double[] all = restricted(raw[row][j], ok);
+        q = all == null ? restricted(ok) : Nucleus.filter(all, config.topP());
+      }
+      return Nucleus.draw(q, random);
+    };
+  }
+
+  /** p on the allowed ids, renormalised; null when they have no mass. */
+  private static double[] restricted(double[] p, boolean[] ok) {
+    double[] q = new double[p.length];
+    double mass = 0;
+    for (int c = 0; c < p.length; c++) {
+      q[c] = ok[c] ? p[c] : 0;
+      mass += q[c];
+    }
+    if (mass <= 0) {
+      return null;
+    }
+    for (int c = 0; c < q.length; c++) {
+      q[c] /= mass;
+    }
+    return q;
+  }
+
+  /** Uniform over the allowed ids. */
+  private static double[] restricted(boolean[] ok) {
+    double[] uniform = new double[ok.length];
+    Arrays.fill(uniform, 1);
+    return restricted(uniform, ok);
+  }
+
+  /** p_theta at every position of every block, in float64: (N, L', V). */
+  private Distributions probabilities(
       int[][] x, int position, Batch batch, KvCache cache, int[][] unstored, NDManager m) {
     int lb = x[0].length;
     int v = model.config().vocabSize();
@@ -206,15 +257,19 @@ public final class BlockSampler {
     }
     // only masked positions are ever drawn from, and the masked set only shrinks while p is reused
     double[][][] p = new double[x.length][lb][];
+    double[][][] raw = config.validUtf8() ? new double[x.length][lb][] : null;
     for (int i = 0; i < x.length; i++) {
       for (int j = 0; j < lb; j++) {
         if (x[i][j] == ByteTokenizer.MASK) {
           double[] row = Arrays.copyOfRange(flat, (i * lb + j) * v, (i * lb + j + 1) * v);
           p[i][j] = Nucleus.filter(row, config.topP());
+          if (raw != null) {
+            raw[i][j] = row;
+          }
         }
       }
     }
-    return p;
+    return new Distributions(p, raw);
   }
 
   /**
@@ -298,6 +353,8 @@ public final class BlockSampler {
     final List<int[]> sequences = new ArrayList<>();
     final int[] lengths;
     final int[] nfe;
+    final int[] utf8; // the UTF-8 automaton's state after each sample's finished text
+    final int promptUtf8; // and after the prompt
     final StopReason[] stops;
     final List<Integer> active = new ArrayList<>();
     int passes;
@@ -307,10 +364,13 @@ public final class BlockSampler {
       promptLength = prefix.length;
       lengths = new int[n];
       nfe = new int[n];
+      utf8 = new int[n];
+      promptUtf8 = Utf8Constraint.after(Utf8Constraint.BOUNDARY, prefix, 0, prefix.length);
       stops = new StopReason[n];
       for (int i = 0; i < n; i++) {
         sequences.add(Arrays.copyOf(prefix, Math.max(16, prefix.length * 2)));
         lengths[i] = complete;
+        utf8[i] = Utf8Constraint.after(Utf8Constraint.BOUNDARY, prefix, 0, complete);
         active.add(i);
       }
     }
@@ -351,6 +411,7 @@ public final class BlockSampler {
       }
       System.arraycopy(block, 0, seq, lengths[sample], block.length);
       lengths[sample] += block.length;
+      utf8[sample] = Utf8Constraint.after(utf8[sample], block, 0, block.length);
     }
 
     /** Stop rules, checked after each block; may shorten the sample. */
@@ -380,10 +441,25 @@ public final class BlockSampler {
       return null;
     }
 
+    /**
+     * Where sample i's text ends: with the UTF-8 constraint, before a character that a stop rule
+     * cut short (the cap, or a block boundary inside a character).
+     */
+    private int textEnd(int i) {
+      int end = lengths[i];
+      int[] seq = sequences.get(i);
+      while (config.validUtf8()
+          && end > promptLength
+          && !Utf8Constraint.complete(Utf8Constraint.after(promptUtf8, seq, promptLength, end))) {
+        end--;
+      }
+      return end;
+    }
+
     List<GeneratedSample> samples() {
       List<GeneratedSample> out = new ArrayList<>();
       for (int i = 0; i < lengths.length; i++) {
-        int[] generated = Arrays.copyOfRange(sequences.get(i), promptLength, lengths[i]);
+        int[] generated = Arrays.copyOfRange(sequences.get(i), promptLength, textEnd(i));
         out.add(
             new GeneratedSample(
                 generated,

@@ -13,10 +13,19 @@ interface DenoisingRule {
   int steps(int blockSize);
 
   /**
-   * Updates block x in place at step k, drawing from the (filtered) distributions p[j]; returns
-   * whether anything changed.
+   * Updates block x in place at step k, drawing from the (filtered) distributions p[j] through
+   * {@code draw}; returns whether anything changed.
    */
-  boolean step(int[] x, double[][] p, int k, SplittableRandom random);
+  boolean step(int[] x, double[][] p, int k, SplittableRandom random, TokenDraw draw);
+
+  /** How a chosen position gets its token. */
+  interface TokenDraw {
+    /** A token for position j of block x, from p (p_theta there, nucleus-filtered). */
+    int draw(int[] x, int j, double[] p, SplittableRandom random);
+
+    /** Straight from p. */
+    TokenDraw FROM_P = (x, j, p, random) -> Nucleus.draw(p, random);
+  }
 
   static DenoisingRule of(SamplerConfig c) {
     return switch (c.kind()) {
@@ -37,13 +46,13 @@ interface DenoisingRule {
     }
 
     @Override
-    public boolean step(int[] x, double[][] p, int k, SplittableRandom random) {
+    public boolean step(int[] x, double[][] p, int k, SplittableRandom random, TokenDraw draw) {
       double t = 1 - (double) k / total;
       double s = 1 - (double) (k + 1) / total;
       boolean changed = false;
       for (int j = 0; j < x.length; j++) {
         if (x[j] == ByteTokenizer.MASK && (s <= 0 || random.nextDouble() >= s / t)) {
-          x[j] = Nucleus.draw(p[j], random);
+          x[j] = draw.draw(x, j, p[j], random);
           changed = true;
         }
       }
@@ -59,7 +68,7 @@ interface DenoisingRule {
     }
 
     @Override
-    public boolean step(int[] x, double[][] p, int k, SplittableRandom random) {
+    public boolean step(int[] x, double[][] p, int k, SplittableRandom random, TokenDraw draw) {
       int masked = 0;
       for (int id : x) {
         masked += id == ByteTokenizer.MASK ? 1 : 0;
@@ -70,7 +79,7 @@ interface DenoisingRule {
       int pick = random.nextInt(masked);
       for (int j = 0; j < x.length; j++) {
         if (x[j] == ByteTokenizer.MASK && pick-- == 0) {
-          x[j] = Nucleus.draw(p[j], random);
+          x[j] = draw.draw(x, j, p[j], random);
           break;
         }
       }
@@ -86,7 +95,7 @@ interface DenoisingRule {
     }
 
     @Override
-    public boolean step(int[] x, double[][] p, int k, SplittableRandom random) {
+    public boolean step(int[] x, double[][] p, int k, SplittableRandom random, TokenDraw draw) {
       boolean changed = false;
       for (int n = 0; n < perStep; n++) {
         int best = -1;
@@ -104,7 +113,7 @@ interface DenoisingRule {
       }
       for (int j = 0; j < x.length; j++) {
         if (x[j] == -1) {
-          x[j] = Nucleus.draw(p[j], random);
+          x[j] = draw.draw(x, j, p[j], random);
         }
       }
       return changed;

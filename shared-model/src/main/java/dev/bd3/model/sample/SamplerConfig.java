@@ -15,6 +15,7 @@ import dev.bd3.jobs.SampleSpec;
  *     tokens falls below this (degenerate text); 0 = never
  * @param entropyWindow tokens the entropy rule looks at (reference 256)
  * @param seed the draws' random seed
+ * @param validUtf8 mask the tokens that would make the text invalid UTF-8
  */
 public record SamplerConfig(
     Kind kind,
@@ -25,7 +26,8 @@ public record SamplerConfig(
     boolean stopOnEos,
     double entropyThreshold,
     int entropyWindow,
-    long seed) {
+    long seed,
+    boolean validUtf8) {
 
   /** Denoising rules. */
   public enum Kind {
@@ -60,7 +62,7 @@ public record SamplerConfig(
   public static SamplerConfig defaults(int blockSize, int maxTokens, long seed) {
     return of(
         new SampleSpec(
-            null, null, null, null, maxTokens, null, null, null, null, null, null, null, null,
+            null, null, null, null, maxTokens, null, null, null, null, null, null, null, null, null,
             seed),
         blockSize);
   }
@@ -77,7 +79,8 @@ public record SamplerConfig(
         s.stopOnEos(),
         s.entropyThreshold(),
         ENTROPY_WINDOW,
-        s.seed());
+        s.seed(),
+        s.validUtf8());
   }
 
   public SamplerConfig withKind(Kind k, int stepsOrTokensPerStep) {
@@ -91,7 +94,8 @@ public record SamplerConfig(
             stopOnEos,
             entropyThreshold,
             entropyWindow,
-            seed)
+            seed,
+            validUtf8)
         : new SamplerConfig(
             k,
             stepsOrTokensPerStep,
@@ -101,6 +105,7 @@ public record SamplerConfig(
             stopOnEos,
             entropyThreshold,
             entropyWindow,
-            seed);
+            seed,
+            validUtf8);
   }
 }

@@ -27,7 +27,7 @@ class DenoisingRuleTest {
       int[] x = maskedBlock();
       for (int k = 0; k < total; k++) {
         int before = count(x);
-        rule.step(x, certain(), k, random);
+        rule.step(x, certain(), k, random, DenoisingRule.TokenDraw.FROM_P);
         masked[k] += before;
         unmasked[k] += before - count(x);
       }
@@ -53,7 +53,7 @@ class DenoisingRuleTest {
     for (int trial = 0; trial < trials; trial++) {
       int[] x = maskedBlock();
       x[0] = 'z'; // position 0 is already unmasked and must never be chosen
-      rule.step(x, certain(), 0, random);
+      rule.step(x, certain(), 0, random, DenoisingRule.TokenDraw.FROM_P);
       for (int j = 0; j < BLOCK; j++) {
         chosen[j] += x[j] == 'a' ? 1 : 0;
       }
@@ -67,7 +67,7 @@ class DenoisingRuleTest {
   }
 
   private static SamplerConfig config(Kind kind, int steps) {
-    return new SamplerConfig(kind, steps, 1.0, 1, 64, false, 0, 256, 1);
+    return new SamplerConfig(kind, steps, 1.0, 1, 64, false, 0, 256, 1, false);
   }
 
   private static int[] maskedBlock() {
