@@ -39,6 +39,10 @@ public class SampleHandler implements JobHandler {
       SampleSpec spec = given.resolved(blockSize);
       Bd3Lm model = checkpoint.model(manager, spec.useEma());
       int[] prompt = ByteTokenizer.encode(spec.prompt());
+      ByteTokenizer.Stream[] streams = new ByteTokenizer.Stream[spec.numSamples()];
+      for (int i = 0; i < streams.length; i++) {
+        streams[i] = new ByteTokenizer.Stream();
+      }
       long started = System.nanoTime();
       BlockSampler.Result result =
           BlockSampler.cached(model, SamplerConfig.of(spec, blockSize))
@@ -47,7 +51,7 @@ public class SampleHandler implements JobHandler {
                   prompt,
                   manager,
                   (sample, block, tokens) ->
-                      context.block(sample, block, ByteTokenizer.decode(tokens)),
+                      context.block(sample, block, streams[sample].next(tokens)),
                   context::cancelled);
       double seconds = (System.nanoTime() - started) / 1e9;
       if (context.cancelled()) {

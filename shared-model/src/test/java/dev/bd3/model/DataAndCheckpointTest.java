@@ -47,6 +47,18 @@ class DataAndCheckpointTest {
         CharacterCodingException.class, () -> ByteTokenizer.decodeStrict(new int[] {0xC3}));
   }
 
+  /** A character cut by a block's end is streamed whole with the next block. */
+  @Test
+  void streamedPiecesHoldOnlyCompleteCharacters() {
+    int[] ids = ByteTokenizer.encode("aç€b"); // 61 | C3 A7 | E2 82 AC | 62
+    ByteTokenizer.Stream stream = new ByteTokenizer.Stream();
+    assertEquals("a", stream.next(java.util.Arrays.copyOfRange(ids, 0, 2)));
+    assertEquals("ç", stream.next(java.util.Arrays.copyOfRange(ids, 2, 4)));
+    assertEquals("", stream.next(java.util.Arrays.copyOfRange(ids, 4, 5)));
+    assertEquals("€b", stream.next(java.util.Arrays.copyOfRange(ids, 5, 7)));
+    assertEquals("\uFFFDz", stream.next(new int[] {0xFF, 'z'})); // malformed: replaced
+  }
+
   @Test
   void bundledCorpusSplitsDeterministically(@TempDir Path dir) throws Exception {
     Corpus a = Corpus.europarl();

@@ -65,6 +65,31 @@ public final class ByteTokenizer {
     }
   }
 
+  /**
+   * Decodes text that arrives in pieces (the blocks of a sample): each piece gives the characters
+   * completed so far, and the bytes of a character cut by the piece's end wait for the next one, so
+   * a character split across two blocks is not streamed as two replacement characters.
+   */
+  public static final class Stream {
+    private final CharsetDecoder decoder =
+        StandardCharsets.UTF_8
+            .newDecoder()
+            .onMalformedInput(CodingErrorAction.REPLACE)
+            .onUnmappableCharacter(CodingErrorAction.REPLACE);
+    private ByteBuffer pending = ByteBuffer.allocate(0);
+
+    /** The text the bytes of {@code ids} complete (special ids left out). */
+    public String next(int[] ids) {
+      byte[] bytes = bytesOf(ids);
+      ByteBuffer in = ByteBuffer.allocate(pending.remaining() + bytes.length);
+      in.put(pending).put(bytes).flip();
+      CharBuffer out = CharBuffer.allocate(in.remaining() + 1);
+      decoder.decode(in, out, false); // stops before an incomplete character at the end
+      pending = in.slice();
+      return out.flip().toString();
+    }
+  }
+
   private static byte[] bytesOf(int[] ids) {
     int n = 0;
     for (int id : ids) {
