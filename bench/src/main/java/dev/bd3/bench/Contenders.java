@@ -9,6 +9,8 @@ import dev.bd3.model.train.Checkpoint;
 import dev.bd3.model.train.TrainingConfig;
 import dev.bd3.model.train.TrainingListener;
 import dev.bd3.model.train.TrainingLoop;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -16,25 +18,25 @@ import java.util.Map;
 
 /**
  * The models of the paper's table, one shape with different block sizes: AR (L' = 1), BD3-LM L' =
- * 4, 8, 16 and MDLM (L' = L), each trained for the same wall-clock budget. Checkpoints go to {@code
- * --out} (default bench/target/paper-table), where the sampling benchmark finds them.
+ * 4, 8, 16 and MDLM (L' = L), each trained on the same number of tokens (the L tokens of each
+ * sequence; the clean copy of the vectorised pass is not new data). Checkpoints go to {@code --out}
+ * (default bench/target/paper-table)/NAME/seed-N, where the sampling benchmark finds them.
  */
 final class Contenders {
   static final String[] NAMES = {"ar", "bd3_4", "bd3_8", "bd3_16", "mdlm"};
 
   private final Options o;
-  private final Report r;
   final ModelConfig shape;
   final Path out;
   final Corpus corpus;
+  final int batch;
 
-  Contenders(Options options, Report report) {
+  Contenders(Options options) {
     this.o = options;
-    this.r = report;
     this.shape = options.model(4, 128, 4, 128, 4);
     this.out = Path.of(options.text("out", "bench/target/paper-table"));
-    String corpusName = options.text("corpus", Corpus.EUROPARL);
-    this.corpus = Corpus.named(corpusName);
+    this.corpus = Corpus.named(options.text("corpus", Corpus.EUROPARL));
+    this.batch = options.integer("batch", 16);
   }
 
   static int blockSize(String name, int context) {
@@ -49,48 +51,54 @@ final class Contenders {
     return shape.withBlockSize(blockSize(name, shape.contextLength()));
   }
 
-  /** Trains one contender for {@code minutes} (fresh), returns its final checkpoint. */
-  Path train(String name, double minutes, NDManager m) throws Exception {
-    Path dir = out.resolve(name);
-    if (Files.isDirectory(dir)) {
-      try (var files = Files.list(dir)) {
-        for (Path f : files.toList()) {
-          Files.delete(f);
-        }
-      }
-    }
-    long deadline = System.nanoTime() + (long) (minutes * 60e9);
-    int[] steps = {0};
-    TrainingListener budget =
-        new TrainingListener() {
-          @Override
-          public void onProgress(long step, long total, double secondsPerStep) {
-            steps[0] = (int) step;
-          }
+  /** Optimiser steps that read {@code tokens} training tokens. */
+  int steps(long tokens) {
+    return (int) Math.max(1, tokens / ((long) batch * shape.contextLength()));
+  }
 
-          @Override
-          public boolean cancelled() {
-            return System.nanoTime() > deadline;
-          }
-        };
+  long tokens(int steps) {
+    return (long) steps * batch * shape.contextLength();
+  }
+
+  /**
+   * Trains a contender for {@code steps} steps, fresh or from the weights of {@code init} (null:
+   * from scratch), with {@code --schedule search} (the data-driven search every {@code
+   * --search-every} steps on the EMA weights), {@code paper} (the paper's reported optima) or
+   * {@code full} ([1e-3, 1]).
+   */
+  TrainingLoop.Result train(String name, int seed, int steps, Path init, NDManager m) {
+    Path dir = emptied(out.resolve(name).resolve("seed-" + seed));
     String schedule = o.text("schedule", "search");
     TrainingConfig config =
-        TrainingConfig.quick(10_000_000)
-            .batchSize(o.integer("batch", 16))
+        TrainingConfig.quick(steps)
+            .batchSize(batch)
             .learningRate(o.real("lr", 1e-3))
             .warmupSteps(o.integer("warmup", 50))
-            .checkpointEvery(Integer.MAX_VALUE)
-            .logEvery(1)
-            .validationBatches(1)
+            .checkpointEvery(steps)
+            .logEvery(Integer.MAX_VALUE)
+            .validationBatches(o.integer("search-batches", 16))
             .schedule(schedule.equals("paper") ? paperInterval(name) : ClippedSchedule.FULL)
-            .scheduleSearchEvery(schedule.equals("search") ? o.integer("search-every", 200) : 0)
-            .seed(o.integer("seed", 0))
+            .scheduleSearchEvery(schedule.equals("search") ? o.integer("search-every", 100) : 0)
+            .seed(seed)
             .build();
-    TrainingLoop.Result result = new TrainingLoop(config(name), config, corpus, dir, budget).run(m);
-    r.line(
-        "  %-7s L' = %-4d %6d steps in %.1f min, noise interval %s",
-        name, config(name).blockSize(), result.step(), minutes, result.schedule());
-    return result.lastCheckpoint().path();
+    TrainingLoop loop =
+        new TrainingLoop(config(name), config, corpus, dir, new TrainingListener() {});
+    return (init == null ? loop : loop.initialisedFrom(init)).run(m);
+  }
+
+  private static Path emptied(Path dir) {
+    try {
+      if (Files.isDirectory(dir)) {
+        try (var files = Files.list(dir)) {
+          for (Path f : files.toList()) {
+            Files.delete(f);
+          }
+        }
+      }
+      return dir;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 
   /** The paper's reported optima, where it reports one; else the plain interval. */
@@ -102,14 +110,16 @@ final class Contenders {
     };
   }
 
-  /** Every contender's model, from {@code --out}, training those missing for {@code minutes}. */
-  Map<String, Bd3Lm> load(String[] names, double minutes, NDManager m) throws Exception {
+  /**
+   * Every contender's seed-0 model from {@code --out}, training those missing on {@code tokens}.
+   */
+  Map<String, Bd3Lm> load(String[] names, long tokens, NDManager m) {
     Map<String, Bd3Lm> models = new LinkedHashMap<>();
     for (String name : names) {
-      Path checkpoint = Checkpoint.newest(out.resolve(name)).orElse(null);
+      Path checkpoint = Checkpoint.newest(out.resolve(name).resolve("seed-0")).orElse(null);
       if (checkpoint == null
           || !Checkpoint.read(checkpoint, m).meta().model().equals(config(name))) {
-        checkpoint = train(name, minutes, m);
+        checkpoint = train(name, 0, steps(tokens), null, m).lastCheckpoint().path();
       }
       models.put(name, Checkpoint.read(checkpoint, m).model(m, true));
     }
