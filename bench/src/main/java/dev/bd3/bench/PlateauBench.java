@@ -11,6 +11,7 @@ import dev.bd3.model.eval.UnigramEntropy;
 import dev.bd3.model.nn.Bd3Lm;
 import dev.bd3.model.nn.ModelConfig;
 import dev.bd3.model.train.TrainingConfig;
+import dev.bd3.model.train.TrainingLoop;
 import dev.bd3.model.train.TrainingStep;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -82,7 +83,7 @@ final class PlateauBench extends Benchmark {
       }
       try (TrainingStep trainer = new TrainingStep(model, tc, m)) {
         for (int s = 1; s <= steps; s++) {
-          SplittableRandom random = new SplittableRandom(seed * 0x9E3779B97F4A7C15L + s);
+          SplittableRandom random = TrainingLoop.randomFor(seed, s); // the loop's data, step s
           long[] x0 = Windows.random(corpus.train(), 16, config.contextLength(), random);
           NoisedBatch batch =
               NoisedBatch.noise(

@@ -55,7 +55,8 @@ final class TestKafka {
    */
   static void awaitEventConsumerAssigned() {
     String group =
-        ConfigProvider.getConfig().getValue("bd3.gateway.topic-prefix", String.class) + "-gateway";
+        ConfigProvider.getConfig()
+            .getValue("mp.messaging.incoming.job-events.group.id", String.class);
     Properties p = new Properties();
     p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap());
     try (Admin admin = Admin.create(p)) {

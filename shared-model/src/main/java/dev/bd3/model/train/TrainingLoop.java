@@ -116,7 +116,7 @@ public final class TrainingLoop {
   }
 
   /** Random stream of step s: independent of every other step and of how the run got there. */
-  static SplittableRandom randomFor(long seed, long step) {
+  public static SplittableRandom randomFor(long seed, long step) {
     return new SplittableRandom(seed * 0x9E3779B97F4A7C15L + step);
   }
 
