@@ -32,7 +32,8 @@ import org.junit.jupiter.api.Test;
  * The local stack started from a clone that only its owner may enter, as root's home is ({@code
  * drwx------}), under a path with a space: PostgreSQL, which runs as another user when we are root,
  * must still reach its binaries, data and log. The same test checks what stop does with a pid file
- * that has gone stale, and that durability is on unless a throw-away cluster turns it off.
+ * that has gone stale, that durability is on unless a throw-away cluster turns it off, and that a
+ * cluster that outlived its passwords gets new ones.
  */
 class PrivateCloneStackTest {
   private final Path root = LocalStack.root();
@@ -95,6 +96,20 @@ class PrivateCloneStackTest {
       Set<String> topics = admin.listTopics().names().get(30, TimeUnit.SECONDS);
       assertTrue(topics.contains("private.jobs.train"), "the broker serves: " + topics);
     }
+
+    // a new clone at the same path: root's cluster outlives the clone, its passwords do not
+    try (Stream<Path> secrets = Files.list(secret.getParent())) {
+      secrets.forEach(f -> f.toFile().delete());
+    }
+    assertEquals(0, stack("start").exit(), "start without the passwords");
+    Map<String, String> renewed = LocalStack.parseEnv(stack("env").output());
+    assertTrue(
+        !renewed.get("DB_PASSWORD").isEmpty()
+            && !renewed.get("DB_PASSWORD").equals(vars.get("DB_PASSWORD")),
+        "a new password");
+    assertEquals("1", query(url, renewed, "SELECT 1"), "the new password lets the suite in");
+    assertThrows(
+        java.sql.SQLException.class, () -> query(url, vars, "SELECT 1"), "the old one is gone");
 
     // stop twice: the second finds nothing to stop and is no error
     assertEquals(0, stack("stop").exit(), "stop");
