@@ -66,7 +66,7 @@ final class ChaosBench extends Benchmark {
                 "BD3_JOB_LOCK", "15s",
                 "BD3_STALE_AFTER", "30s"));
     suite.start();
-    api = new Bd3Client(URI.create("http://127.0.0.1:" + suite.port("gateway")));
+    api = new Bd3Client(URI.create("http://127.0.0.1:" + suite.port("gateway")), suite.adminKey());
     try {
       r.line(
           "suite: %d workers of each type, topics %s, artifacts %s",

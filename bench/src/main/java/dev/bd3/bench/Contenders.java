@@ -67,7 +67,16 @@ final class Contenders {
    * {@code full} ([1e-3, 1]).
    */
   TrainingLoop.Result train(String name, int seed, int steps, Path init, NDManager m) {
-    Path dir = emptied(out.resolve(name).resolve("seed-" + seed));
+    return train(name, name, seed, steps, init, m);
+  }
+
+  /**
+   * As {@link #train(String, int, int, Path, NDManager)}, into the folder {@code label} (a base
+   * model must not share its folder with the model fine-tuned from it: each run empties its own).
+   */
+  TrainingLoop.Result train(
+      String name, String label, int seed, int steps, Path init, NDManager m) {
+    Path dir = emptied(out.resolve(label).resolve("seed-" + seed));
     String schedule = o.text("schedule", "search");
     TrainingConfig config =
         TrainingConfig.quick(steps)

@@ -13,7 +13,9 @@ public final class Main {
           "paper-table",
               "AR, BD3 L' = 4, 8, 16 and MDLM on equal tokens, several seeds: test perplexity",
           "plateau", "steps until training leaves the unigram plateau, per initialisation",
-          "chaos", "mixed jobs while workers, gateway, broker and database are killed: none lost");
+          "chaos", "mixed jobs while workers, gateway, broker and database are killed: none lost",
+          "fuzz",
+              "hostile requests as every role: no 5xx, every error a problem, no unallowed change");
 
   private Main() {}
 
@@ -33,6 +35,7 @@ public final class Main {
       case "paper-table" -> new PaperTableBench(options, report).run();
       case "plateau" -> new PlateauBench(options, report).run();
       case "chaos" -> new ChaosBench(options, report).run();
+      case "fuzz" -> new FuzzBench(options, report).run();
       default -> throw new IllegalStateException();
     }
     options.rejectUnused();

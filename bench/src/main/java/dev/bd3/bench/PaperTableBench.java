@@ -88,7 +88,9 @@ final class PaperTableBench extends Benchmark {
     try (NDManager m = Engine.getInstance().newBaseManager()) {
       for (int seed = 0; seed < seeds; seed++) {
         Path base =
-            finetune ? c.train("mdlm", seed, pretrain, null, m).lastCheckpoint().path() : null;
+            finetune
+                ? c.train("mdlm", "mdlm-base", seed, pretrain, null, m).lastCheckpoint().path()
+                : null;
         for (String name : Contenders.NAMES) {
           boolean fromBase = finetune && !name.equals("ar");
           TrainingLoop.Result result =

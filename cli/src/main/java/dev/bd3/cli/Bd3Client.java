@@ -27,6 +27,7 @@ public final class Bd3Client {
   private static final Set<String> TERMINAL = Set.of("SUCCEEDED", "FAILED", "CANCELLED");
 
   private final URI api;
+  private final String key;
   private final Duration pollInterval;
   // HTTP/1.1: no h2c upgrade attempt, which an event stream does not need and some servers refuse
   private final HttpClient http =
@@ -35,13 +36,15 @@ public final class Bd3Client {
           .connectTimeout(Duration.ofSeconds(10))
           .build();
 
-  public Bd3Client(URI base) {
-    this(base, Duration.ofSeconds(1));
+  /** A client that signs in with {@code key} (an API key; null sends none). */
+  public Bd3Client(URI base, String key) {
+    this(base, key, Duration.ofSeconds(1));
   }
 
   /** A client whose {@link #await} polls every {@code pollInterval}. */
-  public Bd3Client(URI base, Duration pollInterval) {
+  public Bd3Client(URI base, String key, Duration pollInterval) {
     this.api = base.resolve("/api/v1/");
+    this.key = key;
     this.pollInterval = pollInterval;
   }
 
@@ -155,6 +158,29 @@ public final class Bd3Client {
             .POST(HttpRequest.BodyPublishers.noBody()));
   }
 
+  /** Makes an API key (admin): the answer holds the key, shown this once. */
+  public JsonNode createKey(String name, List<String> roles) {
+    ObjectNode body = JSON.createObjectNode().put("name", name);
+    roles.forEach(body.putArray("roles")::add);
+    return send(
+        HttpRequest.newBuilder(api.resolve("keys"))
+            .header("Content-Type", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofString(body.toString())));
+  }
+
+  public JsonNode keys() {
+    return send(HttpRequest.newBuilder(api.resolve("keys")).GET());
+  }
+
+  public JsonNode revokeKey(String id) {
+    return send(HttpRequest.newBuilder(api.resolve("keys/" + encode(id))).DELETE());
+  }
+
+  /** Who the key speaks for, with which roles. */
+  public JsonNode me() {
+    return send(HttpRequest.newBuilder(api.resolve("me")).GET());
+  }
+
   /** Follows a run's Server-Sent Events until the server ends the stream. */
   public void events(String id, Consumer<Event> onEvent) {
     HttpRequest request =
@@ -229,8 +255,14 @@ public final class Bd3Client {
   }
 
   private <T> HttpResponse<T> exchange(HttpRequest request, HttpResponse.BodyHandler<T> handler) {
+    HttpRequest signed =
+        key == null
+            ? request
+            : HttpRequest.newBuilder(request, (name, value) -> true)
+                .header("Authorization", "Bearer " + key)
+                .build();
     try {
-      return http.send(request, handler);
+      return http.send(signed, handler);
     } catch (IOException e) {
       throw new UnreachableException(api, e);
     } catch (InterruptedException e) {

@@ -18,6 +18,9 @@ final class ErrorReporter implements IExecutionExceptionHandler {
     PrintWriter err = commandLine.getErr();
     if (e instanceof Bd3Client.ApiException api) {
       err.print(describe(api.status(), api.problem()));
+      if (api.status() == 401) {
+        err.println("bd3: sign in with a key: BD3_API_KEY, or --key-file / BD3_API_KEY_FILE");
+      }
     } else {
       err.println("bd3: " + (e.getMessage() == null ? e.toString() : e.getMessage()));
     }

@@ -1,6 +1,10 @@
 package dev.bd3.cli;
 
+import java.io.IOException;
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
@@ -28,6 +32,7 @@ import picocli.CommandLine.Spec;
       MetricsCommand.class,
       EventsCommand.class,
       DeadLettersCommand.class,
+      KeysCommand.class,
       DemoCommand.class
     })
 public final class Main implements Callable<Integer> {
@@ -38,6 +43,15 @@ public final class Main implements Callable<Integer> {
       defaultValue = "${env:BD3_API:-http://127.0.0.1:8080}",
       description = "the gateway (default: $BD3_API, else ${DEFAULT-VALUE})")
   URI api;
+
+  @Option(
+      names = "--key-file",
+      paramLabel = "FILE",
+      scope = ScopeType.INHERIT,
+      defaultValue = "${env:BD3_API_KEY_FILE}",
+      description =
+          "a file holding the API key (default: $BD3_API_KEY_FILE); else the key is $BD3_API_KEY")
+  Path keyFile;
 
   @Spec CommandSpec spec;
 
@@ -79,7 +93,21 @@ public final class Main implements Callable<Integer> {
   }
 
   Bd3Client client() {
-    return new Bd3Client(api, pollInterval);
+    return new Bd3Client(api, key(), pollInterval);
+  }
+
+  /** The API key: from --key-file, else $BD3_API_KEY (never an argument: ps shows those). */
+  private String key() {
+    if (keyFile != null) {
+      try {
+        return Files.readString(keyFile, StandardCharsets.UTF_8).strip();
+      } catch (IOException e) {
+        throw new CommandLine.ParameterException(
+            spec.commandLine(), "cannot read the key file " + keyFile + ": " + e.getMessage());
+      }
+    }
+    String key = System.getenv("BD3_API_KEY");
+    return key == null || key.isBlank() ? null : key.strip();
   }
 
   /** Whether output goes to a terminal, where progress is redrawn in place. */

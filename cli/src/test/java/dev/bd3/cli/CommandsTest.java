@@ -13,10 +13,13 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Instant;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** Each command against a fake gateway on a real HTTP server: what it sends, prints and exits. */
 class CommandsTest {
@@ -242,6 +245,71 @@ class CommandsTest {
     Cli.Result replayed = Cli.run(gateway.uri(), "dead-letters", "replay", "0", "7");
     assertEquals(0, replayed.exitCode(), replayed.all());
     assertEquals("replayed to bd3.jobs.train: \"r9\"\n", replayed.out());
+  }
+
+  @Test
+  void keysAreMadeListedAndRevokedWithTheKeyFromItsFile(@TempDir Path dir) throws Exception {
+    Path keyFile = Files.writeString(dir.resolve("admin-key"), "bd3_secret-admin\n");
+    gateway.on(
+        "POST",
+        "/api/v1/keys",
+        json(201, "{\"info\":{\"id\":\"k1\",\"name\":\"alice\"},\"key\":\"bd3_new\"}"));
+    Cli.Result made =
+        Cli.run(
+            gateway.uri(),
+            "--key-file",
+            keyFile.toString(),
+            "keys",
+            "create",
+            "alice",
+            "--role",
+            "submitter",
+            "--role",
+            "reader");
+    assertEquals(0, made.exitCode(), made.all());
+    assertEquals("bd3_new\n", made.out(), "only the key on stdout: it can be piped to a file");
+    FakeGateway.Request create = gateway.last("/api/v1/keys");
+    assertEquals("Bearer bd3_secret-admin", create.header("Authorization"));
+    assertEquals(
+        Bd3Client.parse("{\"name\":\"alice\",\"roles\":[\"submitter\",\"reader\"]}"),
+        Bd3Client.parse(create.body()));
+
+    gateway.on(
+        "GET",
+        "/api/v1/keys",
+        json(
+            200,
+            "[{\"id\":\"k1\",\"name\":\"alice\",\"roles\":[\"reader\",\"submitter\"],"
+                + "\"prefix\":\"bd3_abcd\",\"createdAt\":\"2026-11-28T10:00:00Z\"}]"));
+    Cli.Result listed = Cli.run(gateway.uri(), "--key-file", keyFile.toString(), "keys");
+    assertEquals(0, listed.exitCode(), listed.all());
+    String row = listed.out().lines().skip(1).findFirst().orElse("");
+    for (String column : new String[] {"k1", "alice", "reader,submitter", "bd3_abcd"}) {
+      assertTrue(row.contains(column), column + " in " + row);
+    }
+
+    gateway.on(
+        "DELETE",
+        "/api/v1/keys/k1",
+        json(200, "{\"id\":\"k1\",\"name\":\"alice\",\"prefix\":\"bd3_abcd\"}"));
+    Cli.Result revoked =
+        Cli.run(gateway.uri(), "--key-file", keyFile.toString(), "keys", "revoke", "k1");
+    assertEquals(0, revoked.exitCode(), revoked.all());
+    assertEquals("revoked alice bd3_abcd\n", revoked.out());
+  }
+
+  @Test
+  void aRefusedKeySaysHowToSignIn() {
+    gateway.on(
+        "GET",
+        "/api/v1/runs",
+        FakeGateway.Answer.problem(
+            401,
+            "{\"title\":\"Unauthorized\",\"status\":401,\"detail\":\"send a valid API key\"}"));
+    Cli.Result result = Cli.run(gateway.uri(), "runs");
+    assertEquals(1, result.exitCode(), result.all());
+    assertTrue(result.err().contains("BD3_API_KEY"), result.err());
+    assertEquals(null, gateway.last("/api/v1/runs").header("Authorization"), "no key, no header");
   }
 
   @Test

@@ -36,6 +36,7 @@ class CliRoundTripTest {
   private static final String NAME = "cli-round-trip";
 
   private static String api;
+  private static String keyFile;
   private static String trainId;
 
   /** What one command printed, and its exit code. */
@@ -56,6 +57,7 @@ class CliRoundTripTest {
   @BeforeAll
   static void startSuite(Suite suite) {
     api = suite.api();
+    keyFile = suite.adminKeyFile().toString();
   }
 
   @Test
@@ -212,7 +214,7 @@ class CliRoundTripTest {
 
   /** {@code bd3 --api <the suite's gateway> args...}, in this JVM, within the job limit. */
   private static Result bd3(String... args) {
-    List<String> all = new ArrayList<>(List.of("--api", api));
+    List<String> all = new ArrayList<>(List.of("--api", api, "--key-file", keyFile));
     all.addAll(List.of(args));
     return assertTimeoutPreemptively(
         JOB_LIMIT,

@@ -22,16 +22,26 @@ final class Suite {
 
   final Path artifacts = local.artifacts();
   final Topics topics = local.topics();
-  final Bd3Client client = new Bd3Client(URI.create(api()));
 
   /** The first gateway's address. */
   String api() {
     return "http://127.0.0.1:" + local.port("gateway");
   }
 
+  /** A client of the first gateway, signed in as the admin (once the suite has started). */
+  Bd3Client client() {
+    return new Bd3Client(URI.create(api()), local.adminKey());
+  }
+
   /** A client of the second gateway. */
   Bd3Client secondGateway() {
-    return new Bd3Client(URI.create("http://127.0.0.1:" + local.port("gateway-2")));
+    return new Bd3Client(
+        URI.create("http://127.0.0.1:" + local.port("gateway-2")), local.adminKey());
+  }
+
+  /** The first admin key's file (for the command line). */
+  Path adminKeyFile() {
+    return local.adminKeyFile();
   }
 
   /** Creates the topics, then starts every instance. */

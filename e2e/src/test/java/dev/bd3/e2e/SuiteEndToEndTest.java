@@ -51,7 +51,7 @@ class SuiteEndToEndTest {
   @BeforeAll
   static void startSuite(Suite shared) {
     suite = shared; // stopped after the last test class
-    api = suite.client;
+    api = suite.client();
   }
 
   /**

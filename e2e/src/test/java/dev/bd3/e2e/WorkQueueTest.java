@@ -46,7 +46,7 @@ class WorkQueueTest {
   @BeforeAll
   static void startSuite(Suite shared) {
     suite = shared;
-    api = suite.client;
+    api = suite.client();
   }
 
   /** A tiny training job: a few seconds for a few hundred steps on two cores. */

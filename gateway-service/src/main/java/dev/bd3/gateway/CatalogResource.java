@@ -1,9 +1,11 @@
 package dev.bd3.gateway;
 
+import dev.bd3.gateway.auth.Role;
 import dev.bd3.jobs.JobType;
 import dev.bd3.jobs.ModelPreset;
 import dev.bd3.jobs.RunStatus;
 import dev.bd3.jobs.SpecCatalog;
+import jakarta.annotation.security.RolesAllowed;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
@@ -17,6 +19,7 @@ import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 @Path("/api/v1/catalog")
 @Produces(MediaType.APPLICATION_JSON)
 @Tag(name = "catalog")
+@RolesAllowed({Role.READER_NAME, Role.SUBMITTER_NAME, Role.ADMIN_NAME})
 public class CatalogResource {
 
   /** A job type and its spec's fields, with their defaults. */
@@ -35,10 +38,15 @@ public class CatalogResource {
 
   /** Everything a client needs to offer the API's choices. */
   public record Catalog(
-      List<JobTypeView> jobTypes, List<PresetView> presets, List<RunStatus> statuses) {}
+      List<JobTypeView> jobTypes,
+      List<PresetView> presets,
+      List<RunStatus> statuses,
+      List<String> roles) {}
 
   @GET
-  @Operation(summary = "Job types with their spec fields and defaults, model presets, run statuses")
+  @Operation(
+      summary =
+          "Job types with their spec fields and defaults, model presets, run statuses, key roles")
   public Catalog catalog() {
     return new Catalog(
         Arrays.stream(JobType.values())
@@ -57,6 +65,7 @@ public class CatalogResource {
                         p.blockSize,
                         p.dropout))
             .toList(),
-        List.of(RunStatus.values()));
+        List.of(RunStatus.values()),
+        Arrays.stream(Role.values()).map(Role::json).toList());
   }
 }

@@ -1,5 +1,7 @@
 package dev.bd3.gateway;
 
+import dev.bd3.gateway.auth.Role;
+import jakarta.annotation.security.RolesAllowed;
 import jakarta.inject.Inject;
 import jakarta.ws.rs.DefaultValue;
 import jakarta.ws.rs.GET;
@@ -17,6 +19,7 @@ import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 @Path("/api/v1/dead-letters")
 @Produces(MediaType.APPLICATION_JSON)
 @Tag(name = "dead letters")
+@RolesAllowed(Role.ADMIN_NAME)
 public class DeadLetterResource {
   @Inject DeadLetters deadLetters;
 

@@ -71,6 +71,9 @@ public class DeadLetters {
 
   /** The message at a place in the topic, if there is one. */
   public Optional<DeadLetter> at(int partition, long offset) {
+    if (partition < 0 || offset < 0) {
+      return Optional.empty(); // no such place (and a negative seek would throw)
+    }
     try (KafkaConsumer<String, String> consumer = consumer()) {
       TopicPartition p = new TopicPartition(config.topics().deadLetter(), partition);
       if (partitions(consumer).stream().noneMatch(p::equals)) {

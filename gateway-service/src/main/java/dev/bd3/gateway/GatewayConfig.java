@@ -4,7 +4,9 @@ import dev.bd3.jobs.Topics;
 import io.quarkus.runtime.configuration.MemorySize;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Optional;
 
 /** The gateway's own settings ({@code bd3.gateway.*}). */
 @ConfigMapping(prefix = "bd3.gateway")
@@ -16,6 +18,10 @@ public interface GatewayConfig {
   Jobs jobs();
 
   Limits limits();
+
+  Auth auth();
+
+  Quotas quotas();
 
   /** Namespace of the Kafka topics (see {@link dev.bd3.jobs.Topics}). */
   @WithDefault("bd3")
@@ -124,5 +130,31 @@ public interface GatewayConfig {
     /** How often the gateway looks for runs that lost their worker. */
     @WithDefault("10s")
     Duration staleCheckEvery();
+  }
+
+  interface Auth {
+    /**
+     * The first admin key: registered at start-up from this file, or made and written there when
+     * the file is missing ({@link dev.bd3.gateway.auth.FirstAdminKey}).
+     */
+    Optional<Path> adminKeyFile();
+  }
+
+  /**
+   * What one principal (a key's name) may have under way: more gets 429 with {@code Retry-After}.
+   * Admins (operators) are not held to them.
+   */
+  interface Quotas {
+    /** Runs QUEUED or RUNNING at once. */
+    @WithDefault("16")
+    int concurrentJobs();
+
+    /** Jobs submitted in any hour. */
+    @WithDefault("600")
+    int jobsPerHour();
+
+    /** Tokens asked of the samplers (samples x length) in any hour. */
+    @WithDefault("10000000")
+    long sampledTokensPerHour();
   }
 }

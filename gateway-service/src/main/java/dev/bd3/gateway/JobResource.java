@@ -3,10 +3,13 @@ package dev.bd3.gateway;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.bd3.gateway.auth.Caller;
+import dev.bd3.gateway.auth.Role;
 import dev.bd3.jobs.JobEvent;
 import dev.bd3.jobs.Json;
 import io.smallrye.common.annotation.Blocking;
 import io.smallrye.mutiny.Multi;
+import jakarta.annotation.security.RolesAllowed;
 import jakarta.inject.Inject;
 import jakarta.persistence.PersistenceException;
 import jakarta.ws.rs.Consumes;
@@ -42,9 +45,11 @@ public class JobResource {
   @Inject RunEvents events;
   @Inject ObjectMapper mapper;
   @Inject GatewayConfig config;
+  @Inject Caller caller;
 
   @POST
   @Consumes(MediaType.APPLICATION_JSON)
+  @RolesAllowed({Role.SUBMITTER_NAME, Role.ADMIN_NAME})
   @Operation(summary = "Submit a train, eval or sample job")
   @APIResponse(
       responseCode = "201",
@@ -78,7 +83,9 @@ public class JobResource {
     } catch (PersistenceException e) {
       // a concurrent request with the same key committed first: answer with its run
       Optional<Run> first =
-          idempotencyKey == null ? Optional.empty() : Run.findByIdempotencyKey(idempotencyKey);
+          idempotencyKey == null
+              ? Optional.empty()
+              : Run.findByIdempotencyKey(caller.name(), idempotencyKey);
       submitted = new JobService.Submitted(first.orElseThrow(() -> e), false);
     }
     RunView view = RunView.of(submitted.run(), staleAfter());
@@ -96,9 +103,9 @@ public class JobResource {
       responseCode = "200",
       content = @Content(schema = @Schema(implementation = RunView.class)))
   @APIResponse(responseCode = "404", description = "No such run")
+  @RolesAllowed({Role.READER_NAME, Role.SUBMITTER_NAME, Role.ADMIN_NAME})
   public RunView get(@PathParam("id") String id) {
-    return RunView.of(
-        Run.findByIdText(id).orElseThrow(() -> ProblemException.runNotFound(id)), staleAfter());
+    return RunView.of(RunResource.visible(caller, id), staleAfter());
   }
 
   @POST
@@ -109,7 +116,9 @@ public class JobResource {
       responseCode = "202",
       content = @Content(schema = @Schema(implementation = RunView.class)))
   @APIResponse(responseCode = "404", description = "No such run")
+  @APIResponse(responseCode = "403", description = "Another's run (only an admin cancels it)")
   @APIResponse(responseCode = "409", description = "The run has already ended")
+  @RolesAllowed({Role.SUBMITTER_NAME, Role.ADMIN_NAME})
   public Response cancel(@PathParam("id") String id) {
     return Response.accepted(RunView.of(jobs.cancel(id), staleAfter())).build();
   }
@@ -125,8 +134,9 @@ public class JobResource {
               + " applies it, named by its kind (status, progress, metric, checkpoint, block,"
               + " sample, eval-result). Ends after a terminal status.")
   @APIResponse(responseCode = "404", description = "No such run")
+  @RolesAllowed({Role.READER_NAME, Role.SUBMITTER_NAME, Role.ADMIN_NAME})
   public Multi<OutboundSseEvent> events(@PathParam("id") String id, @Context Sse sse) {
-    Run run = Run.findByIdText(id).orElseThrow(() -> ProblemException.runNotFound(id));
+    Run run = RunResource.visible(caller, id);
     // subscribe before reading the view, so that nothing falls between the two
     Multi<JobEvent> live = events.follow(run.id);
     RunView view = RunView.of(run, staleAfter());

@@ -3,6 +3,8 @@ package dev.bd3.gateway;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import dev.bd3.gateway.auth.Caller;
+import dev.bd3.gateway.auth.Role;
 import dev.bd3.jobs.CheckpointRef;
 import dev.bd3.jobs.EvalSpec;
 import dev.bd3.jobs.JobRequest;
@@ -21,7 +23,6 @@ import jakarta.inject.Inject;
 import jakarta.persistence.LockModeType;
 import jakarta.transaction.Transactional;
 import jakarta.validation.Validator;
-import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -45,6 +46,8 @@ public class JobService {
   @Inject GatewayConfig config;
   @Inject Event<OutboxRelay.Written> outboxWritten;
   @Inject RunFinisher finisher;
+  @Inject Caller caller;
+  @Inject Quotas quotas;
 
   /** The run a submission stands for; {@code created} is false for a repeated Idempotency-Key. */
   public record Submitted(Run run, boolean created) {}
@@ -60,7 +63,7 @@ public class JobService {
         throw ProblemException.invalid(
             "Idempotency-Key", "must be 1 to " + MAX_KEY_LENGTH + " characters");
       }
-      Optional<Run> first = Run.findByIdempotencyKey(idempotencyKey);
+      Optional<Run> first = Run.findByIdempotencyKey(caller.name(), idempotencyKey);
       if (first.isPresent()) {
         return new Submitted(first.get(), false);
       }
@@ -87,8 +90,12 @@ public class JobService {
     Duration timeout = timeout(submission);
     Effective effective = effective(spec);
     admit(effective);
+    if (!caller.is(Role.ADMIN)) { // operators (the demo, the chaos benchmark) are not held
+      quotas.admit(caller.name(), effective.spec());
+    }
 
     Run run = Run.queued(type, submission.name(), json(effective.spec()), idempotencyKey);
+    run.owner = caller.name();
     run.deadline = run.createdAt.plus(timeout);
     run.parentRunId = effective.parentRunId();
     run.parentCheckpointId = effective.parentCheckpointId();
@@ -113,7 +120,11 @@ public class JobService {
     Run run =
         Run.parseId(id)
             .map(uuid -> Run.<Run>findById(uuid, LockModeType.PESSIMISTIC_WRITE))
+            .filter(caller::mayRead)
             .orElseThrow(() -> ProblemException.runNotFound(id));
+    if (!caller.mayCancel(run)) {
+      throw ProblemException.forbidden("run " + run.id + " is another's: only an admin cancels it");
+    }
     if (run.isTerminal()) {
       throw ProblemException.conflict("run " + run.id + " has already ended: " + run.status);
     }
@@ -134,13 +145,7 @@ public class JobService {
     if (body == null || body.isMissingNode() || body.isNull()) {
       throw ProblemException.invalid("body", "a JSON object is required");
     }
-    try {
-      return Json.strictReader(JobSubmission.class).readValue(body);
-    } catch (JsonProcessingException e) {
-      throw ProblemMapper.fromJson(e, "");
-    } catch (IOException e) {
-      throw ProblemException.invalid("body", e.getMessage());
-    }
+    return ProblemMapper.readStrict(body, JobSubmission.class, "");
   }
 
   /** The spec as its type's record; unknown fields are errors, a missing spec means defaults. */
@@ -149,13 +154,7 @@ public class JobService {
     if (!node.isObject()) {
       throw ProblemException.invalid("spec", "must be a JSON object");
     }
-    try {
-      return Json.strictReader(type.specClass()).readValue(node);
-    } catch (JsonProcessingException e) {
-      throw ProblemMapper.fromJson(e, "spec");
-    } catch (IOException e) {
-      throw ProblemException.invalid("spec", e.getMessage());
-    }
+    return ProblemMapper.readStrict(node, type.specClass(), "spec");
   }
 
   /** A job's estimated needs against its worker pool's limits. */
@@ -250,7 +249,7 @@ public class JobService {
    * The spec as it will run: checkpoint references resolved to recorded URIs and every default
    * filled in (a sample's depend on the block size of the model it reads).
    */
-  private static Effective effective(JobSpec spec) {
+  private Effective effective(JobSpec spec) {
     if (spec instanceof TrainSpec train) {
       if (train.initFrom() != null) {
         Checkpoint init = recorded(train.initFrom(), "spec.initFrom");
@@ -280,7 +279,7 @@ public class JobService {
   }
 
   /** The judge's checkpoint URI: it must be an autoregressive model (block size 1). */
-  private static String judge(EvalSpec e) {
+  private String judge(EvalSpec e) {
     if (e.judgeRunId() == null && e.judgeCheckpoint() == null) {
       return null;
     }
@@ -299,9 +298,13 @@ public class JobService {
     return judge.uri;
   }
 
-  /** A checkpoint the gateway has recorded: only those are known to exist and to fit a run. */
-  private static Checkpoint recorded(String uri, String field) {
+  /**
+   * A checkpoint the gateway has recorded (only those are known to exist and to fit a run) of a run
+   * the caller may read; another's is as unknown as one that does not exist.
+   */
+  private Checkpoint recorded(String uri, String field) {
     return Checkpoint.findByUri(uri)
+        .filter(c -> caller.mayRead(Run.<Run>findById(c.runId)))
         .orElseThrow(() -> ProblemException.notFound("no checkpoint recorded at " + uri, field));
   }
 
@@ -311,9 +314,10 @@ public class JobService {
   }
 
   /** The newest checkpoint of a run (or the one at {@code step}): 404 no run, 409 no checkpoint. */
-  private static Checkpoint checkpointOf(String runId, Long step, String field) {
+  private Checkpoint checkpointOf(String runId, Long step, String field) {
     Run run =
         Run.findByIdText(runId)
+            .filter(caller::mayRead)
             .orElseThrow(() -> ProblemException.notFound("no run with id " + runId, field));
     Optional<Checkpoint> checkpoint =
         step == null ? Checkpoint.newest(run.id) : Checkpoint.atStep(run.id, step);

@@ -1,6 +1,8 @@
 package dev.bd3.gateway;
 
+import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 
 /** A request that cannot be served, answered as a {@link Problem} by {@link ProblemMapper}. */
 public class ProblemException extends RuntimeException {
@@ -8,14 +10,26 @@ public class ProblemException extends RuntimeException {
   private final String slug;
   private final String title;
   private final List<Problem.FieldError> errors;
+  private final Duration retryAfter;
 
   public ProblemException(
       int status, String slug, String title, String detail, List<Problem.FieldError> errors) {
+    this(status, slug, title, detail, errors, null);
+  }
+
+  private ProblemException(
+      int status,
+      String slug,
+      String title,
+      String detail,
+      List<Problem.FieldError> errors,
+      Duration retryAfter) {
     super(detail);
     this.status = status;
     this.slug = slug;
     this.title = title;
     this.errors = List.copyOf(errors);
+    this.retryAfter = retryAfter;
   }
 
   /** 400: the request's content is wrong; each error names a field. */
@@ -58,6 +72,21 @@ public class ProblemException extends RuntimeException {
         "Over the workers' limits",
         detail,
         List.of(new Problem.FieldError(field, detail)));
+  }
+
+  /** 403: the caller's roles do not allow this (on something the caller may see). */
+  public static ProblemException forbidden(String detail) {
+    return new ProblemException(403, "forbidden", "Forbidden", detail, List.of());
+  }
+
+  /** 429: over a quota; {@code Retry-After} says when the request may succeed. */
+  public static ProblemException tooMany(String detail, Duration retryAfter) {
+    return new ProblemException(429, "quota", "Too many requests", detail, List.of(), retryAfter);
+  }
+
+  /** When to try again (429), if anything is known. */
+  public Optional<Duration> retryAfter() {
+    return Optional.ofNullable(retryAfter);
   }
 
   public Problem toProblem(String instance) {

@@ -3,16 +3,22 @@ package dev.bd3.gateway;
 import com.fasterxml.jackson.core.JsonParseException;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonMappingException;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.exc.InvalidFormatException;
 import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
+import dev.bd3.jobs.Json;
+import io.quarkus.security.AuthenticationFailedException;
+import io.quarkus.security.ForbiddenException;
+import io.quarkus.security.UnauthorizedException;
 import io.vertx.core.http.HttpServerRequest;
 import jakarta.inject.Inject;
 import jakarta.validation.ConstraintViolation;
 import jakarta.validation.ConstraintViolationException;
 import jakarta.ws.rs.WebApplicationException;
 import jakarta.ws.rs.core.Response;
+import java.io.IOException;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
@@ -33,7 +39,39 @@ public class ProblemMapper {
 
   @ServerExceptionMapper
   public Response problem(ProblemException e, HttpServerRequest request) {
-    return respond(e.toProblem(request.path()));
+    Response.ResponseBuilder response = builder(e.toProblem(request.path()));
+    // whole seconds, rounded up: a client that waits that long is not refused again too early
+    e.retryAfter()
+        .ifPresent(d -> response.header("Retry-After", Math.max(1, (d.toMillis() + 999) / 1000)));
+    return response.build();
+  }
+
+  /** No key, or one that is unknown or revoked. */
+  @ServerExceptionMapper({AuthenticationFailedException.class, UnauthorizedException.class})
+  public Response unauthenticated(RuntimeException e, HttpServerRequest request) {
+    return builder(
+            new Problem(
+                type("unauthenticated"),
+                "Unauthorized",
+                401,
+                "send a valid API key: Authorization: Bearer <key>",
+                request.path(),
+                null))
+        .header("WWW-Authenticate", "Bearer realm=\"bd3\"")
+        .build();
+  }
+
+  /** A valid key whose roles do not allow this. */
+  @ServerExceptionMapper
+  public Response forbidden(ForbiddenException e, HttpServerRequest request) {
+    return respond(
+        new Problem(
+            type("forbidden"),
+            "Forbidden",
+            403,
+            "this key's roles do not allow " + request.method() + " " + request.path(),
+            request.path(),
+            null));
   }
 
   @ServerExceptionMapper
@@ -90,6 +128,20 @@ public class ProblemMapper {
             "unexpected error; see the gateway log",
             request.path(),
             null));
+  }
+
+  /**
+   * User input read strictly ({@link Json#strictReader}: unknown fields and wrong types refused); a
+   * 400 naming the field, {@code prefix} before its path, when it cannot be read.
+   */
+  public static <T> T readStrict(JsonNode node, Class<T> type, String prefix) {
+    try {
+      return Json.strictReader(type).readValue(node);
+    } catch (JsonProcessingException e) {
+      throw fromJson(e, prefix);
+    } catch (IOException e) {
+      throw ProblemException.invalid(prefix.isEmpty() ? "body" : prefix, e.getMessage());
+    }
   }
 
   /** A 400 naming the field that Jackson could not read, {@code prefix} before its path. */
@@ -158,12 +210,16 @@ public class ProblemMapper {
   }
 
   private Response respond(Problem problem) {
+    return builder(problem).build();
+  }
+
+  private Response.ResponseBuilder builder(Problem problem) {
     String body;
     try {
       body = mapper.writeValueAsString(problem);
     } catch (JsonProcessingException e) {
       throw new IllegalStateException(e);
     }
-    return Response.status(problem.status()).type(Problem.MEDIA_TYPE).entity(body).build();
+    return Response.status(problem.status()).type(Problem.MEDIA_TYPE).entity(body);
   }
 }

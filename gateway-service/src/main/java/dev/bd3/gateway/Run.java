@@ -40,6 +40,9 @@ public class Run extends PanacheEntityBase {
 
   public String name;
 
+  /** The principal that submitted the run (null for runs from before keys existed). */
+  public String owner;
+
   /** The effective spec as published (JSON): references resolved, every default filled in. */
   @JdbcTypeCode(SqlTypes.JSON)
   public String spec;
@@ -163,8 +166,9 @@ public class Run extends PanacheEntityBase {
     updatedAt = now();
   }
 
-  public static Optional<Run> findByIdempotencyKey(String key) {
-    return find("idempotencyKey", key).firstResultOptional();
+  /** The owner's run first submitted with this Idempotency-Key (keys are per owner). */
+  public static Optional<Run> findByIdempotencyKey(String owner, String key) {
+    return find("owner = ?1 and idempotencyKey = ?2", owner, key).firstResultOptional();
   }
 
   /** The run with this id; empty for an unknown or malformed id. */
@@ -180,10 +184,15 @@ public class Run extends PanacheEntityBase {
     }
   }
 
-  /** Newest first, optionally of one type and/or status. */
-  public static List<Run> newest(JobType type, RunStatus status, int limit) {
+  /** Newest first, optionally of one owner, type and/or status. */
+  public static List<Run> newest(
+      Optional<String> owner, JobType type, RunStatus status, int limit) {
     List<String> where = new ArrayList<>();
     Parameters params = new Parameters();
+    if (owner.isPresent()) {
+      where.add("owner = :owner");
+      params.and("owner", owner.get());
+    }
     if (type != null) {
       where.add("type = :type");
       params.and("type", type);

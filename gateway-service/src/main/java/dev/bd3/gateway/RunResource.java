@@ -1,7 +1,10 @@
 package dev.bd3.gateway;
 
+import dev.bd3.gateway.auth.Caller;
+import dev.bd3.gateway.auth.Role;
 import dev.bd3.jobs.JobType;
 import dev.bd3.jobs.RunStatus;
+import jakarta.annotation.security.RolesAllowed;
 import jakarta.inject.Inject;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.Path;
@@ -11,6 +14,7 @@ import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.core.MediaType;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.eclipse.microprofile.openapi.annotations.parameters.Parameter;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
@@ -19,19 +23,22 @@ import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 @Path("/api/v1/runs")
 @Produces(MediaType.APPLICATION_JSON)
 @Tag(name = "runs")
+@RolesAllowed({Role.READER_NAME, Role.SUBMITTER_NAME, Role.ADMIN_NAME})
 public class RunResource {
 
   @Inject GatewayConfig config;
+  @Inject Caller caller;
 
   @GET
-  @Operation(summary = "Runs, newest first")
+  @Operation(summary = "Runs, newest first (a submitter's own only, unless it is a reader too)")
   public List<RunSummary> list(
       @Parameter(description = "train, eval or sample") @QueryParam("type") String type,
       @Parameter(description = "QUEUED, RUNNING, SUCCEEDED, FAILED or CANCELLED")
           @QueryParam("status")
           String status,
-      @Parameter(description = "at most this many (default 50)") @QueryParam("limit")
-          Integer limit) {
+      @Parameter(description = "at most this many (default 50)") @QueryParam("limit") Integer limit,
+      @Parameter(description = "only this owner's (a key's name)") @QueryParam("owner")
+          String owner) {
     JobType jobType = null;
     if (type != null && !type.isBlank()) {
       jobType = JobType.parse(type);
@@ -53,14 +60,21 @@ public class RunResource {
     if (n < 1 || n > max) {
       throw ProblemException.invalid("limit", "must be between 1 and " + max);
     }
-    return Run.newest(jobType, runStatus, n).stream().map(RunSummary::of).toList();
+    Optional<String> owners = caller.ownerFilter();
+    if (owner != null && !owner.isBlank()) {
+      if (owners.isPresent() && !owners.get().equals(owner)) {
+        return List.of(); // another's runs are not this caller's to see
+      }
+      owners = Optional.of(owner);
+    }
+    return Run.newest(owners, jobType, runStatus, n).stream().map(RunSummary::of).toList();
   }
 
   @GET
   @Path("{id}")
   @Operation(summary = "A run (the same view as GET /api/v1/jobs/{id})")
   public RunView get(@PathParam("id") String id) {
-    return RunView.of(require(id), config.runs().staleAfter());
+    return RunView.of(visible(caller, id), config.runs().staleAfter());
   }
 
   @GET
@@ -69,24 +83,29 @@ public class RunResource {
   public List<MetricPoint> metrics(
       @PathParam("id") String id,
       @Parameter(description = "only this series, e.g. loss") @QueryParam("name") String name) {
-    return Metric.forRun(require(id).id, name).stream().map(MetricPoint::of).toList();
+    return Metric.forRun(visible(caller, id).id, name).stream().map(MetricPoint::of).toList();
   }
 
   @GET
   @Path("{id}/checkpoints")
   @Operation(summary = "A run's checkpoints, by step")
   public List<RunView.CheckpointView> checkpoints(@PathParam("id") String id) {
-    return Checkpoint.forRun(require(id).id).stream().map(RunView.CheckpointView::of).toList();
+    return Checkpoint.forRun(visible(caller, id).id).stream()
+        .map(RunView.CheckpointView::of)
+        .toList();
   }
 
   @GET
   @Path("{id}/samples")
   @Operation(summary = "A run's samples, by index")
   public List<RunView.SampleView> samples(@PathParam("id") String id) {
-    return Sample.forRun(require(id).id).stream().map(RunView.SampleView::of).toList();
+    return Sample.forRun(visible(caller, id).id).stream().map(RunView.SampleView::of).toList();
   }
 
-  private static Run require(String id) {
-    return Run.findByIdText(id).orElseThrow(() -> ProblemException.runNotFound(id));
+  /** The run, if the caller may read it: another's is as unknown as one that does not exist. */
+  static Run visible(Caller caller, String id) {
+    return Run.findByIdText(id)
+        .filter(caller::mayRead)
+        .orElseThrow(() -> ProblemException.runNotFound(id));
   }
 }

@@ -40,6 +40,7 @@ class JobEventsTest {
 
   @BeforeEach
   void eventConsumerHoldsItsPartitions() {
+    TestKeys.signInAsAdmin();
     TestKafka.awaitEventConsumerAssigned();
   }
 

@@ -23,6 +23,7 @@ import java.util.Map;
 import java.util.UUID;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.TopicPartition;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -32,6 +33,11 @@ import org.junit.jupiter.params.provider.CsvSource;
 @QuarkusTestResource(LocalStack.class)
 class JobSubmissionTest {
   static final String PROBLEM = "application/problem+json";
+
+  @BeforeEach
+  void signIn() {
+    TestKeys.signInAsAdmin();
+  }
 
   @Test
   void trainJobIsStoredQueuedAndPublishedKeyedByRunId() throws Exception {

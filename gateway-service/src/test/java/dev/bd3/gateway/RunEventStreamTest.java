@@ -38,6 +38,7 @@ class RunEventStreamTest {
   /** A stream follows events from the moment the gateway reads the events topic: its readiness. */
   @BeforeEach
   void gatewayIsReady() {
+    TestKeys.signInAsAdmin();
     await()
         .atMost(Duration.ofSeconds(30))
         .untilAsserted(() -> given().get("/q/health/ready").then().statusCode(200));
@@ -76,6 +77,7 @@ class RunEventStreamTest {
     HttpRequest request =
         HttpRequest.newBuilder(jobs.resolve(id + "/events"))
             .header("Accept", "text/event-stream")
+            .header("Authorization", "Bearer " + TestKeys.admin())
             .timeout(Duration.ofSeconds(30))
             .build();
     HttpResponse<Stream<String>> response =

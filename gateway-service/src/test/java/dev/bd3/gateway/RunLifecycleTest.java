@@ -39,6 +39,7 @@ class RunLifecycleTest {
 
   @BeforeEach
   void eventConsumerHoldsItsPartitions() {
+    TestKeys.signInAsAdmin();
     TestKafka.awaitEventConsumerAssigned();
   }
 

@@ -9,6 +9,8 @@ import java.time.Instant;
  * dead letters) counts its attempts on from {@code priorAttempts}.
  */
 public record JobRequest(
+    // the message's layout; a worker refuses a version it does not read (absent: 1, the first)
+    Integer schemaVersion,
     String runId,
     JobType type,
     // the spec's record is named by "type": Json registers each JobType's spec class
@@ -21,8 +23,27 @@ public record JobRequest(
     Instant deadline,
     int priorAttempts) {
 
+  /** The version this code writes and reads. */
+  public static final int SCHEMA_VERSION = 1;
+
+  /** A job in this code's version. */
+  public JobRequest(
+      String runId,
+      JobType type,
+      JobSpec spec,
+      Instant submittedAt,
+      Instant deadline,
+      int priorAttempts) {
+    this(SCHEMA_VERSION, runId, type, spec, submittedAt, deadline, priorAttempts);
+  }
+
+  /** The message's version: messages from before versions were written are the first. */
+  public int version() {
+    return schemaVersion == null ? 1 : schemaVersion;
+  }
+
   /** The same job, published again after {@code attempts} attempts. */
   public JobRequest after(int attempts) {
-    return new JobRequest(runId, type, spec, submittedAt, deadline, attempts);
+    return new JobRequest(schemaVersion, runId, type, spec, submittedAt, deadline, attempts);
   }
 }

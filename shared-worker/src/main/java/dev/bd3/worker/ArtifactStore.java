@@ -2,6 +2,7 @@ package dev.bd3.worker;
 
 import java.io.IOException;
 import java.net.URI;
+import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
@@ -13,7 +14,10 @@ import java.nio.file.Path;
 public final class ArtifactStore {
   private ArtifactStore() {}
 
-  /** The file inside {@code root} that a {@code file:} URI names; anything else is refused. */
+  /**
+   * The regular file inside {@code root} that a {@code file:} URI names; anything else is refused
+   * (a FIFO or a device inside the store too: reading one would hold the worker).
+   */
   public static Path path(String uri, Path root) {
     JobFailure refused = new JobFailure("not an artifact of this store: " + uri);
     if (uri == null || !uri.startsWith("file:")) {
@@ -21,7 +25,7 @@ public final class ArtifactStore {
     }
     try {
       Path file = Path.of(URI.create(uri)).toRealPath();
-      if (!file.startsWith(root.toRealPath())) {
+      if (!file.startsWith(root.toRealPath()) || !Files.isRegularFile(file)) {
         throw refused;
       }
       return file;

@@ -190,6 +190,13 @@ final class JobAttempt {
     } catch (Exception e) {
       throw new IllegalArgumentException("unreadable job: " + e.getMessage(), e);
     }
+    if (job.version() != JobRequest.SCHEMA_VERSION) {
+      throw new IllegalArgumentException(
+          "schema version "
+              + job.version()
+              + " of the job message; this worker reads version "
+              + JobRequest.SCHEMA_VERSION);
+    }
     if (job.runId() == null || job.type() == null || job.spec() == null) {
       throw new IllegalArgumentException("unreadable job: runId, type and spec are required");
     }

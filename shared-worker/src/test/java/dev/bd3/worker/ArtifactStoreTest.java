@@ -17,14 +17,33 @@ class ArtifactStoreTest {
     Path inside = Files.writeString(root.resolve("step-1.ckpt"), "x");
     Path outside = Files.writeString(dir.resolve("secret"), "s");
     Files.createSymbolicLink(root.resolve("link.ckpt"), outside);
+    Files.createSymbolicLink(dir.resolve("store-link"), root);
+    Path fifo = root.resolve("fifo.ckpt");
+    assertEquals(0, new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor(), "mkfifo");
+    Files.createDirectories(root.resolve("sub"));
 
     assertEquals(inside.toRealPath(), ArtifactStore.path(inside.toUri().toString(), root));
+    // ways that stay inside are fine: a link to the store, a .. that ends inside it
+    assertEquals(
+        inside.toRealPath(),
+        ArtifactStore.path(dir.resolve("store-link/step-1.ckpt").toUri().toString(), root));
+    assertEquals(
+        inside.toRealPath(), ArtifactStore.path(root.toUri() + "sub/../step-1.ckpt", root));
     for (String uri :
         new String[] {
           outside.toUri().toString(), // exists, outside
           dir.resolve("missing").toUri().toString(), // does not exist
           root.resolve("link.ckpt").toUri().toString(), // a link inside that leads outside
           root.toUri() + "../secret", // a way out by ..
+          root.toUri() + "%2e%2e/secret", // the same, percent-encoded
+          root.toUri() + "sub/../../secret", // in, then out
+          "file://evil.example" + outside, // a host: not a local file
+          "file:" + outside, // the short form, outside
+          fifo.toUri().toString(), // inside, but a FIFO would hold the reader
+          root.resolve("sub").toUri().toString(), // inside, a directory
+          root.toUri().toString(), // the store itself
+          "file:/etc/shadow", // a file that exists (or not) elsewhere: the same answer
+          "FILE:" + inside, // only the scheme as written
           outside.toString(), // a plain path, not a URI
           "http://example.com/step-1.ckpt",
           null

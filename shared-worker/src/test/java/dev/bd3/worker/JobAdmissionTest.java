@@ -46,4 +46,27 @@ class JobAdmissionTest {
     assertThrows(
         IllegalArgumentException.class, () -> JobAttempt.parse("{not json", JobType.TRAIN));
   }
+
+  @Test
+  void aMessageOfAnotherSchemaVersionIsRefusedAndTheFirstIsRead() {
+    String v2 = "{\"schemaVersion\":2,\"runId\":\"r1\",\"type\":\"train\",\"spec\":{}}";
+    assertTrue(
+        assertThrows(IllegalArgumentException.class, () -> JobAttempt.parse(v2, JobType.TRAIN))
+            .getMessage()
+            .contains("schema version 2"));
+    String unversioned = "{\"runId\":\"r1\",\"type\":\"train\",\"spec\":{}}";
+    assertEquals(1, JobAttempt.parse(unversioned, JobType.TRAIN).version());
+    String written =
+        dev.bd3.jobs.Json.mapper()
+            .valueToTree(
+                new JobRequest(
+                    "r1",
+                    JobType.TRAIN,
+                    JobAttempt.parse(unversioned, JobType.TRAIN).spec(),
+                    null,
+                    null,
+                    0))
+            .toString();
+    assertTrue(written.contains("\"schemaVersion\":1"), written);
+  }
 }

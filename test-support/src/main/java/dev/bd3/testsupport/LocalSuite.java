@@ -93,6 +93,20 @@ public final class LocalSuite {
     return Files.readString(logs().resolve(name + "-" + instance + ".log"), StandardCharsets.UTF_8);
   }
 
+  /** The first admin key's file (the suite script's default), made by a gateway at its start. */
+  public Path adminKeyFile() {
+    return root.resolve(".bd3/secrets/admin-key");
+  }
+
+  /** The first admin key, which the suite's first gateway made (or found) at its start. */
+  public String adminKey() {
+    try {
+      return Files.readString(adminKeyFile(), StandardCharsets.UTF_8).strip();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
   public Path logs() {
     return root.resolve(".bd3/logs");
   }

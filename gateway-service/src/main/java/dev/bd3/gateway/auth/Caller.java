@@ -1,0 +1,42 @@
+package dev.bd3.gateway.auth;
+
+import dev.bd3.gateway.Run;
+import io.quarkus.security.identity.SecurityIdentity;
+import jakarta.enterprise.context.RequestScoped;
+import jakarta.inject.Inject;
+import java.util.Optional;
+
+/**
+ * Who is asking, and which runs they may see and cancel: readers and admins see every run; a
+ * submitter sees and cancels the runs it owns; only an admin cancels another's run.
+ */
+@RequestScoped
+public class Caller {
+  @Inject SecurityIdentity identity;
+
+  /** The principal: the owner of what this caller submits. */
+  public String name() {
+    return identity.getPrincipal().getName();
+  }
+
+  public boolean is(Role role) {
+    return identity.hasRole(role.json());
+  }
+
+  public boolean readsAll() {
+    return is(Role.ADMIN) || is(Role.READER);
+  }
+
+  public boolean mayRead(Run run) {
+    return readsAll() || name().equals(run.owner);
+  }
+
+  public boolean mayCancel(Run run) {
+    return is(Role.ADMIN) || (is(Role.SUBMITTER) && name().equals(run.owner));
+  }
+
+  /** The owner to restrict lists to: none for a caller who reads every run. */
+  public Optional<String> ownerFilter() {
+    return readsAll() ? Optional.empty() : Optional.of(name());
+  }
+}

@@ -1,0 +1,345 @@
+package dev.bd3.gateway;
+
+import static io.restassured.RestAssured.given;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.everyItem;
+import static org.hamcrest.Matchers.hasItem;
+import static org.hamcrest.Matchers.not;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.bd3.gateway.auth.ApiKeys;
+import dev.bd3.testsupport.LocalStack;
+import io.quarkus.narayana.jta.QuarkusTransaction;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.http.ContentType;
+import io.restassured.response.Response;
+import io.restassured.specification.RequestSpecification;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Who may do what: every endpoint for every kind of caller (none, a bad key, a revoked key, reader,
+ * submitter, submitter that reads all, admin), run ownership, and the keys themselves.
+ */
+@QuarkusTest
+@QuarkusTestResource(LocalStack.class)
+class AuthTest {
+  static final String PROBLEM = "application/problem+json";
+  private static final String TRAIN = "{\"type\":\"train\",\"spec\":{\"steps\":1}}";
+
+  /** Keys and runs made once per test JVM (the gateway keeps them). */
+  private static Fixture fixture;
+
+  private record Fixture(
+      Map<String, String> keys, String adminRun, String submitterRun, String otherSubmitterRun) {}
+
+  @BeforeEach
+  void keysAndRuns() {
+    TestKeys.signOut();
+    if (fixture == null) {
+      String suffix = UUID.randomUUID().toString().substring(0, 8);
+      String revoked = TestKeys.create("revoked-" + suffix, "reader");
+      String revokedId =
+          given()
+              .header(TestKeys.bearer(TestKeys.admin()))
+              .get("/api/v1/keys")
+              .then()
+              .statusCode(200)
+              .extract()
+              .path("find { it.name == 'revoked-" + suffix + "' }.id");
+      given()
+          .header(TestKeys.bearer(TestKeys.admin()))
+          .delete("/api/v1/keys/" + revokedId)
+          .then()
+          .statusCode(200);
+      Map<String, String> keys =
+          Map.of(
+              "reader", TestKeys.create("reader-" + suffix, "reader"),
+              "submitter", TestKeys.create("alice-" + suffix, "submitter"),
+              "other", TestKeys.create("bob-" + suffix, "submitter"),
+              "submitter+reader", TestKeys.create("carol-" + suffix, "submitter", "reader"),
+              "admin", TestKeys.admin(),
+              "revoked", revoked,
+              "bad", "bd3_" + "x".repeat(43));
+      fixture =
+          new Fixture(
+              keys,
+              submit(keys.get("admin")),
+              submit(keys.get("submitter")),
+              submit(keys.get("other")));
+    }
+  }
+
+  private static String submit(String key) {
+    return as(key)
+        .contentType(ContentType.JSON)
+        .body(TRAIN)
+        .post("/api/v1/jobs")
+        .then()
+        .statusCode(201)
+        .extract()
+        .path("id");
+  }
+
+  private static RequestSpecification as(String key) {
+    return key == null ? given() : given().header(TestKeys.bearer(key));
+  }
+
+  /**
+   * One endpoint and what each caller gets: {@code none, bad, revoked, reader, submitter,
+   * submitter+reader, admin}. {@code {own}} is a run of the submitter, {@code {other}} the admin's.
+   */
+  private record Row(String method, String path, String body, int... expected) {
+    @Override
+    public String toString() {
+      return method + " " + path;
+    }
+  }
+
+  private static final List<String> CALLERS =
+      List.of("none", "bad", "revoked", "reader", "submitter", "submitter+reader", "admin");
+
+  static List<Row> table() {
+    return List.of(
+        new Row("GET", "/api/v1/catalog", null, 401, 401, 401, 200, 200, 200, 200),
+        new Row("GET", "/api/v1/me", null, 401, 401, 401, 200, 200, 200, 200),
+        new Row("GET", "/api/v1/runs", null, 401, 401, 401, 200, 200, 200, 200),
+        new Row("GET", "/api/v1/runs/{other}", null, 401, 401, 401, 200, 404, 200, 200),
+        new Row("GET", "/api/v1/runs/{own}", null, 401, 401, 401, 200, 200, 200, 200),
+        new Row("GET", "/api/v1/runs/{other}/metrics", null, 401, 401, 401, 200, 404, 200, 200),
+        new Row("GET", "/api/v1/runs/{other}/checkpoints", null, 401, 401, 401, 200, 404, 200, 200),
+        new Row("GET", "/api/v1/runs/{other}/samples", null, 401, 401, 401, 200, 404, 200, 200),
+        new Row("GET", "/api/v1/jobs/{other}", null, 401, 401, 401, 200, 404, 200, 200),
+        new Row("GET", "/api/v1/jobs/{own}", null, 401, 401, 401, 200, 200, 200, 200),
+        new Row("POST", "/api/v1/jobs", TRAIN, 401, 401, 401, 403, 201, 201, 201),
+        new Row("POST", "/api/v1/jobs/{other}/cancel", null, 401, 401, 401, 403, 404, 403, 202),
+        new Row("POST", "/api/v1/jobs/{own}/cancel", null, 401, 401, 401, 403, 202, 202, 202),
+        new Row("GET", "/api/v1/dead-letters", null, 401, 401, 401, 403, 403, 403, 200),
+        new Row(
+            "POST",
+            "/api/v1/dead-letters/0/999999999/replay",
+            null,
+            401,
+            401,
+            401,
+            403,
+            403,
+            403,
+            404),
+        new Row("GET", "/api/v1/keys", null, 401, 401, 401, 403, 403, 403, 200),
+        new Row(
+            "POST",
+            "/api/v1/keys",
+            "{\"name\":\"made-by-table\",\"roles\":[\"reader\"]}",
+            401,
+            401,
+            401,
+            403,
+            403,
+            403,
+            201),
+        new Row("DELETE", "/api/v1/keys/{random}", null, 401, 401, 401, 403, 403, 403, 404));
+  }
+
+  static Stream<Arguments> cases() {
+    List<Arguments> cases = new ArrayList<>();
+    for (Row row : table()) {
+      for (int i = 0; i < CALLERS.size(); i++) {
+        cases.add(Arguments.of(row, CALLERS.get(i), row.expected()[i]));
+      }
+    }
+    return cases.stream();
+  }
+
+  @ParameterizedTest(name = "{0} as {1}: {2}")
+  @MethodSource("cases")
+  void everyEndpointForEveryCaller(Row row, String caller, int expected) {
+    String key = caller.equals("none") ? null : fixture.keys().get(caller);
+    // a run of this caller's own (made fresh: a cancel ends it), else the admin's
+    boolean submits = caller.startsWith("submitter") || caller.equals("admin");
+    String own = submits && row.path().contains("{own}") ? submit(key) : fixture.submitterRun();
+    String path =
+        row.path()
+            .replace("{own}", own)
+            .replace("{other}", fixture.adminRun())
+            .replace("{random}", UUID.randomUUID().toString());
+    if (caller.equals("admin") && row.path().contains("{other}")) {
+      path = path.replace(fixture.adminRun(), fixture.otherSubmitterRun());
+    }
+    RequestSpecification request = as(key);
+    if (row.body() != null) {
+      request.contentType(ContentType.JSON).body(row.body());
+    }
+    Response response = request.request(row.method(), path);
+    assertEquals(expected, response.statusCode(), response.asString());
+    if (expected >= 400) {
+      assertTrue(response.contentType().startsWith(PROBLEM), response.contentType());
+      assertEquals(expected, response.jsonPath().getInt("status"));
+    }
+    if (expected == 401) {
+      assertEquals("Bearer realm=\"bd3\"", response.header("WWW-Authenticate"));
+    }
+  }
+
+  @Test
+  void whatIsOpenWithoutAKey() {
+    given().get("/q/health/ready").then().statusCode(200);
+    given().get("/q/openapi").then().statusCode(200);
+    given().get("/q/metrics").then().statusCode(200);
+    given().get("/").then().statusCode(200).body(containsString("Sign in"));
+  }
+
+  @Test
+  void aSubmitterListsOnlyItsOwnRunsAndAReaderEveryone() {
+    String alice = fixture.keys().get("submitter");
+    as(alice)
+        .get("/api/v1/runs?limit=500")
+        .then()
+        .statusCode(200)
+        .body("owner", everyItem(equalTo(ownerOf(alice))))
+        .body("id", hasItem(fixture.submitterRun()))
+        .body("id", not(hasItem(fixture.otherSubmitterRun())));
+    as(fixture.keys().get("reader"))
+        .get("/api/v1/runs?limit=500")
+        .then()
+        .statusCode(200)
+        .body("id", hasItem(fixture.submitterRun()))
+        .body("id", hasItem(fixture.otherSubmitterRun()));
+  }
+
+  @Test
+  void aSubmitterCannotReadAnothersCheckpointThroughAJob() {
+    String bob = fixture.keys().get("other");
+    as(bob)
+        .contentType(ContentType.JSON)
+        .body("{\"type\":\"sample\",\"spec\":{\"trainRunId\":\"" + fixture.adminRun() + "\"}}")
+        .post("/api/v1/jobs")
+        .then()
+        .statusCode(404)
+        .body("errors[0].field", equalTo("spec.trainRunId"));
+  }
+
+  @Test
+  void anIdempotencyKeyIsItsOwners() {
+    String key = "same-key-" + UUID.randomUUID();
+    String first =
+        as(fixture.keys().get("submitter"))
+            .header("Idempotency-Key", key)
+            .contentType(ContentType.JSON)
+            .body(TRAIN)
+            .post("/api/v1/jobs")
+            .then()
+            .statusCode(201)
+            .extract()
+            .path("id");
+    String second =
+        as(fixture.keys().get("other"))
+            .header("Idempotency-Key", key)
+            .contentType(ContentType.JSON)
+            .body(TRAIN)
+            .post("/api/v1/jobs")
+            .then()
+            .statusCode(201)
+            .extract()
+            .path("id");
+    assertFalse(first.equals(second), "another caller's same key makes another run");
+  }
+
+  @Test
+  void aKeyIsShownOnceAndStoredOnlyAsItsHash() {
+    String name = "once-" + UUID.randomUUID().toString().substring(0, 8);
+    Response made =
+        given()
+            .header(TestKeys.bearer(TestKeys.admin()))
+            .contentType(ContentType.JSON)
+            .body(Map.of("name", name, "roles", List.of("reader")))
+            .post("/api/v1/keys");
+    made.then().statusCode(201).body("info.name", equalTo(name));
+    String key = made.path("key");
+    assertTrue(key.startsWith("bd3_") && key.length() >= 40, key);
+    String listed =
+        given()
+            .header(TestKeys.bearer(TestKeys.admin()))
+            .get("/api/v1/keys")
+            .then()
+            .extract()
+            .asString();
+    assertFalse(listed.contains(key), "a list never shows a key");
+    assertFalse(listed.contains(key.substring(12)), "nor any part of it past the prefix");
+    String stored =
+        QuarkusTransaction.requiringNew()
+            .call(
+                () ->
+                    (String)
+                        Run.getEntityManager()
+                            .createNativeQuery(
+                                "select concat_ws(' ', id, name, roles, key_hash, prefix)"
+                                    + " from api_keys where name = ?1")
+                            .setParameter(1, name)
+                            .getSingleResult());
+    assertFalse(stored.contains(key), "the database never holds the key");
+    assertTrue(stored.contains(ApiKeys.hash(key)), stored);
+    as(key).get("/api/v1/me").then().statusCode(200).body("name", equalTo(name));
+  }
+
+  @Test
+  void aRevokedKeyIsRefusedFromThenOn() {
+    String name = "short-lived-" + UUID.randomUUID().toString().substring(0, 8);
+    Response made =
+        given()
+            .header(TestKeys.bearer(TestKeys.admin()))
+            .contentType(ContentType.JSON)
+            .body(Map.of("name", name, "roles", List.of("submitter")))
+            .post("/api/v1/keys");
+    String key = made.path("key");
+    as(key).get("/api/v1/runs").then().statusCode(200);
+    given()
+        .header(TestKeys.bearer(TestKeys.admin()))
+        .delete("/api/v1/keys/" + made.path("info.id"))
+        .then()
+        .statusCode(200)
+        .body("revokedAt", not(equalTo(null)));
+    as(key).get("/api/v1/runs").then().statusCode(401);
+  }
+
+  @Test
+  void aNewKeyNeedsANameAndKnownRoles() {
+    given()
+        .header(TestKeys.bearer(TestKeys.admin()))
+        .contentType(ContentType.JSON)
+        .body("{\"name\":\"Not A Name!\",\"roles\":[\"reader\",\"root\"]}")
+        .post("/api/v1/keys")
+        .then()
+        .statusCode(400)
+        .contentType(PROBLEM)
+        .body("errors.field", hasItem("name"))
+        .body("errors.field", hasItem("roles[1]"));
+  }
+
+  @Test
+  void theFirstAdminKeyFileIsItsOwnersOnly() throws Exception {
+    assertEquals(
+        "rw-------",
+        PosixFilePermissions.toString(Files.getPosixFilePermissions(Path.of("target/admin-key"))));
+  }
+
+  /** The principal a key speaks for. */
+  private static String ownerOf(String key) {
+    return as(key).get("/api/v1/me").then().statusCode(200).extract().path("name");
+  }
+}
