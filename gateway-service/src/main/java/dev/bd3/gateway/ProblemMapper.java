@@ -135,6 +135,7 @@ public class ProblemMapper {
    * 400 naming the field, {@code prefix} before its path, when it cannot be read.
    */
   public static <T> T readStrict(JsonNode node, Class<T> type, String prefix) {
+    NoNulCharacters.check(node, prefix);
     try {
       return Json.strictReader(type).readValue(node);
     } catch (JsonProcessingException e) {

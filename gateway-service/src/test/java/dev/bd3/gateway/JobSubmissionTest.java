@@ -93,6 +93,34 @@ class JobSubmissionTest {
     given().when().get(response.header("Location")).then().statusCode(200).body("id", equalTo(id));
   }
 
+  /** PostgreSQL stores no NUL: one anywhere in the input is a 400 naming where, not a 500. */
+  @Test
+  void aNulCharacterIsRefusedWhereverItIs() {
+    given()
+        .contentType(ContentType.JSON)
+        .body("{\"type\":\"train\",\"name\":\"a\\u0000b\"}")
+        .post("/api/v1/jobs")
+        .then()
+        .statusCode(400)
+        .contentType(PROBLEM)
+        .body("errors[0].field", equalTo("name"));
+    given()
+        .contentType(ContentType.JSON)
+        .body("{\"type\":\"sample\",\"spec\":{\"trainRunId\":\"x\",\"prompt\":\"\\u0000\"}}")
+        .post("/api/v1/jobs")
+        .then()
+        .statusCode(400)
+        .body("errors[0].field", equalTo("spec.prompt"));
+    String run = JobEventsTest.submitTrain();
+    given()
+        .urlEncodingEnabled(false)
+        .get("/api/v1/runs/" + run + "/metrics?name=%00")
+        .then()
+        .statusCode(400)
+        .contentType(PROBLEM)
+        .body("errors[0].field", equalTo("name"));
+  }
+
   @Test
   void aRepeatedIdempotencyKeyReturnsTheFirstRun() {
     String key = "key-" + UUID.randomUUID();
