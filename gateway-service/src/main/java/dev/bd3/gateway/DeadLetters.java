@@ -3,7 +3,9 @@ package dev.bd3.gateway;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import dev.bd3.jobs.JobRequest;
 import dev.bd3.jobs.Json;
+import dev.bd3.jobs.KafkaClients;
 import dev.bd3.jobs.Topics;
+import io.smallrye.common.annotation.Identifier;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import jakarta.transaction.Transactional;
@@ -19,7 +21,6 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.serialization.StringDeserializer;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
 /**
@@ -35,8 +36,10 @@ public class DeadLetters {
   @Inject GatewayConfig config;
   @Inject jakarta.enterprise.event.Event<OutboxRelay.Written> outboxWritten;
 
-  @ConfigProperty(name = "kafka.bootstrap.servers")
-  String bootstrap;
+  /** The broker's settings (address, SASL/TLS) that every client shares. */
+  @Inject
+  @Identifier("default-kafka-broker")
+  Map<String, Object> broker;
 
   /** One parked message: where it is, where it came from, why, and its content. */
   public record DeadLetter(
@@ -165,10 +168,8 @@ public class DeadLetters {
 
   private KafkaConsumer<String, String> consumer() {
     return new KafkaConsumer<>(
-        Map.of(
-            "bootstrap.servers", bootstrap,
-            "enable.auto.commit", "false",
-            "client.id", "bd3-gateway-dead-letters"),
+        KafkaClients.config(
+            broker, Map.of("enable.auto.commit", "false", "client.id", "bd3-gateway-dead-letters")),
         new StringDeserializer(),
         new StringDeserializer());
   }

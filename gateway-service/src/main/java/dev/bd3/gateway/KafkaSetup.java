@@ -1,14 +1,15 @@
 package dev.bd3.gateway;
 
+import dev.bd3.jobs.KafkaClients;
 import dev.bd3.jobs.KafkaTopology;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
+import io.smallrye.common.annotation.Identifier;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
 import java.util.Map;
 import org.apache.kafka.clients.admin.Admin;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
 /**
@@ -22,8 +23,10 @@ public class KafkaSetup {
 
   @Inject GatewayConfig config;
 
-  @ConfigProperty(name = "kafka.bootstrap.servers")
-  String bootstrap;
+  /** The broker's settings (address, SASL/TLS) that every client shares. */
+  @Inject
+  @Identifier("default-kafka-broker")
+  Map<String, Object> broker;
 
   private volatile boolean stopping;
   private volatile boolean done;
@@ -61,10 +64,8 @@ public class KafkaSetup {
     // short timeouts: the first try runs in start-up, which a broker that is away must not hold up
     try (Admin admin =
         Admin.create(
-            Map.of(
-                "bootstrap.servers", bootstrap,
-                "request.timeout.ms", "5000",
-                "default.api.timeout.ms", "10000"))) {
+            KafkaClients.config(
+                broker, Map.of("request.timeout.ms", "5000", "default.api.timeout.ms", "10000")))) {
       KafkaTopology.ensureTopics(admin, config.topics());
       KafkaTopology.configureQueues(
           admin, config.topics(), config.jobs().attempts(), config.jobs().lockDuration());

@@ -6,6 +6,7 @@ import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.everyItem;
 import static org.hamcrest.Matchers.hasItem;
 import static org.hamcrest.Matchers.not;
+import static org.hamcrest.Matchers.notNullValue;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -199,7 +200,12 @@ class AuthTest {
   @Test
   void whatIsOpenWithoutAKey() {
     given().get("/q/health/ready").then().statusCode(200);
-    given().get("/q/openapi").then().statusCode(200);
+    given()
+        .get("/q/openapi?format=json")
+        .then()
+        .statusCode(200)
+        .body("components.securitySchemes.bearer.scheme", equalTo("bearer"))
+        .body("paths.'/api/v1/jobs'.post.security[0].bearer", notNullValue());
     given().get("/q/metrics").then().statusCode(200);
     given().get("/").then().statusCode(200).body(containsString("Sign in"));
   }

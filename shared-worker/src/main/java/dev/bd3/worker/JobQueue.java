@@ -3,10 +3,12 @@ package dev.bd3.worker;
 import static java.util.concurrent.TimeUnit.MILLISECONDS;
 
 import dev.bd3.jobs.JobEvent;
+import dev.bd3.jobs.KafkaClients;
 import dev.bd3.jobs.KafkaTopology;
 import dev.bd3.jobs.Topics;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
+import io.smallrye.common.annotation.Identifier;
 import io.smallrye.reactive.messaging.kafka.api.OutgoingKafkaRecordMetadata;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
@@ -17,7 +19,6 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Properties;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -61,7 +62,10 @@ public class JobQueue {
   private final Cancellations cancellations;
   private final WorkerConfig config;
   private final Emitter<String> deadLetters;
-  private final String bootstrap;
+
+  /** The broker's settings (address, SASL/TLS) that every client shares. */
+  private final Map<String, Object> broker;
+
   private final Topics topics;
   private final ExecutorService jobs =
       Executors.newSingleThreadExecutor(r -> new Thread(r, "bd3-job"));
@@ -80,20 +84,20 @@ public class JobQueue {
       Cancellations cancellations,
       WorkerConfig config,
       @Channel("dead-letters") Emitter<String> deadLetters,
-      @ConfigProperty(name = "kafka.bootstrap.servers") String bootstrap,
+      @Identifier("default-kafka-broker") Map<String, Object> broker,
       @ConfigProperty(name = "bd3.topic-prefix") String topicPrefix) {
     this.handler = handler;
     this.events = events;
     this.cancellations = cancellations;
     this.config = config;
     this.deadLetters = deadLetters;
-    this.bootstrap = bootstrap;
+    this.broker = broker;
     this.topics = new Topics(topicPrefix);
     OfflineEngine.configure(config.djlCacheDir());
   }
 
   void start(@Observes StartupEvent started) {
-    admin = Admin.create(Map.of("bootstrap.servers", bootstrap));
+    admin = Admin.create(KafkaClients.config(broker, Map.of()));
     poller = new Thread(this::loop, "bd3-queue");
     poller.start();
   }
@@ -276,14 +280,16 @@ public class JobQueue {
   }
 
   private KafkaShareConsumer<String, String> consumer() {
-    Properties p = new Properties();
-    p.put("bootstrap.servers", bootstrap);
-    p.put("group.id", topics.workers(handler.type()));
-    p.put("client.id", events.worker() + "-" + handler.type().json());
-    p.put("share.acknowledgement.mode", "explicit");
-    p.put("share.acquire.mode", "record_limit");
-    p.put("max.poll.records", "1");
-    return new KafkaShareConsumer<>(p, new StringDeserializer(), new StringDeserializer());
+    Map<String, Object> config =
+        KafkaClients.config(
+            broker,
+            Map.of(
+                "group.id", topics.workers(handler.type()),
+                "client.id", events.worker() + "-" + handler.type().json(),
+                "share.acknowledgement.mode", "explicit",
+                "share.acquire.mode", "record_limit",
+                "max.poll.records", "1"));
+    return new KafkaShareConsumer<>(config, new StringDeserializer(), new StringDeserializer());
   }
 
   private static void sleep(Duration d) {

@@ -16,9 +16,11 @@ import jakarta.enterprise.context.ApplicationScoped;
 import java.util.Set;
 
 /**
- * {@code Authorization: Bearer <key>}: hands the key to the {@link ApiKeyIdentityProvider}. A
- * request without one is anonymous, which only the open paths (health, metrics, the OpenAPI
- * document, the dashboard's page) serve; the API answers it with 401.
+ * {@code Authorization: Bearer bd3_...}: hands an API key to the {@link ApiKeyIdentityProvider}.
+ * Any other bearer token is left to the JWT mechanism (smallrye-jwt, when an issuer's key is
+ * configured), which runs after this one. A request without a token is anonymous, which only the
+ * open paths (health, metrics, the OpenAPI document, the dashboard's page) serve; the API answers
+ * it with 401.
  */
 @ApplicationScoped
 public class ApiKeyMechanism implements HttpAuthenticationMechanism {
@@ -31,9 +33,12 @@ public class ApiKeyMechanism implements HttpAuthenticationMechanism {
     if (header == null || !header.regionMatches(true, 0, BEARER, 0, BEARER.length())) {
       return Uni.createFrom().nullItem();
     }
+    String token = header.substring(BEARER.length()).strip();
+    if (!token.startsWith(ApiKeys.KEY_PREFIX)) {
+      return Uni.createFrom().nullItem(); // a JWT, perhaps: the next mechanism's
+    }
     TokenAuthenticationRequest request =
-        new TokenAuthenticationRequest(
-            new TokenCredential(header.substring(BEARER.length()).strip(), "bearer"));
+        new TokenAuthenticationRequest(new TokenCredential(token, "bearer"));
     return identityProviderManager.authenticate(
         HttpSecurityUtils.setRoutingContextAttribute(request, context));
   }
@@ -49,9 +54,17 @@ public class ApiKeyMechanism implements HttpAuthenticationMechanism {
     return Set.of(TokenAuthenticationRequest.class);
   }
 
+  /**
+   * None declared: the JWT mechanism declares the bearer transport, and Quarkus allows one
+   * mechanism per transport. Ours runs first instead ({@link #getPriority()}).
+   */
   @Override
   public Uni<HttpCredentialTransport> getCredentialTransport(RoutingContext context) {
-    return Uni.createFrom()
-        .item(new HttpCredentialTransport(HttpCredentialTransport.Type.AUTHORIZATION, "bearer"));
+    return Uni.createFrom().nullItem();
+  }
+
+  @Override
+  public int getPriority() {
+    return DEFAULT_PRIORITY + 1000;
   }
 }
