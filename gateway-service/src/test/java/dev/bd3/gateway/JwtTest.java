@@ -64,11 +64,17 @@ class JwtTest {
           throw new UncheckedIOException(e);
         }
       }
-      return Map.of(
-          "mp.jwt.verify.publickey.location",
-          PUBLIC_KEY.toAbsolutePath().toUri().toString(),
-          "mp.jwt.verify.issuer",
-          ISSUER);
+      try {
+        // the key itself, not its location: in test mode smallrye-jwt sets an in-memory key of
+        // its own as mp.jwt.verify.publickey, which would win over a location
+        return Map.of(
+            "mp.jwt.verify.publickey",
+            Files.readString(PUBLIC_KEY),
+            "mp.jwt.verify.issuer",
+            ISSUER);
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
     }
   }
 
