@@ -7,7 +7,6 @@ import dev.bd3.testsupport.LocalSuite;
 import java.net.URI;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.UUID;
 
 /**
@@ -39,13 +38,7 @@ final class FuzzBench extends Benchmark {
           api.createKey("fuzz-submitter-" + suffix, List.of("submitter")).path("key").asText();
       String sentinel = train(api);
       List<String> known = List.of(sentinel, train(new Bd3Client(base, submitter)), train(api));
-      List<Fuzzer.Caller> callers =
-          List.of(
-              new Fuzzer.Caller("no key", null, Set.of()),
-              new Fuzzer.Caller("a bad key", "bd3_" + "0".repeat(43), Set.of()),
-              new Fuzzer.Caller("a reader", reader, Set.of("reader")),
-              new Fuzzer.Caller("a submitter", submitter, Set.of("submitter")),
-              new Fuzzer.Caller("the admin", admin, Set.of("admin")));
+      List<Fuzzer.Caller> callers = Fuzzer.callers(reader, submitter, admin);
       r.line("gateway %s (no workers), %d requests, seed %d, 5 callers in turn", base, n, seed);
       long started = System.nanoTime();
       Fuzzer.Report report = new Fuzzer(base, admin).run(n, seed, callers, sentinel, known);

@@ -1,6 +1,7 @@
 package dev.bd3.gateway;
 
 import static io.restassured.RestAssured.given;
+import static org.hamcrest.Matchers.anyOf;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.everyItem;
@@ -243,27 +244,22 @@ class AuthTest {
   @Test
   void anIdempotencyKeyIsItsOwners() {
     String key = "same-key-" + UUID.randomUUID();
-    String first =
-        as(fixture.keys().get("submitter"))
-            .header("Idempotency-Key", key)
-            .contentType(ContentType.JSON)
-            .body(TRAIN)
-            .post("/api/v1/jobs")
-            .then()
-            .statusCode(201)
-            .extract()
-            .path("id");
-    String second =
-        as(fixture.keys().get("other"))
-            .header("Idempotency-Key", key)
-            .contentType(ContentType.JSON)
-            .body(TRAIN)
-            .post("/api/v1/jobs")
-            .then()
-            .statusCode(201)
-            .extract()
-            .path("id");
+    String first = submitWithIdempotencyKey(fixture.keys().get("submitter"), key);
+    assertEquals(first, submitWithIdempotencyKey(fixture.keys().get("submitter"), key));
+    String second = submitWithIdempotencyKey(fixture.keys().get("other"), key);
     assertFalse(first.equals(second), "another caller's same key makes another run");
+  }
+
+  private static String submitWithIdempotencyKey(String apiKey, String idempotencyKey) {
+    return as(apiKey)
+        .header("Idempotency-Key", idempotencyKey)
+        .contentType(ContentType.JSON)
+        .body(TRAIN)
+        .post("/api/v1/jobs")
+        .then()
+        .statusCode(anyOf(equalTo(200), equalTo(201)))
+        .extract()
+        .path("id");
   }
 
   @Test

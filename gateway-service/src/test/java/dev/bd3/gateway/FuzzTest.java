@@ -11,7 +11,6 @@ import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.http.ContentType;
 import java.net.URI;
 import java.util.List;
-import java.util.Set;
 import java.util.UUID;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -43,13 +42,7 @@ class FuzzTest {
     String reader = TestKeys.create("fuzz-reader-" + suffix, "reader");
     String sentinel = submit(admin);
     List<String> known = List.of(sentinel, submit(submitter), submit(admin));
-    List<Fuzzer.Caller> callers =
-        List.of(
-            new Fuzzer.Caller("no key", null, Set.of()),
-            new Fuzzer.Caller("a bad key", "bd3_" + "0".repeat(43), Set.of()),
-            new Fuzzer.Caller("a reader", reader, Set.of("reader")),
-            new Fuzzer.Caller("a submitter", submitter, Set.of("submitter")),
-            new Fuzzer.Caller("the admin", admin, Set.of("admin")));
+    List<Fuzzer.Caller> callers = Fuzzer.callers(reader, submitter, admin);
     long seed = Long.getLong("bd3.fuzz.seed", 20261128L);
 
     Fuzzer.Report report = new Fuzzer(base, admin).run(REQUESTS, seed, callers, sentinel, known);

@@ -47,6 +47,16 @@ public final class Fuzzer {
     }
   }
 
+  /** The five callers of a fuzz run, in the order they take turns. */
+  public static List<Caller> callers(String readerKey, String submitterKey, String adminKey) {
+    return List.of(
+        new Caller("no key", null, Set.of()),
+        new Caller("a bad key", "bd3_" + "0".repeat(43), Set.of()),
+        new Caller("a reader", readerKey, Set.of("reader")),
+        new Caller("a submitter", submitterKey, Set.of("submitter")),
+        new Caller("the admin", adminKey, Set.of("admin")));
+  }
+
   /**
    * What a run found; {@code findings} holds the first few, each with its request. {@code
    * codecRefusals}: requests refused as too long by the HTTP codec (414, 431), not errors.
