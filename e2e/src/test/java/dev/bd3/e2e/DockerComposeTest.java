@@ -56,6 +56,11 @@ class DockerComposeTest {
    */
   private static final Map<String, Boolean> RUN_ON_GPU = Map.of("cpu", false, "gpu", true);
 
+  /** A profile that adds services beside either variant, and the services it adds. */
+  private static final String MONITORING = "monitoring";
+
+  private static final Set<String> MONITORING_SERVICES = Set.of("prometheus", "grafana");
+
   private final Path root = LocalStack.root();
 
   @Test
@@ -194,7 +199,7 @@ class DockerComposeTest {
         variants.addAll(List.of(type, type + "-gpu"));
       }
       for (String name : services.keySet()) {
-        if (!variants.contains(name)) {
+        if (!variants.contains(name) && !profiles(services.get(name)).equals(Set.of(MONITORING))) {
           assertTrue(started.contains(name), command + " does not start " + name);
         }
       }
@@ -205,6 +210,71 @@ class DockerComposeTest {
               command + " starts " + name + " but not " + dependency + ", which it needs");
         }
       }
+    }
+  }
+
+  /**
+   * The monitoring profile starts Prometheus, scraping every service on its port, and Grafana with
+   * the dashboard and both of its data sources already there, from files that exist; both on
+   * loopback only.
+   */
+  @Test
+  @SuppressWarnings("unchecked")
+  void theMonitoringProfileStartsPrometheusAndGrafanaWithTheDashboard() throws IOException {
+    Map<String, Map<String, Object>> services = services();
+    Set<String> started = new TreeSet<>();
+    services.forEach(
+        (name, service) -> {
+          if (profiles(service).equals(Set.of(MONITORING))) {
+            started.add(name);
+          }
+        });
+    assertEquals(MONITORING_SERVICES, started, "what the monitoring profile adds");
+    String header = Files.readString(root.resolve("docker-compose.yml"));
+    assertTrue(header.contains("--profile " + MONITORING + " up"), "the header documents it");
+
+    Map<String, String> mounts = new HashMap<>(); // container path -> file here
+    for (String name : MONITORING_SERVICES) {
+      for (String port : (List<String>) services.get(name).get("ports")) {
+        assertTrue(port.startsWith("127.0.0.1:"), name + " publishes " + port + " beyond loopback");
+      }
+      for (Object volume : list(services.get(name).get("volumes"))) {
+        String[] parts = String.valueOf(volume).split(":");
+        Path file = root.resolve(parts[0]).normalize();
+        assertTrue(Files.exists(file), name + " mounts " + file + ", which does not exist");
+        mounts.put(parts[1], parts[0]);
+      }
+    }
+
+    Map<String, Object> prometheus =
+        new Yaml()
+            .load(Files.readString(root.resolve(mounts.get("/etc/prometheus/prometheus.yml"))));
+    String scraped = String.valueOf(prometheus.get("scrape_configs"));
+    assertTrue(scraped.contains("/q/metrics"), scraped);
+    for (Map.Entry<String, String> service : PORT_VARIABLE.entrySet()) {
+      Object port = map(services.get(service.getKey()).get("environment")).get(service.getValue());
+      assertTrue(
+          scraped.contains(service.getKey() + ":" + port),
+          "Prometheus does not scrape " + service.getKey() + ":" + port);
+    }
+
+    Path provisioning = root.resolve(mounts.get("/etc/grafana/provisioning"));
+    Map<String, Object> providers =
+        new Yaml().load(Files.readString(provisioning.resolve("dashboards/bd3.yml")));
+    String dashboards =
+        String.valueOf(
+            map(map(list(providers.get("providers")).get(0)).get("options")).get("path"));
+    String dashboardFile = mounts.get(dashboards + "/bd3-dashboard.json");
+    assertNotNull(dashboardFile, "no dashboard mounted where the provider reads, " + dashboards);
+    Map<String, Object> datasources =
+        new Yaml().load(Files.readString(provisioning.resolve("datasources/bd3.yml")));
+    Set<String> types = new TreeSet<>();
+    list(datasources.get("datasources"))
+        .forEach(d -> types.add(String.valueOf(map(d).get("type"))));
+    Map<String, Object> dashboard = new Yaml().load(Files.readString(root.resolve(dashboardFile)));
+    for (Object variable : list(map(dashboard.get("templating")).get("list"))) {
+      String type = String.valueOf(map(variable).get("query"));
+      assertTrue(types.contains(type), "the dashboard needs a " + type + " data source: " + types);
     }
   }
 
