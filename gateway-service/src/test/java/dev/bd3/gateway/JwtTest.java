@@ -71,10 +71,7 @@ class JwtTest {
             "mp.jwt.verify.publickey",
             Files.readString(PUBLIC_KEY),
             "mp.jwt.verify.issuer",
-            ISSUER,
-            // why a token is refused, in the test's log
-            "quarkus.log.category.\"io.quarkus.smallrye.jwt\".level",
-            "DEBUG");
+            ISSUER);
       } catch (IOException e) {
         throw new UncheckedIOException(e);
       }
