@@ -74,6 +74,16 @@ public class ProblemException extends RuntimeException {
         List.of(new Problem.FieldError(field, detail)));
   }
 
+  /** 401: no key, or one that is unknown or revoked. */
+  public static ProblemException unauthenticated() {
+    return new ProblemException(
+        401,
+        "unauthenticated",
+        "Unauthorized",
+        "send a valid API key: Authorization: Bearer <key>",
+        List.of());
+  }
+
   /** 403: the caller's roles do not allow this (on something the caller may see). */
   public static ProblemException forbidden(String detail) {
     return new ProblemException(403, "forbidden", "Forbidden", detail, List.of());

@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.exc.InvalidFormatException;
 import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
+import dev.bd3.gateway.auth.ApiKeyMechanism;
 import dev.bd3.jobs.Json;
 import io.quarkus.security.AuthenticationFailedException;
 import io.quarkus.security.ForbiddenException;
@@ -49,15 +50,8 @@ public class ProblemMapper {
   /** No key, or one that is unknown or revoked. */
   @ServerExceptionMapper({AuthenticationFailedException.class, UnauthorizedException.class})
   public Response unauthenticated(RuntimeException e, HttpServerRequest request) {
-    return builder(
-            new Problem(
-                type("unauthenticated"),
-                "Unauthorized",
-                401,
-                "send a valid API key: Authorization: Bearer <key>",
-                request.path(),
-                null))
-        .header("WWW-Authenticate", "Bearer realm=\"bd3\"")
+    return builder(ProblemException.unauthenticated().toProblem(request.path()))
+        .header("WWW-Authenticate", ApiKeyMechanism.CHALLENGE)
         .build();
   }
 
@@ -65,13 +59,9 @@ public class ProblemMapper {
   @ServerExceptionMapper
   public Response forbidden(ForbiddenException e, HttpServerRequest request) {
     return respond(
-        new Problem(
-            type("forbidden"),
-            "Forbidden",
-            403,
-            "this key's roles do not allow " + request.method() + " " + request.path(),
-            request.path(),
-            null));
+        ProblemException.forbidden(
+                "this key's roles do not allow " + request.method() + " " + request.path())
+            .toProblem(request.path()));
   }
 
   @ServerExceptionMapper

@@ -55,18 +55,11 @@ class AuthTest {
     TestKeys.signOut();
     if (fixture == null) {
       String suffix = UUID.randomUUID().toString().substring(0, 8);
-      String revoked = TestKeys.create("revoked-" + suffix, "reader");
-      String revokedId =
-          given()
-              .header(TestKeys.bearer(TestKeys.admin()))
-              .get("/api/v1/keys")
-              .then()
-              .statusCode(200)
-              .extract()
-              .path("find { it.name == 'revoked-" + suffix + "' }.id");
+      Response revokedKey = TestKeys.make("revoked-" + suffix, "reader");
+      String revoked = revokedKey.then().statusCode(201).extract().path("key");
       given()
           .header(TestKeys.bearer(TestKeys.admin()))
-          .delete("/api/v1/keys/" + revokedId)
+          .delete("/api/v1/keys/" + revokedKey.path("info.id"))
           .then()
           .statusCode(200);
       Map<String, String> keys =
@@ -265,12 +258,7 @@ class AuthTest {
   @Test
   void aKeyIsShownOnceAndStoredOnlyAsItsHash() {
     String name = "once-" + UUID.randomUUID().toString().substring(0, 8);
-    Response made =
-        given()
-            .header(TestKeys.bearer(TestKeys.admin()))
-            .contentType(ContentType.JSON)
-            .body(Map.of("name", name, "roles", List.of("reader")))
-            .post("/api/v1/keys");
+    Response made = TestKeys.make(name, "reader");
     made.then().statusCode(201).body("info.name", equalTo(name));
     String key = made.path("key");
     assertTrue(key.startsWith("bd3_") && key.length() >= 40, key);
@@ -302,12 +290,7 @@ class AuthTest {
   @Test
   void aRevokedKeyIsRefusedFromThenOn() {
     String name = "short-lived-" + UUID.randomUUID().toString().substring(0, 8);
-    Response made =
-        given()
-            .header(TestKeys.bearer(TestKeys.admin()))
-            .contentType(ContentType.JSON)
-            .body(Map.of("name", name, "roles", List.of("submitter")))
-            .post("/api/v1/keys");
+    Response made = TestKeys.make(name, "submitter");
     String key = made.path("key");
     as(key).get("/api/v1/runs").then().statusCode(200);
     given()

@@ -6,6 +6,7 @@ import io.restassured.RestAssured;
 import io.restassured.builder.RequestSpecBuilder;
 import io.restassured.http.ContentType;
 import io.restassured.http.Header;
+import io.restassured.response.Response;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -20,12 +21,18 @@ import java.util.Map;
 final class TestKeys {
   private TestKeys() {}
 
-  static String admin() {
-    try {
-      return Files.readString(Path.of("target/admin-key")).strip();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
+  private static String admin;
+
+  /** Read once: the gateway writes the file at its first start and keeps it. */
+  static synchronized String admin() {
+    if (admin == null) {
+      try {
+        admin = Files.readString(Path.of("target/admin-key")).strip();
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
     }
+    return admin;
   }
 
   static Header bearer(String key) {
@@ -45,15 +52,16 @@ final class TestKeys {
 
   /** A new key for {@code name} with {@code roles}, made by the admin through the API. */
   static String create(String name, String... roles) {
+    return make(name, roles).then().statusCode(201).extract().path("key");
+  }
+
+  /** The admin's answer to making a key: {@code info} (id, name ...) and the {@code key}. */
+  static Response make(String name, String... roles) {
     return given()
         .header(bearer(admin()))
         .contentType(ContentType.JSON)
         .body(Map.of("name", name, "roles", List.of(roles)))
         .when()
-        .post("/api/v1/keys")
-        .then()
-        .statusCode(201)
-        .extract()
-        .path("key");
+        .post("/api/v1/keys");
   }
 }

@@ -16,15 +16,16 @@ import jakarta.enterprise.context.ApplicationScoped;
 import java.util.Set;
 
 /**
- * {@code Authorization: Bearer bd3_...}: hands an API key to the {@link ApiKeyIdentityProvider}.
- * Any other bearer token is left to the JWT mechanism (smallrye-jwt, when an issuer's key is
- * configured), which runs after this one. A request without a token is anonymous, which only the
- * open paths (health, metrics, the OpenAPI document, the dashboard's page) serve; the API answers
- * it with 401.
+ * {@code Authorization: Bearer bd3_...}: hands an API key to the {@link ApiKeyIdentityProvider}. A
+ * request without one is anonymous, which only the open paths (health, metrics, the OpenAPI
+ * document, the dashboard's page) serve; the API answers it with 401.
  */
 @ApplicationScoped
 public class ApiKeyMechanism implements HttpAuthenticationMechanism {
   private static final String BEARER = "Bearer ";
+
+  /** The {@code WWW-Authenticate} value of a 401. */
+  public static final String CHALLENGE = "Bearer realm=\"bd3\"";
 
   @Override
   public Uni<SecurityIdentity> authenticate(
@@ -35,7 +36,7 @@ public class ApiKeyMechanism implements HttpAuthenticationMechanism {
     }
     String token = header.substring(BEARER.length()).strip();
     if (!token.startsWith(ApiKeys.KEY_PREFIX)) {
-      return Uni.createFrom().nullItem(); // a JWT, perhaps: the next mechanism's
+      return Uni.createFrom().nullItem(); // not one of our keys: anonymous, hence a 401
     }
     TokenAuthenticationRequest request =
         new TokenAuthenticationRequest(new TokenCredential(token, "bearer"));
@@ -45,8 +46,7 @@ public class ApiKeyMechanism implements HttpAuthenticationMechanism {
 
   @Override
   public Uni<ChallengeData> getChallenge(RoutingContext context) {
-    return Uni.createFrom()
-        .item(new ChallengeData(401, "WWW-Authenticate", "Bearer realm=\"bd3\""));
+    return Uni.createFrom().item(new ChallengeData(401, "WWW-Authenticate", CHALLENGE));
   }
 
   @Override
@@ -54,17 +54,9 @@ public class ApiKeyMechanism implements HttpAuthenticationMechanism {
     return Set.of(TokenAuthenticationRequest.class);
   }
 
-  /**
-   * None declared: the JWT mechanism declares the bearer transport, and Quarkus allows one
-   * mechanism per transport. Ours runs first instead ({@link #getPriority()}).
-   */
   @Override
   public Uni<HttpCredentialTransport> getCredentialTransport(RoutingContext context) {
-    return Uni.createFrom().nullItem();
-  }
-
-  @Override
-  public int getPriority() {
-    return DEFAULT_PRIORITY + 1000;
+    return Uni.createFrom()
+        .item(new HttpCredentialTransport(HttpCredentialTransport.Type.AUTHORIZATION, "bearer"));
   }
 }
