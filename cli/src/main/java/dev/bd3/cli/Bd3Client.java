@@ -3,6 +3,7 @@ package dev.bd3.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
@@ -11,6 +12,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -23,6 +25,9 @@ import java.util.stream.Stream;
 
 /** A small client of the gateway's REST API ({@code /api/v1}). */
 public final class Bd3Client {
+  /** How long an upload may take (a large text over a slow link). */
+  private static final Duration UPLOAD_TIMEOUT = Duration.ofMinutes(30);
+
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final Set<String> TERMINAL = Set.of("SUCCEEDED", "FAILED", "CANCELLED");
 
@@ -176,6 +181,23 @@ public final class Bd3Client {
     return send(HttpRequest.newBuilder(api.resolve("keys/" + encode(id))).DELETE());
   }
 
+  /** Uploads a text file as the dataset {@code name}; the answer is its record. */
+  public JsonNode uploadDataset(String name, Path file) {
+    try {
+      return send(
+          HttpRequest.newBuilder(api.resolve("datasets" + query("name", name)))
+              .header("Content-Type", "text/plain; charset=utf-8")
+              .POST(HttpRequest.BodyPublishers.ofFile(file)),
+          UPLOAD_TIMEOUT);
+    } catch (FileNotFoundException e) {
+      throw new IllegalArgumentException("no such file: " + file, e);
+    }
+  }
+
+  public JsonNode datasets() {
+    return send(HttpRequest.newBuilder(api.resolve("datasets")).GET());
+  }
+
   /** Who the key speaks for, with which roles. */
   public JsonNode me() {
     return send(HttpRequest.newBuilder(api.resolve("me")).GET());
@@ -244,9 +266,12 @@ public final class Bd3Client {
   }
 
   private JsonNode send(HttpRequest.Builder request) {
+    return send(request, Duration.ofSeconds(30));
+  }
+
+  private JsonNode send(HttpRequest.Builder request, Duration timeout) {
     HttpResponse<String> response =
-        exchange(
-            request.timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
+        exchange(request.timeout(timeout).build(), HttpResponse.BodyHandlers.ofString());
     JsonNode body = lenientJson(response.body());
     if (response.statusCode() >= 400) {
       throw new ApiException(response.statusCode(), body);

@@ -33,6 +33,7 @@ import picocli.CommandLine.Spec;
       EventsCommand.class,
       DeadLettersCommand.class,
       KeysCommand.class,
+      DatasetsCommand.class,
       DemoCommand.class
     })
 public final class Main implements Callable<Integer> {

@@ -12,9 +12,13 @@ import dev.bd3.cli.Bd3Client;
 import dev.bd3.cli.Main;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HexFormat;
 import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -22,6 +26,7 @@ import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
 /**
@@ -210,6 +215,53 @@ class CliRoundTripTest {
     Result get = bd3("get", trainId);
     assertEquals(0, get.exitCode(), get.all());
     assertEquals(trainId, get.json().path("id").asText());
+  }
+
+  /**
+   * A corpus of one's own: uploaded, trained on, and evaluated on its held-out split, which the
+   * evaluator finds again from the checkpoint's record of the dataset (its id and sha256).
+   */
+  @Test
+  @Order(10)
+  void trainAndEvaluateOnAnUploadedDataset(@TempDir Path dir) throws Exception {
+    StringBuilder text = new StringBuilder();
+    for (int i = 0; i < 200; i++) {
+      text.append("Paragraph ")
+          .append(i)
+          .append(": the quick brown fox jumps over the lazy dog ")
+          .append(i % 7)
+          .append(" times.\n\n");
+    }
+    Path file = Files.writeString(dir.resolve("fox.txt"), text);
+    String sha =
+        HexFormat.of()
+            .formatHex(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(file)));
+    Result upload =
+        bd3("datasets", "upload", file.toString(), "--name", "fox-" + sha.substring(0, 8));
+    assertEquals(0, upload.exitCode(), upload.all());
+    String id = upload.out().strip();
+    assertTrue(upload.err().contains("200 documents, sha256 " + sha), upload.all());
+    Result list = bd3("datasets");
+    assertTrue(list.out().contains(id), list.all());
+
+    Result train =
+        bd3("submit", "train", "--preset", "tiny", "--steps", "10", "--corpus", id, "--wait");
+    assertEquals(0, train.exitCode(), train.all());
+    JsonNode run = train.json();
+    assertEquals("SUCCEEDED", run.path("status").asText(), train.all());
+    assertEquals(sha, run.path("spec").path("corpusSha256").asText(), "pinned by the gateway");
+
+    Result eval =
+        bd3(
+            "submit",
+            "eval",
+            "--train-run-id",
+            run.path("id").asText(),
+            "--max-sequences",
+            "4",
+            "--wait");
+    assertEquals(0, eval.exitCode(), eval.all());
+    assertEquals("SUCCEEDED", eval.json().path("status").asText(), eval.all());
   }
 
   /** {@code bd3 --api <the suite's gateway> args...}, in this JVM, within the job limit. */

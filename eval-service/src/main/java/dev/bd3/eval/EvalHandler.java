@@ -13,8 +13,8 @@ import dev.bd3.model.sample.BlockSampler;
 import dev.bd3.model.sample.GeneratedSample;
 import dev.bd3.model.sample.SamplerConfig;
 import dev.bd3.model.train.Checkpoint;
+import dev.bd3.worker.ArtifactStore;
 import dev.bd3.worker.JobContext;
-import dev.bd3.worker.JobFailure;
 import dev.bd3.worker.JobHandler;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.util.List;
@@ -41,11 +41,9 @@ public class EvalHandler implements JobHandler {
     try (NDManager manager = Engine.getInstance().newBaseManager()) {
       Checkpoint checkpoint = Checkpoint.read(context.artifact(uri), manager);
       Bd3Lm model = checkpoint.model(manager, spec.useEma());
-      Corpus corpus = Corpus.named(checkpoint.meta().corpus());
-      if (!corpus.sha256().equals(checkpoint.meta().corpusSha256())) {
-        throw new JobFailure(
-            "corpus " + corpus.name() + " is not the text this checkpoint was trained on (sha256)");
-      }
+      String trainedOn = checkpoint.meta().corpusSha256();
+      Corpus corpus = Corpus.open(checkpoint.meta().corpus(), trainedOn, context::dataset);
+      ArtifactStore.verify("corpus " + corpus.name(), corpus.sha256(), trainedOn);
       PerplexityEvaluator.Result r =
           PerplexityEvaluator.evaluate(
               model,

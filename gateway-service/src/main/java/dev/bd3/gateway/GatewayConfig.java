@@ -23,6 +23,15 @@ public interface GatewayConfig {
 
   Quotas quotas();
 
+  Datasets datasets();
+
+  /** The artifact store shared with the workers (uploaded datasets go to {@code datasets/}). */
+  Path artifactDir();
+
+  /** The largest JSON request body; larger ones get 413 ({@link BodySizeLimit}). */
+  @WithDefault("1M")
+  MemorySize maxBodySize();
+
   /** Namespace of the Kafka topics (see {@link dev.bd3.jobs.Topics}). */
   @WithDefault("bd3")
   String topicPrefix();
@@ -130,6 +139,16 @@ public interface GatewayConfig {
     /** How often the gateway looks for runs that lost their worker. */
     @WithDefault("10s")
     Duration staleCheckEvery();
+  }
+
+  interface Datasets {
+    /** The largest text a dataset upload may send; Quarkus' own body limit must not be lower. */
+    @WithDefault("100M")
+    MemorySize maxSize();
+
+    /** Default and largest {@code limit} of {@code GET /api/v1/datasets}. */
+    @WithDefault("100")
+    int maxLimit();
   }
 
   interface Auth {

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import dev.bd3.gateway.auth.Caller;
 import dev.bd3.gateway.auth.Role;
+import dev.bd3.gateway.dataset.Datasets;
 import dev.bd3.jobs.CheckpointRef;
 import dev.bd3.jobs.EvalSpec;
 import dev.bd3.jobs.JobRequest;
@@ -48,6 +49,7 @@ public class JobService {
   @Inject RunFinisher finisher;
   @Inject Caller caller;
   @Inject Quotas quotas;
+  @Inject Datasets datasets;
 
   /** The run a submission stands for; {@code created} is false for a repeated Idempotency-Key. */
   public record Submitted(Run run, boolean created) {}
@@ -246,11 +248,13 @@ public class JobService {
   }
 
   /**
-   * The spec as it will run: checkpoint references resolved to recorded URIs and every default
-   * filled in (a sample's depend on the block size of the model it reads).
+   * The spec as it will run: checkpoint references resolved to recorded URIs, a dataset to its
+   * text's sha256, and every default filled in (a sample's depend on the block size of the model it
+   * reads).
    */
   private Effective effective(JobSpec spec) {
-    if (spec instanceof TrainSpec train) {
+    if (spec instanceof TrainSpec submitted) {
+      TrainSpec train = submitted.readsDataset() ? datasets.reading(submitted) : submitted;
       if (train.initFrom() != null) {
         Checkpoint init = recorded(train.initFrom(), "spec.initFrom");
         TrainSpec initShape = Run.<Run>findById(init.runId).trainSpec();

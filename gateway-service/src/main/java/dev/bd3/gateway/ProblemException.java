@@ -74,6 +74,12 @@ public class ProblemException extends RuntimeException {
         List.of(new Problem.FieldError(field, detail)));
   }
 
+  /** 413: the request body is larger than its limit. */
+  public static ProblemException tooLarge(String detail) {
+    return new ProblemException(
+        413, "payload-too-large", "Request Entity Too Large", detail, List.of());
+  }
+
   /** 401: no key, or one that is unknown or revoked. */
   public static ProblemException unauthenticated() {
     return new ProblemException(

@@ -60,14 +60,11 @@ public class RunResource {
     if (n < 1 || n > max) {
       throw ProblemException.invalid("limit", "must be between 1 and " + max);
     }
-    Optional<String> owners = caller.ownerFilter();
-    if (owner != null && !owner.isBlank()) {
-      if (owners.isPresent() && !owners.get().equals(owner)) {
-        return List.of(); // another's runs are not this caller's to see
-      }
-      owners = Optional.of(owner);
+    Optional<Optional<String>> owners = caller.listed(owner);
+    if (owners.isEmpty()) {
+      return List.of(); // another's runs are not this caller's to see
     }
-    return Run.newest(owners, jobType, runStatus, n).stream().map(RunSummary::of).toList();
+    return Run.newest(owners.get(), jobType, runStatus, n).stream().map(RunSummary::of).toList();
   }
 
   @GET

@@ -43,12 +43,17 @@ import org.junit.jupiter.params.provider.MethodSource;
 class AuthTest {
   static final String PROBLEM = "application/problem+json";
   private static final String TRAIN = "{\"type\":\"train\",\"spec\":{\"steps\":1}}";
+  private static final String DATASET = "first line\nsecond line\nthird line\n";
 
   /** Keys and runs made once per test JVM (the gateway keeps them). */
   private static Fixture fixture;
 
   private record Fixture(
-      Map<String, String> keys, String adminRun, String submitterRun, String otherSubmitterRun) {}
+      Map<String, String> keys,
+      String adminRun,
+      String submitterRun,
+      String otherSubmitterRun,
+      String otherDataset) {}
 
   @BeforeEach
   void keysAndRuns() {
@@ -76,7 +81,15 @@ class AuthTest {
               keys,
               submit(keys.get("admin")),
               submit(keys.get("submitter")),
-              submit(keys.get("other")));
+              submit(keys.get("other")),
+              as(keys.get("other"))
+                  .contentType(ContentType.TEXT)
+                  .body(DATASET)
+                  .post("/api/v1/datasets?name=bobs")
+                  .then()
+                  .statusCode(201)
+                  .extract()
+                  .path("id"));
     }
   }
 
@@ -136,6 +149,10 @@ class AuthTest {
             403,
             403,
             404),
+        new Row("GET", "/api/v1/datasets", null, 401, 401, 401, 200, 200, 200, 200),
+        new Row("GET", "/api/v1/datasets/{dataset}", null, 401, 401, 401, 200, 404, 200, 200),
+        new Row(
+            "POST", "/api/v1/datasets?name=t-{random}", DATASET, 401, 401, 401, 403, 201, 201, 201),
         new Row("GET", "/api/v1/keys", null, 401, 401, 401, 403, 403, 403, 200),
         new Row(
             "POST",
@@ -172,13 +189,16 @@ class AuthTest {
         row.path()
             .replace("{own}", own)
             .replace("{other}", fixture.adminRun())
+            .replace("{dataset}", fixture.otherDataset())
             .replace("{random}", UUID.randomUUID().toString());
     if (caller.equals("admin") && row.path().contains("{other}")) {
       path = path.replace(fixture.adminRun(), fixture.otherSubmitterRun());
     }
     RequestSpecification request = as(key);
     if (row.body() != null) {
-      request.contentType(ContentType.JSON).body(row.body());
+      request
+          .contentType(row.body().startsWith("{") ? ContentType.JSON : ContentType.TEXT)
+          .body(row.body());
     }
     Response response = request.request(row.method(), path);
     assertEquals(expected, response.statusCode(), response.asString());

@@ -212,7 +212,7 @@ class JobSubmissionTest {
     TrainSpec effective =
         new TrainSpec(
                 null, null, null, null, null, null, null, 100, null, null, null, null, null, null,
-                null, null, null, null, null, null)
+                null, null, null, null, null, null, null)
             .resolved();
     JsonNode spec =
         Json.mapper()
@@ -220,7 +220,9 @@ class JobSubmissionTest {
             .get("spec");
     assertEquals(effective, Json.mapper().treeToValue(spec, TrainSpec.class));
     assertEquals(
-        effective.getClass().getRecordComponents().length - 1, spec.size(), "all but initFrom");
+        effective.getClass().getRecordComponents().length - 2,
+        spec.size(),
+        "all but initFrom and corpusSha256 (none for the bundled corpus)");
     assertEquals("cpu", spec.get("preset").asText());
     assertEquals(10, spec.get("warmupSteps").asInt(), "min(50, steps / 10)");
 

@@ -82,9 +82,20 @@ public record TrainSpec(
         Double noiseMax,
     @Schema(description = "choose the interval from data at every checkpoint (the paper's search)")
         Boolean scheduleSearch,
-    @Schema(description = "training text: europarl (bundled)")
-        @Pattern(regexp = "europarl", message = "must be europarl")
+    @Schema(
+            description =
+                "training text: europarl (bundled) or the id of a dataset uploaded to POST"
+                    + " /api/v1/datasets")
+        @Pattern(
+            regexp = CorpusText.BUNDLED + "|" + DATASET_ID,
+            message = "must be europarl or the id of an uploaded dataset")
         String corpus,
+    @Schema(
+            description =
+                "sha256 of the corpus's text: the gateway fills it in from the dataset's record, and"
+                    + " a worker refuses text that differs; given, it must match (a pin)")
+        @Pattern(regexp = "[0-9a-f]{64}", message = "must be 64 lowercase hex digits")
+        String corpusSha256,
     @Schema(description = "seed of every random draw (weights, batches, noise)") Long seed,
     @Schema(
             description =
@@ -94,12 +105,17 @@ public record TrainSpec(
         String initFrom)
     implements JobSpec {
 
+  /** An uploaded dataset's id, as {@code corpus} names it. */
+  public static final String DATASET_ID =
+      "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}";
+
   /** How the shape fields' defaults are derived. */
   static final String PRESET = "the preset's";
 
   /**
-   * This spec with every default filled in: what a worker runs (only initFrom may stay null). The
-   * defaults learn in minutes on a CPU; the paper's recipe is lr 3e-4 with 2,500 warm-up steps.
+   * This spec with every default filled in: what a worker runs (only initFrom and corpusSha256 may
+   * stay null). The defaults learn in minutes on a CPU; the paper's recipe is lr 3e-4 with 2,500
+   * warm-up steps.
    */
   public TrainSpec resolved() {
     ModelPreset p = presetOrDefault();
@@ -122,8 +138,40 @@ public record TrainSpec(
         requireNonNullElse(noiseMin, 1e-3),
         requireNonNullElse(noiseMax, 1.0),
         requireNonNullElse(scheduleSearch, false),
-        requireNonNullElse(corpus, "europarl"),
+        requireNonNullElse(corpus, CorpusText.BUNDLED),
+        corpusSha256,
         requireNonNullElse(seed, 0L),
+        initFrom);
+  }
+
+  /** True when the corpus is an uploaded dataset rather than the bundled text. */
+  public boolean readsDataset() {
+    return corpus != null && !CorpusText.BUNDLED.equals(corpus);
+  }
+
+  /** This spec reading the corpus whose text has {@code sha256} (the gateway's record of it). */
+  public TrainSpec withCorpusSha256(String sha256) {
+    return new TrainSpec(
+        preset,
+        layers,
+        width,
+        heads,
+        contextLength,
+        blockSize,
+        dropout,
+        steps,
+        batchSize,
+        learningRate,
+        warmupSteps,
+        gradClip,
+        emaDecay,
+        checkpointEvery,
+        noiseMin,
+        noiseMax,
+        scheduleSearch,
+        corpus,
+        sha256,
+        seed,
         initFrom);
   }
 

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import dev.bd3.jobs.CorpusText;
 import dev.bd3.jobs.ResourceEstimate;
 import dev.bd3.model.data.ByteTokenizer;
 import dev.bd3.model.data.Corpus;
@@ -17,6 +18,7 @@ import dev.bd3.model.nn.ModelConfig;
 import dev.bd3.model.sample.Nucleus;
 import dev.bd3.model.train.Checkpoint;
 import dev.bd3.model.train.CheckpointMeta;
+import java.io.BufferedReader;
 import java.nio.charset.CharacterCodingException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -24,6 +26,8 @@ import java.security.MessageDigest;
 import java.util.HexFormat;
 import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -76,6 +80,36 @@ class DataAndCheckpointTest {
     assertEquals("paragraph 0" + (char) ByteTokenizer.EOS + "paragraph 50", string(c.test()));
     assertEquals("paragraph 1" + (char) ByteTokenizer.EOS + "paragraph 51", string(c.validation()));
     assertArrayEquals(c.train(), Corpus.fromFile(file).train());
+  }
+
+  /** What the gateway counts in an upload, without keeping it, is what a worker's splits hold. */
+  @Test
+  void countedSplitSizesAreTheCorpusSplits(@TempDir Path dir) throws Exception {
+    String unicode = "Grüße, ça va? 日本語 ";
+    String byParagraphs =
+        IntStream.range(0, 120)
+            .mapToObj(i -> unicode.repeat(i % 4) + "line " + i + "\n  indented\n" + "x".repeat(i))
+            .collect(Collectors.joining("\n\n  \n"));
+    String byLines = // too few paragraphs: read by lines
+        IntStream.range(0, 30)
+            .mapToObj(i -> "a line " + i + "\nand\t\tanother " + unicode)
+            .collect(Collectors.joining("\n\n"));
+    for (String text : new String[] {byParagraphs, byLines}) {
+      Path file = Files.writeString(dir.resolve("t.txt"), text);
+      Corpus corpus = Corpus.fromFile(file, "t");
+      CorpusText.Sizes sizes = new CorpusText.Sizes();
+      try (BufferedReader reader = Files.newBufferedReader(file)) {
+        CorpusText.paragraphs(reader, false, sizes);
+      }
+      assertEquals(corpus.train().length, sizes.tokens(CorpusText.Split.TRAIN));
+      assertEquals(corpus.validation().length, sizes.tokens(CorpusText.Split.VALIDATION));
+      assertEquals(corpus.test().length, sizes.tokens(CorpusText.Split.TEST));
+      long eos =
+          IntStream.of(corpus.train()).filter(t -> t == ByteTokenizer.EOS).count()
+              + IntStream.of(corpus.validation()).filter(t -> t == ByteTokenizer.EOS).count()
+              + IntStream.of(corpus.test()).filter(t -> t == ByteTokenizer.EOS).count();
+      assertEquals(eos, sizes.documents());
+    }
   }
 
   @Test

@@ -50,6 +50,11 @@ public final class JobContext {
     return ArtifactStore.path(uri, artifactDir);
   }
 
+  /** The text of the uploaded dataset with this sha256, refused unless it is in the store. */
+  public Path dataset(String sha256) {
+    return ArtifactStore.dataset(sha256, artifactDir);
+  }
+
   /** This run's own folder in the artifact store, {@code <artifacts>/runs/<run id>}. */
   public Path runDir() {
     return artifactDir.resolve("runs").resolve(runId);

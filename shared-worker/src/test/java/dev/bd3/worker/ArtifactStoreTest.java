@@ -53,4 +53,21 @@ class ArtifactStoreTest {
           "not an artifact of this store: " + uri, refused.getMessage(), "the same answer");
     }
   }
+
+  @Test
+  void aDatasetIsReadOnlyFromTheStoreByItsSha256(@TempDir Path dir) throws Exception {
+    Path root = Files.createDirectories(dir.resolve("store"));
+    String sha = "ab".repeat(32);
+    Path text = Files.createDirectories(root.resolve("datasets")).resolve(sha + ".txt");
+    Files.writeString(text, "some text");
+    assertEquals(text.toRealPath(), ArtifactStore.dataset(sha, root));
+
+    String linked = "cd".repeat(32); // a link in the store that leads out of it
+    Files.writeString(dir.resolve("secret"), "s");
+    Files.createSymbolicLink(root.resolve("datasets/" + linked + ".txt"), dir.resolve("secret"));
+    for (String name : new String[] {"ef".repeat(32), linked, "../secret", "AB".repeat(32)}) {
+      JobFailure refused = assertThrows(JobFailure.class, () -> ArtifactStore.dataset(name, root));
+      assertEquals("not an artifact of this store: dataset " + name, refused.getMessage());
+    }
+  }
 }

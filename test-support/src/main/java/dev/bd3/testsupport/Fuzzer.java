@@ -4,9 +4,11 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.bd3.jobs.Json;
 import java.io.IOException;
 import java.net.URI;
+import java.net.URLEncoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -197,19 +199,15 @@ public final class Fuzzer {
           "the admin's run " + sentinel + " is " + sentinelStatus + ", cancelled by no admin");
     }
     for (Caller c : callers) {
-      if (c.key() != null && !c.may(HostileRequests.Effect.SUBMIT)) {
-        String name = meOf(c.key());
-        int owned =
-            name == null
-                ? 0
-                : admin(
-                        "/api/v1/runs?limit=500&owner="
-                            + java.net.URLEncoder.encode(
-                                name, java.nio.charset.StandardCharsets.UTF_8))
-                    .size();
-        if (owned > 0) {
-          unauthorised += owned;
-          note(findings, owned + " runs owned by " + c.label() + ", which may not submit");
+      String name = c.key() == null ? null : meOf(c.key());
+      if (name != null && !c.may(HostileRequests.Effect.SUBMIT)) {
+        String owner = "owner=" + URLEncoder.encode(name, StandardCharsets.UTF_8);
+        for (String made : List.of("runs?limit=500&", "datasets?limit=100&")) {
+          int owned = admin("/api/v1/" + made + owner).size();
+          if (owned > 0) {
+            unauthorised += owned;
+            note(findings, owned + " " + made + " of " + c.label() + ", which may not submit");
+          }
         }
       }
     }

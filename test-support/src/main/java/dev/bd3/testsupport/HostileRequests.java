@@ -273,6 +273,19 @@ public final class HostileRequests {
                         "",
                         null,
                         Effect.ADMIN)));
+    endpoints.add(query("limit", "owner").map(q -> read("/api/v1/datasets" + q)));
+    endpoints.add(unknownId().map(id -> read("/api/v1/datasets/" + id)));
+    endpoints.add(
+        Combinators.combine(
+                Arbitraries.frequencyOf(
+                    Tuple.of(6, Arbitraries.just("text/plain")),
+                    Tuple.of(1, Arbitraries.of("text/plain; charset=latin1", "application/json")),
+                    Tuple.of(1, Arbitraries.just(""))),
+                query("name"),
+                datasetText())
+            .as(
+                (type, q, text) ->
+                    new Request("POST", "/api/v1/datasets" + q, type, text, Effect.SUBMIT)));
     endpoints.add(get("/api/v1/keys"));
     endpoints.add(
         Combinators.combine(json, Arbitraries.oneOf(value(2), keyRequest()))
@@ -301,6 +314,13 @@ public final class HostileRequests {
       case "POST" -> Effect.SUBMIT;
       default -> Effect.ADMIN;
     };
+  }
+
+  /** What an upload sends: pieces of hostile text, as lines and paragraphs, or nothing. */
+  private static Arbitrary<String> datasetText() {
+    return Combinators.combine(
+            text().list().ofMaxSize(120), Arbitraries.of("\n", "\n\n", "\r\n", "\t"))
+        .as((pieces, separator) -> String.join(separator, pieces));
   }
 
   private static Arbitrary<String> keyRequest() {

@@ -42,7 +42,8 @@ public class TrainHandler implements JobHandler {
     TrainSpec spec = ((TrainSpec) job.spec()).resolved();
     ModelConfig model = TrainSettings.model(spec);
     TrainingConfig training = TrainSettings.training(spec);
-    Corpus corpus = Corpus.named(spec.corpus());
+    Corpus corpus = Corpus.open(spec.corpus(), spec.corpusSha256(), context::dataset);
+    ArtifactStore.verify("corpus " + spec.corpus(), corpus.sha256(), spec.corpusSha256());
     LOG.infof(
         "run %s: %s, %d parameters, %s", job.runId(), model, model.parameterCount(), training);
     Path checkpoints = context.runDir().resolve("checkpoints");

@@ -16,7 +16,7 @@ class TrainSettingsTest {
   private static TrainSpec spec(String preset, Integer blockSize, Integer steps, Boolean search) {
     return new TrainSpec(
         preset, null, null, null, null, blockSize, null, steps, null, null, null, null, null, null,
-        0.45, 0.95, search, null, 7L, null);
+        0.45, 0.95, search, null, null, 7L, null);
   }
 
   @Test
@@ -56,6 +56,7 @@ class TrainSettingsTest {
                 0.8,
                 false,
                 "europarl",
+                null,
                 11L,
                 null)
             .resolved();
@@ -85,7 +86,7 @@ class TrainSettingsTest {
     TrainSpec empty =
         new TrainSpec(
             null, null, null, null, null, null, null, null, null, null, null, null, null, null,
-            null, null, null, null, null, null);
+            null, null, null, null, null, null, null);
     assertEquals(ModelConfig.of(ModelPreset.DEFAULT), TrainSettings.model(empty));
     assertEquals(empty.resolved().steps(), TrainSettings.training(empty).steps());
     assertEquals(ClippedSchedule.FULL, TrainSettings.training(empty).schedule());

@@ -28,15 +28,31 @@ public class Caller {
   }
 
   public boolean mayRead(Run run) {
-    return readsAll() || name().equals(run.owner);
+    return mayReadOwnedBy(run.owner);
+  }
+
+  /** Whether the caller sees what {@code owner} made (runs, datasets). */
+  public boolean mayReadOwnedBy(String owner) {
+    return readsAll() || name().equals(owner);
   }
 
   public boolean mayCancel(Run run) {
     return is(Role.ADMIN) || (is(Role.SUBMITTER) && name().equals(run.owner));
   }
 
+  /**
+   * The owner a list is narrowed to: {@code asked} (null or blank: anyone's) within what the caller
+   * sees. Empty when the two do not meet (another's, for a caller who sees only its own).
+   */
+  public Optional<Optional<String>> listed(String asked) {
+    if (asked == null || asked.isBlank()) {
+      return Optional.of(ownerFilter());
+    }
+    return mayReadOwnedBy(asked) ? Optional.of(Optional.of(asked)) : Optional.empty();
+  }
+
   /** The owner to restrict lists to: none for a caller who reads every run. */
-  public Optional<String> ownerFilter() {
+  private Optional<String> ownerFilter() {
     return readsAll() ? Optional.empty() : Optional.of(name());
   }
 }

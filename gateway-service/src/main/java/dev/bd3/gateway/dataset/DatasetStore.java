@@ -1,0 +1,173 @@
+package dev.bd3.gateway.dataset;
+
+import dev.bd3.gateway.GatewayConfig;
+import dev.bd3.gateway.ProblemException;
+import dev.bd3.jobs.CorpusText;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import java.io.BufferedReader;
+import java.io.FilterInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.nio.channels.Channels;
+import java.nio.channels.FileChannel;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.security.DigestInputStream;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.Locale;
+import java.util.UUID;
+
+/**
+ * Writes uploaded text to the artifact store in one pass: it is counted against the size limit,
+ * checked to be UTF-8 without NUL, hashed, and split by {@link CorpusText}'s rule, while it is
+ * copied to a temporary file. Only a text that passes every check is moved (atomically, after an
+ * fsync) to {@code datasets/<sha256>.txt}; anything else leaves nothing behind.
+ */
+@ApplicationScoped
+public class DatasetStore {
+  @Inject GatewayConfig config;
+
+  /** A text now in the store. */
+  public record Stored(String sha256, long bytes, CorpusText.Sizes sizes) {}
+
+  public Stored write(InputStream body) {
+    Path root = config.artifactDir();
+    Path incoming = null;
+    try {
+      Path dir = Files.createDirectories(CorpusText.datasetDir(root));
+      incoming = dir.resolve(".incoming-" + UUID.randomUUID());
+      MessageDigest sha = sha256();
+      CorpusText.Sizes sizes = new CorpusText.Sizes();
+      long bytes;
+      try (FileChannel file =
+              FileChannel.open(incoming, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+          OutputStream copy = Channels.newOutputStream(file)) {
+        Tee tee = new Tee(body, copy, config.datasets().maxSize().asLongValue());
+        read(new DigestInputStream(tee, sha), sizes);
+        copy.flush();
+        file.force(true);
+        bytes = tee.count;
+      }
+      String hex = HexFormat.of().formatHex(sha.digest());
+      requireEverySplit(sizes);
+      Files.move(
+          incoming,
+          CorpusText.datasetFile(root, hex),
+          StandardCopyOption.ATOMIC_MOVE,
+          StandardCopyOption.REPLACE_EXISTING);
+      return new Stored(hex, bytes, sizes);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } finally {
+      deleteQuietly(incoming);
+    }
+  }
+
+  /** Decodes strictly (malformed UTF-8 is an error, not U+FFFD) and refuses NUL. */
+  private static void read(InputStream text, CorpusText.Sizes sizes) throws IOException {
+    var decoder =
+        StandardCharsets.UTF_8
+            .newDecoder()
+            .onMalformedInput(CodingErrorAction.REPORT)
+            .onUnmappableCharacter(CodingErrorAction.REPORT);
+    try (BufferedReader reader = new BufferedReader(new InputStreamReader(text, decoder))) {
+      CorpusText.paragraphs(
+          reader,
+          false,
+          document -> {
+            if (document.indexOf('\0') >= 0) {
+              throw ProblemException.invalid("body", "must not contain the NUL character (U+0000)");
+            }
+            sizes.accept(document);
+          });
+    } catch (CharacterCodingException e) {
+      throw ProblemException.invalid(
+          "body", "must be UTF-8 text: it holds a malformed byte sequence");
+    }
+  }
+
+  /** Training, its validation and evaluation each need text: at least one document per split. */
+  private static void requireEverySplit(CorpusText.Sizes sizes) {
+    for (CorpusText.Split split : CorpusText.Split.values()) {
+      if (sizes.tokens(split) == 0) {
+        throw ProblemException.invalid(
+            "body",
+            "too little text: it splits into "
+                + sizes.documents()
+                + " documents, and the "
+                + split.name().toLowerCase(Locale.ROOT)
+                + " split would be empty (every 50th paragraph goes to test and the next to"
+                + " validation; a text of fewer than 50 paragraphs is split by lines, and needs 3)");
+      }
+    }
+  }
+
+  private static MessageDigest sha256() {
+    try {
+      return MessageDigest.getInstance("SHA-256");
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static void deleteQuietly(Path file) {
+    if (file != null) {
+      try {
+        Files.deleteIfExists(file);
+      } catch (IOException e) {
+        // a leftover temporary file holds no dataset: nothing names it
+      }
+    }
+  }
+
+  /**
+   * Copies what is read to {@code copy}, and stops with a 413 past {@code max} bytes: the limit of
+   * an upload sent without a length ({@link dev.bd3.gateway.BodySizeLimit}).
+   */
+  private static final class Tee extends FilterInputStream {
+    private final OutputStream copy;
+    private final long max;
+    private long count;
+
+    Tee(InputStream in, OutputStream copy, long max) {
+      super(in);
+      this.copy = copy;
+      this.max = max;
+    }
+
+    @Override
+    public int read() throws IOException {
+      byte[] one = new byte[1];
+      return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+    }
+
+    @Override
+    public int read(byte[] b, int off, int len) throws IOException {
+      int n;
+      try {
+        n = super.read(b, off, len);
+      } catch (IOException e) { // the client's side: not the store's
+        throw ProblemException.invalid("body", "the upload broke off: " + e.getMessage());
+      }
+      if (n > 0) {
+        count += n;
+        if (count > max) {
+          throw ProblemException.tooLarge("the text is larger than the limit of " + max + " bytes");
+        }
+        copy.write(b, off, n);
+      }
+      return n;
+    }
+  }
+}

@@ -1,0 +1,274 @@
+package dev.bd3.gateway;
+
+import static io.restassured.RestAssured.given;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.hasItem;
+import static org.hamcrest.Matchers.not;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.bd3.jobs.CorpusText;
+import dev.bd3.testsupport.LocalStack;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.http.ContentType;
+import io.restassured.response.Response;
+import java.io.ByteArrayInputStream;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.HexFormat;
+import java.util.UUID;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Datasets: uploaded text is checked, hashed, split and stored once; a training job names a dataset
+ * by id, and the gateway admits it only when its owner may read it and every split holds a window.
+ * The test profile's upload limit is 2 MB.
+ */
+@QuarkusTest
+@QuarkusTestResource(LocalStack.class)
+class DatasetTest {
+  private static final String PROBLEM = "application/problem+json";
+  private static final Path STORE = Path.of("target/artifacts/datasets");
+
+  private String alice;
+  private String bob;
+
+  @BeforeEach
+  void keys() {
+    TestKeys.signOut();
+    String suffix = UUID.randomUUID().toString().substring(0, 8);
+    alice = TestKeys.create("alice-" + suffix, "submitter");
+    bob = TestKeys.create("bob-" + suffix, "submitter");
+  }
+
+  /** {@code n} paragraphs of a few hundred bytes each, different for each {@code seed}. */
+  private static String paragraphs(int n, String seed) {
+    return IntStream.range(0, n)
+        .mapToObj(i -> seed + " paragraph " + i + ": " + "Grüße, ça va? ".repeat(20))
+        .collect(Collectors.joining("\n\n"));
+  }
+
+  private static Response upload(String key, String name, byte[] text) {
+    return given()
+        .header(TestKeys.bearer(key))
+        .contentType("text/plain; charset=utf-8")
+        .queryParam("name", name)
+        .body(text)
+        .post("/api/v1/datasets");
+  }
+
+  private static Response upload(String key, String name, String text) {
+    return upload(key, name, text.getBytes(StandardCharsets.UTF_8));
+  }
+
+  private static String sha256(byte[] bytes) throws Exception {
+    return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+  }
+
+  private static void assertProblem(Response r, int status, String field, String message) {
+    r.then()
+        .statusCode(status)
+        .contentType(containsString(PROBLEM))
+        .body("errors.field", hasItem(field))
+        .body("detail", containsString(message));
+  }
+
+  @Test
+  void anUploadIsStoredOnceUnderItsSha256AndSplitAsAWorkerSplitsIt() throws Exception {
+    String text = paragraphs(120, UUID.randomUUID().toString());
+    byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
+    Response made = upload(alice, "news", text);
+    made.then().statusCode(201).contentType(ContentType.JSON);
+    String id = made.path("id");
+    assertEquals("/api/v1/datasets/" + id, java.net.URI.create(made.header("Location")).getPath());
+    String sha = sha256(bytes);
+    assertEquals(sha, made.path("sha256"));
+    assertEquals(bytes.length, made.<Integer>path("bytes"));
+    assertEquals(120, made.<Integer>path("documents"));
+    // the gateway's counts are CorpusText's, the rule the workers split by
+    CorpusText.Sizes sizes = new CorpusText.Sizes();
+    CorpusText.paragraphs(new java.io.BufferedReader(new java.io.StringReader(text)), false, sizes);
+    assertEquals(
+        sizes.tokens(CorpusText.Split.TRAIN), made.<Number>path("trainTokens").longValue());
+    assertEquals(
+        sizes.tokens(CorpusText.Split.VALIDATION),
+        made.<Number>path("validationTokens").longValue());
+    assertEquals(sizes.tokens(CorpusText.Split.TEST), made.<Number>path("testTokens").longValue());
+    assertArrayEquals(bytes, Files.readAllBytes(STORE.resolve(sha + ".txt")), "stored as sent");
+
+    // the same text under the same name is the same dataset; other text under it is a conflict
+    Response again = upload(alice, "news", text);
+    again.then().statusCode(200).body("id", equalTo(id));
+    upload(alice, "news", paragraphs(120, "other"))
+        .then()
+        .statusCode(409)
+        .contentType(containsString(PROBLEM))
+        .body("detail", containsString(id));
+    // another owner may use the name; the text is stored once
+    String bobs = upload(bob, "news", text).then().statusCode(201).extract().path("id");
+    assertTrue(!bobs.equals(id));
+    try (Stream<Path> files = Files.list(STORE)) {
+      assertEquals(1, files.filter(f -> f.getFileName().toString().startsWith(sha)).count());
+    }
+
+    // owners see their own; another's is unknown
+    given()
+        .header(TestKeys.bearer(alice))
+        .get("/api/v1/datasets/" + id)
+        .then()
+        .statusCode(200)
+        .body("name", equalTo("news"));
+    given()
+        .header(TestKeys.bearer(bob))
+        .get("/api/v1/datasets/" + id)
+        .then()
+        .statusCode(404)
+        .contentType(containsString(PROBLEM));
+    given()
+        .header(TestKeys.bearer(alice))
+        .get("/api/v1/datasets")
+        .then()
+        .statusCode(200)
+        .body("id", hasItem(id))
+        .body("id", not(hasItem(bobs)));
+    given()
+        .header(TestKeys.bearer(TestKeys.admin()))
+        .get("/api/v1/datasets?limit=100")
+        .then()
+        .statusCode(200)
+        .body("id", hasItem(bobs));
+  }
+
+  @Test
+  void textThatIsNotUsableIsRefusedAndLeavesNothingBehind() throws Exception {
+    long before = incoming();
+    byte[] latin1 = paragraphs(60, "x").getBytes(StandardCharsets.ISO_8859_1);
+    assertProblem(upload(alice, "latin1", latin1), 400, "body", "UTF-8");
+    assertProblem(upload(alice, "nul", paragraphs(60, "a\u0000b")), 400, "body", "NUL");
+    assertProblem(upload(alice, "tiny", "one line\ntwo lines"), 400, "body", "too little text");
+    assertProblem(upload(alice, "empty", ""), 400, "body", "too little text");
+    assertProblem(upload(alice, "", paragraphs(60, "y")), 400, "name", "name");
+    assertProblem(upload(alice, "../../etc/passwd", paragraphs(60, "y")), 400, "name", "name");
+    given()
+        .header(TestKeys.bearer(alice))
+        .contentType(ContentType.JSON)
+        .body("{\"text\":\"x\"}")
+        .post("/api/v1/datasets?name=json")
+        .then()
+        .statusCode(415)
+        .contentType(containsString(PROBLEM));
+    assertEquals(before, incoming(), "no temporary file is left");
+  }
+
+  @Test
+  void uploadsAndJsonBodiesHaveTheirOwnSizeLimits() throws Exception {
+    byte[] large = paragraphs(8_000, "z").getBytes(StandardCharsets.UTF_8); // > 2 MB
+    assertTrue(large.length > 2 * 1024 * 1024, "" + large.length);
+    upload(alice, "large", large)
+        .then()
+        .statusCode(413)
+        .contentType(containsString(PROBLEM))
+        .body("detail", containsString("2097152"));
+    // sent in chunks, without a length: counted as it arrives
+    given()
+        .header(TestKeys.bearer(alice))
+        .contentType("text/plain")
+        .queryParam("name", "chunked")
+        .body((InputStream) new ByteArrayInputStream(large))
+        .post("/api/v1/datasets")
+        .then()
+        .statusCode(413);
+    // under the upload limit, over the JSON limit (1 MB): a JSON request is refused, an upload not
+    byte[] medium =
+        paragraphs(3_000, UUID.randomUUID().toString()).getBytes(StandardCharsets.UTF_8);
+    assertTrue(medium.length > 1024 * 1024 && medium.length < 2 * 1024 * 1024, "" + medium.length);
+    given()
+        .header(TestKeys.bearer(alice))
+        .contentType(ContentType.JSON)
+        .body("{\"type\":\"train\",\"name\":\"" + "n".repeat(medium.length) + "\"}")
+        .post("/api/v1/jobs")
+        .then()
+        .statusCode(413)
+        .contentType(containsString(PROBLEM));
+    upload(alice, "medium", medium).then().statusCode(201);
+  }
+
+  @Test
+  void aTrainingJobNamesADatasetItMayReadThatHoldsAWindowInEverySplit() throws Exception {
+    String text = paragraphs(100, UUID.randomUUID().toString());
+    String id = upload(alice, "small", text).then().statusCode(201).extract().path("id");
+    String sha = sha256(text.getBytes(StandardCharsets.UTF_8));
+    long validation =
+        given()
+            .header(TestKeys.bearer(alice))
+            .get("/api/v1/datasets/" + id)
+            .then()
+            .extract()
+            .<Number>path("validationTokens")
+            .longValue();
+
+    Response run = train(alice, "\"corpus\":\"" + id + "\"");
+    run.then().statusCode(201);
+    String runId = run.path("id");
+    given()
+        .header(TestKeys.bearer(alice))
+        .get("/api/v1/runs/" + runId)
+        .then()
+        .statusCode(200)
+        .body("spec.corpus", equalTo(id))
+        .body("spec.corpusSha256", equalTo(sha));
+
+    // another's dataset, or none: 404 on the field
+    assertProblem(train(bob, "\"corpus\":\"" + id + "\""), 404, "spec.corpus", id);
+    String none = UUID.randomUUID().toString();
+    assertProblem(train(alice, "\"corpus\":\"" + none + "\""), 404, "spec.corpus", none);
+    // a path is not a corpus
+    assertProblem(train(alice, "\"corpus\":\"/etc/passwd\""), 400, "spec.corpus", "dataset");
+    // a pin that is not this text
+    assertProblem(
+        train(alice, "\"corpus\":\"" + id + "\",\"corpusSha256\":\"" + "0".repeat(64) + "\""),
+        400,
+        "spec.corpusSha256",
+        sha);
+    train(alice, "\"corpus\":\"" + id + "\",\"corpusSha256\":\"" + sha + "\"")
+        .then()
+        .statusCode(201);
+    // a context longer than the validation split: the workers could not cut one window
+    int context = (int) Math.min(8192, Long.highestOneBit(validation) * 2);
+    assertTrue(context > validation, context + " > " + validation);
+    assertProblem(
+        train(
+            alice,
+            "\"corpus\":\"" + id + "\",\"contextLength\":" + context + ",\"blockSize\":" + context),
+        400,
+        "spec.corpus",
+        "validation split");
+  }
+
+  private static Response train(String key, String fields) {
+    return given()
+        .header(TestKeys.bearer(key))
+        .contentType(ContentType.JSON)
+        .body("{\"type\":\"train\",\"spec\":{\"steps\":1," + fields + "}}")
+        .post("/api/v1/jobs");
+  }
+
+  private static long incoming() throws Exception {
+    if (!Files.isDirectory(STORE)) {
+      return 0;
+    }
+    try (Stream<Path> files = Files.list(STORE)) {
+      return files.filter(f -> f.getFileName().toString().startsWith(".incoming")).count();
+    }
+  }
+}
