@@ -39,6 +39,11 @@ final class Suite {
         URI.create("http://127.0.0.1:" + local.port("gateway-2")), local.adminKey());
   }
 
+  /** The first admin key (for signing in to the dashboard). */
+  String adminKey() {
+    return local.adminKey();
+  }
+
   /** The first admin key's file (for the command line). */
   Path adminKeyFile() {
     return local.adminKeyFile();

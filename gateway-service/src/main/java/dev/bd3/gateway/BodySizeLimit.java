@@ -4,12 +4,15 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.quarkus.vertx.http.runtime.RouteConstants;
 import io.quarkus.vertx.http.runtime.VertxHttpRecorder;
+import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServerRequest;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
+import java.time.Duration;
 
 /**
  * The size limit of request bodies: {@code bd3.gateway.max-body-size} for JSON requests, {@code
@@ -24,8 +27,12 @@ public class BodySizeLimit {
   /** The upload path, the one request whose body may be large. */
   public static final String DATASETS = "/api/v1/datasets";
 
+  /** How long the rest of a refused body may take to arrive before its connection is closed. */
+  private static final Duration LINGER = Duration.ofSeconds(10);
+
   @Inject GatewayConfig config;
   @Inject ObjectMapper mapper;
+  @Inject Vertx vertx;
 
   void install(@Observes Router router) {
     router.route().order(RouteConstants.ROUTE_ORDER_UPLOAD_LIMIT - 1).handler(this::byLength);
@@ -41,6 +48,7 @@ public class BodySizeLimit {
   }
 
   private void byLength(RoutingContext ctx) {
+    ctx.addEndHandler(answered -> dropTheRest(ctx.request()));
     String length = ctx.request().getHeader("Content-Length");
     long max = limit(ctx);
     if (length == null || !tooLarge(length, max)) {
@@ -55,13 +63,33 @@ public class BodySizeLimit {
                     + max
                     + " bytes")
             .toProblem(ctx.request().path());
-    // the unread body stays on the connection: close it once the answer is out
     ctx.response()
         .setStatusCode(problem.status())
         .putHeader("Content-Type", Problem.MEDIA_TYPE)
-        .putHeader("Connection", "close")
-        .endHandler(v -> ctx.request().connection().close())
         .end(json(problem));
+  }
+
+  /**
+   * A request answered before its body was all read (refused by its length, its name, or part-way
+   * through): the rest of the body is read and dropped, as web servers do ("lingering close"), so
+   * that the connection can serve the next request. Closing it at once instead would reset it while
+   * the client is still sending, and a client that reads only once it has sent (most do, without
+   * {@code Expect: 100-continue}) would lose the answer. A body that goes on past {@link #LINGER}
+   * has its connection closed.
+   */
+  private void dropTheRest(HttpServerRequest request) {
+    if (request.isEnded()) {
+      return;
+    }
+    // the connection serves the next request once this body has ended: only close it if it has not
+    vertx.setTimer(
+        LINGER.toMillis(),
+        t -> {
+          if (!request.isEnded()) {
+            request.connection().close();
+          }
+        });
+    request.handler(ignored -> {}).resume();
   }
 
   /**

@@ -44,9 +44,6 @@ public class ProblemMapper {
     // whole seconds, rounded up: a client that waits that long is not refused again too early
     e.retryAfter()
         .ifPresent(d -> response.header("Retry-After", Math.max(1, (d.toMillis() + 999) / 1000)));
-    if (!request.isEnded()) { // a body refused part-way was not read: the connection cannot go on
-      response.header("Connection", "close");
-    }
     return response.build();
   }
 

@@ -186,7 +186,7 @@ public class Run extends PanacheEntityBase {
 
   /** Newest first, optionally of one owner, type and/or status. */
   public static List<Run> newest(
-      Optional<String> owner, JobType type, RunStatus status, int limit) {
+      Optional<String> owner, JobType type, RunStatus status, int offset, int limit) {
     List<String> where = new ArrayList<>();
     Parameters params = new Parameters();
     if (owner.isPresent()) {
@@ -206,7 +206,7 @@ public class Run extends PanacheEntityBase {
         where.isEmpty()
             ? findAll(newestFirst)
             : find(String.join(" and ", where), newestFirst, params);
-    return query.page(0, limit).list();
+    return query.range(offset, offset + limit - 1).list();
   }
 
   /** How many runs are in each status (every status present, zero where none). */

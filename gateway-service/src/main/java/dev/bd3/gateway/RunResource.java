@@ -25,6 +25,8 @@ import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 @Tag(name = "runs")
 @RolesAllowed({Role.READER_NAME, Role.SUBMITTER_NAME, Role.ADMIN_NAME})
 public class RunResource {
+  /** Deeper pages are a filter's job; this bounds the database's work for one request. */
+  private static final int MAX_OFFSET = 1_000_000;
 
   @Inject GatewayConfig config;
   @Inject Caller caller;
@@ -37,6 +39,9 @@ public class RunResource {
           @QueryParam("status")
           String status,
       @Parameter(description = "at most this many (default 50)") @QueryParam("limit") Integer limit,
+      @Parameter(description = "skip this many of the newest first (paging; default 0)")
+          @QueryParam("offset")
+          Integer offset,
       @Parameter(description = "only this owner's (a key's name)") @QueryParam("owner")
           String owner) {
     JobType jobType = null;
@@ -60,11 +65,17 @@ public class RunResource {
     if (n < 1 || n > max) {
       throw ProblemException.invalid("limit", "must be between 1 and " + max);
     }
+    int skip = offset == null ? 0 : offset;
+    if (skip < 0 || skip > MAX_OFFSET) {
+      throw ProblemException.invalid("offset", "must be between 0 and " + MAX_OFFSET);
+    }
     Optional<Optional<String>> owners = caller.listed(owner);
     if (owners.isEmpty()) {
       return List.of(); // another's runs are not this caller's to see
     }
-    return Run.newest(owners.get(), jobType, runStatus, n).stream().map(RunSummary::of).toList();
+    return Run.newest(owners.get(), jobType, runStatus, skip, n).stream()
+        .map(RunSummary::of)
+        .toList();
   }
 
   @GET

@@ -18,7 +18,9 @@ public record RunSummary(
     Instant createdAt,
     Instant startedAt,
     Instant finishedAt,
-    RunView.Progress progress) {
+    RunView.Progress progress,
+    // the training run an evaluation or sample job reads (none for training)
+    UUID parentRunId) {
 
   public static RunSummary of(Run run) {
     return new RunSummary(
@@ -33,6 +35,7 @@ public record RunSummary(
         run.createdAt,
         run.startedAt,
         run.finishedAt,
-        RunView.Progress.of(run));
+        RunView.Progress.of(run),
+        run.parentRunId);
   }
 }

@@ -13,15 +13,21 @@ import dev.bd3.jobs.CorpusText;
 import dev.bd3.testsupport.LocalStack;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.RestAssured;
 import io.restassured.http.ContentType;
 import io.restassured.response.Response;
 import java.io.ByteArrayInputStream;
 import java.io.InputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.UUID;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
@@ -201,6 +207,47 @@ class DatasetTest {
         .statusCode(413)
         .contentType(containsString(PROBLEM));
     upload(alice, "medium", medium).then().statusCode(201);
+  }
+
+  /**
+   * A client that sends its whole body before it reads (java.net.http does, without Expect:
+   * 100-continue) still gets the answer when the gateway refuses the body before reading it all: by
+   * its length, by its name, or part-way through (sent without a length).
+   */
+  @Test
+  void aBodyRefusedBeforeItIsReadStillGetsItsAnswer() throws Exception {
+    byte[] large = paragraphs(20_000, "w").getBytes(StandardCharsets.UTF_8); // ~7 MB
+    byte[] medium = paragraphs(4_000, "v").getBytes(StandardCharsets.UTF_8); // ~1.4 MB
+    URI uri = URI.create(RestAssured.baseURI + ":" + RestAssured.port + "/api/v1/datasets");
+    HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+    record Case(String query, HttpRequest.BodyPublisher body, int status) {}
+    List<Case> cases =
+        List.of(
+            new Case("?name=big", HttpRequest.BodyPublishers.ofByteArray(large), 413),
+            new Case("?name=..", HttpRequest.BodyPublishers.ofByteArray(medium), 400),
+            new Case(
+                "?name=chunked",
+                HttpRequest.BodyPublishers.ofInputStream(() -> new ByteArrayInputStream(large)),
+                413));
+    for (int round = 0; round < 20; round++) {
+      for (Case c : cases) {
+        HttpResponse<String> answer;
+        try {
+          answer =
+              http.send(
+                  HttpRequest.newBuilder(URI.create(uri + c.query()))
+                      .header("Authorization", "Bearer " + alice)
+                      .header("Content-Type", "text/plain")
+                      .POST(c.body())
+                      .build(),
+                  HttpResponse.BodyHandlers.ofString());
+        } catch (java.io.IOException e) {
+          throw new AssertionError("round " + round + " " + c.query(), e);
+        }
+        assertEquals(c.status(), answer.statusCode(), c.query() + ": " + answer.body());
+        assertTrue(answer.body().contains("\"status\":" + c.status()), answer.body());
+      }
+    }
   }
 
   @Test

@@ -19,6 +19,7 @@ import io.quarkus.narayana.jta.QuarkusTransaction;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.http.ContentType;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -74,6 +75,32 @@ class JobSubmissionTest {
     assertEquals(10, request.get("spec").get("steps").asInt());
     assertEquals("tiny", request.get("spec").get("preset").asText());
     assertNotNull(request.get("submittedAt"));
+  }
+
+  /** Pages of the run list follow each other: no run twice, none left out, newest first. */
+  @Test
+  void runListPagesAreConsecutive() {
+    for (int i = 0; i < 5; i++) {
+      given()
+          .contentType(ContentType.JSON)
+          .body("{\"type\":\"train\",\"spec\":{\"steps\":1}}")
+          .post("/api/v1/jobs")
+          .then()
+          .statusCode(201);
+    }
+    List<String> all =
+        given().get("/api/v1/runs?type=train&limit=6").then().statusCode(200).extract().path("id");
+    List<String> first = given().get("/api/v1/runs?type=train&limit=3").then().extract().path("id");
+    List<String> second =
+        given().get("/api/v1/runs?type=train&limit=3&offset=3").then().extract().path("id");
+    List<String> paged = new java.util.ArrayList<>(first);
+    paged.addAll(second);
+    assertEquals(all, paged);
+    given()
+        .get("/api/v1/runs?offset=-1")
+        .then()
+        .statusCode(400)
+        .body("errors[0].field", equalTo("offset"));
   }
 
   @Test

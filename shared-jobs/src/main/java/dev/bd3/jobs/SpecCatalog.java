@@ -2,6 +2,7 @@ package dev.bd3.jobs;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
+import jakarta.validation.constraints.Pattern;
 import java.lang.reflect.RecordComponent;
 import java.util.Arrays;
 import java.util.List;
@@ -17,6 +18,9 @@ import org.eclipse.microprofile.openapi.annotations.media.Schema;
 public final class SpecCatalog {
   private SpecCatalog() {}
 
+  private static final java.util.regex.Pattern CHOICE =
+      java.util.regex.Pattern.compile("[a-z][a-z-]*(\\|[a-z][a-z-]*)+");
+
   /**
    * One field of a spec.
    *
@@ -25,9 +29,15 @@ public final class SpecCatalog {
    * @param defaultValue the default when it is a fixed value, else null
    * @param derivedDefault how the default is derived when it is not fixed, else null
    * @param description what it is
+   * @param choices the values it may take, when they are a fixed few (else empty)
    */
   public record Field(
-      String name, String type, JsonNode defaultValue, String derivedDefault, String description) {
+      String name,
+      String type,
+      JsonNode defaultValue,
+      String derivedDefault,
+      String description,
+      List<String> choices) {
 
     /** The default as the README shows it: a value, how it is derived, or nothing. */
     public String defaultText() {
@@ -121,7 +131,15 @@ public final class SpecCatalog {
         jsonType(c.getType()),
         derived != null || value == null || value.isNull() ? null : value,
         derived == null ? null : derived.value(),
-        schema == null ? c.getName() : schema.description());
+        schema == null ? c.getName() : schema.description(),
+        choices(c.getAccessor().getAnnotation(Pattern.class)));
+  }
+
+  /** The words of a pattern that is only a choice among words ({@code ddpm|first-hitting}). */
+  private static List<String> choices(Pattern pattern) {
+    return pattern != null && CHOICE.matcher(pattern.regexp()).matches()
+        ? List.of(pattern.regexp().split("\\|"))
+        : List.of();
   }
 
   private static String jsonType(Class<?> type) {

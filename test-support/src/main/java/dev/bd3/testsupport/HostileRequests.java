@@ -238,7 +238,8 @@ public final class HostileRequests {
     List<Arbitrary<Request>> endpoints = new ArrayList<>();
     endpoints.add(get("/api/v1/catalog"));
     endpoints.add(get("/api/v1/me"));
-    endpoints.add(query("type", "status", "limit", "owner").map(q -> read("/api/v1/runs" + q)));
+    endpoints.add(
+        query("type", "status", "limit", "owner", "offset").map(q -> read("/api/v1/runs" + q)));
     endpoints.add(run.map(id -> read("/api/v1/runs/" + id)));
     endpoints.add(
         Combinators.combine(run, query("name"))
