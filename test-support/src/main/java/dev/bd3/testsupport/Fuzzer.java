@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Random;
 import java.util.Set;
 import net.jqwik.api.Arbitrary;
@@ -37,6 +38,9 @@ public final class Fuzzer {
    * past the server's limits (Quarkus gives no hook to shape these answers).
    */
   private static final Set<Integer> CODEC_REFUSALS = Set.of(414, 431);
+
+  /** Quarkus' default {@code quarkus.http.limits.max-initial-line-length} (the gateway's). */
+  private static final int MAX_REQUEST_LINE = 4096;
 
   /** A caller: its name in reports, its key (null: none), its roles. */
   public record Caller(String label, String key, Set<String> roles) {
@@ -121,6 +125,14 @@ public final class Fuzzer {
       try {
         response = send(request, caller.key());
       } catch (IOException e) {
+        if (request.body() != null && requestLine(request) > MAX_REQUEST_LINE) {
+          // the codec refused the request line and closed the connection while the body was still
+          // being sent, so the client never read the 414: a codec refusal all the same
+          codecRefusals++;
+          statuses.merge(NO_ANSWER, 1, Integer::sum);
+          http = newClient();
+          continue;
+        }
         // the connection ended without an answer: as bad as a 5xx
         serverErrors++;
         statuses.merge(NO_ANSWER, 1, Integer::sum);
@@ -213,6 +225,17 @@ public final class Fuzzer {
     }
     return new Report(
         n, serverErrors, withoutProblem, unauthorised, codecRefusals, statuses, findings);
+  }
+
+  /** The length of the request line as sent: method, the path's URI form, version. */
+  private int requestLine(HostileRequests.Request r) {
+    return r.method().length()
+        + base.resolve(r.path()).getRawPath().length()
+        + Optional.ofNullable(base.resolve(r.path()).getRawQuery())
+            .map(q -> q.length() + 1)
+            .orElse(0)
+        + " HTTP/1.1".length()
+        + 1;
   }
 
   private HttpResponse<String> send(HostileRequests.Request r, String key)
