@@ -1,12 +1,13 @@
 "use strict";
 // The dashboard reads only the public REST and SSE API (/api/v1). Views: #runs (the table, a run's
 // page), #compare/<id>,<id> (curves and final figures of several runs), #playground (a sample job,
-// shown block by block as the sampler streams it).
+// shown block by block as the sampler streams it), #datasets (uploaded training text).
 const API = "/api/v1";
 const PAGE = 25;
 const TERMINAL = ["SUCCEEDED", "FAILED", "CANCELLED"];
 // the training curves a run page draws, when the run has them
 const RUN_CHARTS = ["loss", "val_nelbo", "lr", "tokens_per_s"];
+const VIEWS = ["runs", "compare", "playground", "datasets"];
 const COLOURS = ["#0b6bcb", "#c62828", "#2e7d32", "#8e24aa", "#ef6c00", "#00838f", "#5d4037", "#455a64"];
 
 // job types, their fields and defaults, statuses: all from the API (GET /api/v1/catalog)
@@ -98,7 +99,7 @@ function chart(container, title, series, { log = false, width } = {}) {
 
 // --- views
 function show(view) {
-  for (const v of ["runs", "compare", "playground"]) $("view-" + v).hidden = v !== view;
+  for (const v of VIEWS) $("view-" + v).hidden = v !== view;
   for (const a of document.querySelectorAll("#nav a")) a.classList.toggle("active", a.dataset.view === view);
 }
 async function route() {
@@ -110,6 +111,9 @@ async function route() {
   } else if (view === "playground") {
     show("playground");
     await loadPlayground();
+  } else if (view === "datasets") {
+    show("datasets");
+    await loadDatasets();
   } else {
     show("runs");
     if (view === "run" && arg && arg !== selected) select(arg);
@@ -360,10 +364,41 @@ $("play").addEventListener("submit", async (ev) => {
   });
 });
 
+// --- datasets: upload a text file as it is; a training job names the dataset by id
+async function loadDatasets() {
+  const list = await getJson("/datasets").catch((e) => { $("upload-error").textContent = e.message; return []; });
+  $("datasets").replaceChildren(...list.map((d) => {
+    const use = el("button", {}, "Train on it");
+    use.addEventListener("click", () => {
+      $("type").value = "train";
+      example();
+      $("spec").value = JSON.stringify({ ...JSON.parse($("spec").value), corpus: d.id }, null, 2);
+      location.hash = "runs";
+    });
+    return el("tr", { "data-id": d.id }, el("td", {}, d.name), el("td", {}, el("code", {}, d.id)), el("td", {}, d.owner),
+      el("td", {}, String(d.bytes)), el("td", { class: "documents" }, String(d.documents)),
+      el("td", {}, `${d.trainTokens} / ${d.validationTokens} / ${d.testTokens}`), el("td", {}, time(d.createdAt)), el("td", {}, use));
+  }));
+}
+$("upload").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  $("upload-error").textContent = "";
+  const file = $("upload-file").files[0];
+  if (!file) { $("upload-error").textContent = "choose a text file"; return; }
+  const name = $("upload-name").value.trim() || file.name;
+  $("upload-status").textContent = `uploading ${file.size} bytes...`;
+  const r = await api("/datasets?" + new URLSearchParams({ name }), { method: "POST", headers: { "Content-Type": "text/plain; charset=utf-8" }, body: file });
+  const json = await r.json().catch(() => ({}));
+  $("upload-status").textContent = "";
+  if (!r.ok) { $("upload-error").textContent = `${r.status}: ` + problemText(json); return; }
+  $("upload-status").textContent = `${json.name}: ${json.id}`;
+  await loadDatasets();
+});
+
 // --- sign-in: the app shows once the key is known to the API
 function signedOut(why) {
   sessionStorage.removeItem(KEY);
-  for (const v of ["runs", "compare", "playground"]) $("view-" + v).hidden = true;
+  for (const v of VIEWS) $("view-" + v).hidden = true;
   $("nav").hidden = true; $("sign-out").hidden = true; $("who").textContent = "";
   $("sign-in").hidden = false; $("sign-in-error").textContent = why || "";
 }

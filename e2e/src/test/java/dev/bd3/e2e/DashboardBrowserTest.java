@@ -21,6 +21,7 @@ import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
 import org.openqa.selenium.By;
 import org.openqa.selenium.OutputType;
 import org.openqa.selenium.StaleElementReferenceException;
@@ -34,9 +35,9 @@ import org.openqa.selenium.support.ui.WebDriverWait;
 /**
  * The dashboard as a user sees it, in Debian's Chromium driven by ChromeDriver against the running
  * suite: sign in with a key, the runs table fills, a run's chart draws its points, a comparison
- * shows two runs, and a generation shows its blocks as they arrive. Screenshots go to {@code
- * target/screenshots}. Needs the packages chromium and chromium-driver ({@code .ci/run} installs
- * them when they are missing).
+ * shows two runs, a generation shows its blocks as they arrive, and a text file uploaded from the
+ * browser becomes a dataset. Screenshots go to {@code target/screenshots}. Needs the packages
+ * chromium and chromium-driver ({@code .ci/run} installs them when they are missing).
  */
 @ExtendWith(SharedSuite.class)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -179,6 +180,32 @@ class DashboardBrowserTest {
     assertTrue(arrivals.size() >= 2, "blocks arrived at different times: " + arrivals);
     assertTrue(Integer.parseInt(browser.findElement(By.id("play-nfe")).getText()) > 0);
     screenshot("playground");
+  }
+
+  @Test
+  @Order(5)
+  void aTextFileUploadedFromTheBrowserIsListedAsADataset(@TempDir Path dir) throws Exception {
+    StringBuilder text = new StringBuilder();
+    for (int i = 0; i < 60; i++) {
+      text.append("Paragraph ").append(i).append(" of a text uploaded from the browser.\n\n");
+    }
+    Path file = Files.writeString(dir.resolve("browser-notes.txt"), text);
+    browser.get(base + "/#datasets");
+    waitFor(By.id("upload-file")).sendKeys(file.toAbsolutePath().toString());
+    String name = "browser-" + System.nanoTime();
+    browser.findElement(By.id("upload-name")).sendKeys(name);
+    browser.findElement(By.cssSelector("#upload button[type=submit]")).click();
+    waitUntil(
+        () -> browser.findElement(By.id("datasets")).getText().contains(name),
+        "the upload is listed");
+    String row =
+        browser.findElements(By.cssSelector("#datasets tr")).stream()
+            .map(WebElement::getText)
+            .filter(t -> t.contains(name))
+            .findFirst()
+            .orElseThrow();
+    assertTrue(row.contains(" 60 "), "60 paragraphs, 60 documents: " + row);
+    screenshot("datasets");
   }
 
   private static List<WebElement> rows() {
