@@ -103,7 +103,7 @@ class DatasetTest {
     assertEquals(120, made.<Integer>path("documents"));
     // the gateway's counts are CorpusText's, the rule the workers split by
     CorpusText.Sizes sizes = new CorpusText.Sizes();
-    CorpusText.paragraphs(new java.io.BufferedReader(new java.io.StringReader(text)), false, sizes);
+    CorpusText.paragraphs(new java.io.StringReader(text), sizes);
     assertEquals(
         sizes.tokens(CorpusText.Split.TRAIN), made.<Number>path("trainTokens").longValue());
     assertEquals(

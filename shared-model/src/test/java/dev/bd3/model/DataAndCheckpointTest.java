@@ -99,7 +99,7 @@ class DataAndCheckpointTest {
       Corpus corpus = Corpus.fromFile(file, "t");
       CorpusText.Sizes sizes = new CorpusText.Sizes();
       try (BufferedReader reader = Files.newBufferedReader(file)) {
-        CorpusText.paragraphs(reader, false, sizes);
+        CorpusText.paragraphs(reader, sizes);
       }
       assertEquals(corpus.train().length, sizes.tokens(CorpusText.Split.TRAIN));
       assertEquals(corpus.validation().length, sizes.tokens(CorpusText.Split.VALIDATION));

@@ -5,12 +5,12 @@ import dev.bd3.gateway.ProblemException;
 import dev.bd3.jobs.CorpusText;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
-import java.io.BufferedReader;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
+import java.io.Reader;
 import java.io.UncheckedIOException;
 import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
@@ -81,15 +81,23 @@ public class DatasetStore {
             .newDecoder()
             .onMalformedInput(CodingErrorAction.REPORT)
             .onUnmappableCharacter(CodingErrorAction.REPORT);
-    try (BufferedReader reader = new BufferedReader(new InputStreamReader(text, decoder))) {
+    try (Reader reader = new InputStreamReader(text, decoder)) {
       CorpusText.paragraphs(
           reader,
-          false,
-          document -> {
-            if (document.indexOf('\0') >= 0) {
-              throw ProblemException.invalid("body", "must not contain the NUL character (U+0000)");
+          new CorpusText.DocumentSink() {
+            @Override
+            public void accept(char c) {
+              if (c == '\0') {
+                throw ProblemException.invalid(
+                    "body", "must not contain the NUL character (U+0000)");
+              }
+              sizes.accept(c);
             }
-            sizes.accept(document);
+
+            @Override
+            public void end() {
+              sizes.end();
+            }
           });
     } catch (CharacterCodingException e) {
       throw ProblemException.invalid(
