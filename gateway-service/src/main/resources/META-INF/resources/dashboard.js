@@ -375,9 +375,15 @@ async function loadDatasets() {
       $("spec").value = JSON.stringify({ ...JSON.parse($("spec").value), corpus: d.id }, null, 2);
       location.hash = "runs";
     });
+    const remove = el("button", {}, "Delete");
+    remove.addEventListener("click", async () => {
+      const r = await api(`/datasets/${d.id}`, { method: "DELETE" });
+      if (!r.ok) { $("upload-error").textContent = `${r.status}: ` + problemText(await r.json()); return; }
+      loadDatasets();
+    });
     return el("tr", { "data-id": d.id }, el("td", {}, d.name), el("td", {}, el("code", {}, d.id)), el("td", {}, d.owner),
       el("td", {}, String(d.bytes)), el("td", { class: "documents" }, String(d.documents)),
-      el("td", {}, `${d.trainTokens} / ${d.validationTokens} / ${d.testTokens}`), el("td", {}, time(d.createdAt)), el("td", {}, use));
+      el("td", {}, `${d.trainTokens} / ${d.validationTokens} / ${d.testTokens}`), el("td", {}, time(d.createdAt)), el("td", {}, use, " ", remove));
   }));
 }
 $("upload").addEventListener("submit", async (ev) => {

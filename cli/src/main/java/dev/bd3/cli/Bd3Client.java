@@ -198,6 +198,10 @@ public final class Bd3Client {
     return send(HttpRequest.newBuilder(api.resolve("datasets")).GET());
   }
 
+  public JsonNode deleteDataset(String id) {
+    return send(HttpRequest.newBuilder(api.resolve("datasets/" + encode(id))).DELETE());
+  }
+
   /** Who the key speaks for, with which roles. */
   public JsonNode me() {
     return send(HttpRequest.newBuilder(api.resolve("me")).GET());

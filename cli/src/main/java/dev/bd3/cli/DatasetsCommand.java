@@ -9,12 +9,15 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-/** {@code bd3 datasets}, {@code bd3 datasets upload FILE --name NAME}. */
+/**
+ * {@code bd3 datasets}, {@code bd3 datasets upload FILE --name NAME}, {@code bd3 datasets delete
+ * ID}.
+ */
 @Command(
     name = "datasets",
     mixinStandardHelpOptions = true,
     description = "List the uploaded datasets: a training job names one by id (--corpus ID).",
-    subcommands = {DatasetsCommand.Upload.class})
+    subcommands = {DatasetsCommand.Upload.class, DatasetsCommand.Delete.class})
 final class DatasetsCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
@@ -71,6 +74,25 @@ final class DatasetsCommand implements Callable<Integer> {
               d.path("documents").asText(),
               d.path("sha256").asText());
       spec.commandLine().getOut().println(d.path("id").asText());
+      return 0;
+    }
+  }
+
+  /** {@code bd3 datasets delete ID}. */
+  @Command(
+      name = "delete",
+      mixinStandardHelpOptions = true,
+      description = "Delete a dataset that no training run names (its owner or an admin).")
+  static final class Delete implements Callable<Integer> {
+    @Parameters(index = "0", paramLabel = "ID")
+    String id;
+
+    @Spec CommandSpec spec;
+
+    @Override
+    public Integer call() {
+      JsonNode deleted = Main.of(spec).client().deleteDataset(id);
+      spec.commandLine().getOut().println("deleted " + deleted.path("name").asText());
       return 0;
     }
   }

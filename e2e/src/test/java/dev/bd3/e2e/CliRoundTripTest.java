@@ -250,6 +250,9 @@ class CliRoundTripTest {
     JsonNode run = train.json();
     assertEquals("SUCCEEDED", run.path("status").asText(), train.all());
     assertEquals(sha, run.path("spec").path("corpusSha256").asText(), "pinned by the gateway");
+    Result delete = bd3("datasets", "delete", id);
+    assertEquals(1, delete.exitCode(), "a run names it: " + delete.all());
+    assertTrue(delete.err().contains(run.path("id").asText()), delete.all());
 
     Result eval =
         bd3(

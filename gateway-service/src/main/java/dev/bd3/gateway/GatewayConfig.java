@@ -175,5 +175,9 @@ public interface GatewayConfig {
     /** Tokens asked of the samplers (samples x length) in any hour. */
     @WithDefault("10000000")
     long sampledTokensPerHour();
+
+    /** Bytes of uploaded datasets one principal may keep. */
+    @WithDefault("2G")
+    MemorySize datasetBytes();
   }
 }

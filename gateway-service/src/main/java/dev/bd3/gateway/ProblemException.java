@@ -80,6 +80,11 @@ public class ProblemException extends RuntimeException {
         413, "payload-too-large", "Request Entity Too Large", detail, List.of());
   }
 
+  /** 422: what a principal keeps (datasets) would pass its quota. */
+  public static ProblemException overQuota(String detail) {
+    return new ProblemException(422, "storage-quota", "Over the storage quota", detail, List.of());
+  }
+
   /** 401: no key, or one that is unknown or revoked. */
   public static ProblemException unauthenticated() {
     return new ProblemException(

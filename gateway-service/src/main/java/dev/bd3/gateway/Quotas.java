@@ -30,10 +30,7 @@ public class Quotas {
   /** Refuses (429 with Retry-After) a job that would take {@code owner} over a quota. */
   void admit(String owner, JobSpec spec) {
     GatewayConfig.Quotas q = config.quotas();
-    // a lock until the transaction ends (the function returns void: counted, to read a row back)
-    em.createNativeQuery("select count(*) from (select pg_advisory_xact_lock(hashtext(?1))) l")
-        .setParameter(1, owner)
-        .getSingleResult();
+    AdvisoryLock.hold(em, owner);
     long open =
         Run.count(
             "owner = ?1 and status in ?2", owner, List.of(RunStatus.QUEUED, RunStatus.RUNNING));

@@ -153,6 +153,7 @@ class AuthTest {
         new Row("GET", "/api/v1/datasets/{dataset}", null, 401, 401, 401, 200, 404, 200, 200),
         new Row(
             "POST", "/api/v1/datasets?name=t-{random}", DATASET, 401, 401, 401, 403, 201, 201, 201),
+        new Row("DELETE", "/api/v1/datasets/{random}", null, 401, 401, 401, 403, 404, 404, 404),
         new Row("GET", "/api/v1/keys", null, 401, 401, 401, 403, 403, 403, 200),
         new Row(
             "POST",

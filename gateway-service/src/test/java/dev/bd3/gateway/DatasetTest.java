@@ -302,6 +302,49 @@ class DatasetTest {
         "validation split");
   }
 
+  /**
+   * A dataset goes only when no training run names it, by its owner or an admin; its text goes with
+   * the last record that names it.
+   */
+  @Test
+  void aDatasetNoRunNamesIsDeletedAndItsTextWithTheLastRecord() throws Exception {
+    String text = paragraphs(60, UUID.randomUUID().toString());
+    String sha = sha256(text.getBytes(StandardCharsets.UTF_8));
+    Path file = STORE.resolve(sha + ".txt");
+    String alices = upload(alice, "shared", text).then().statusCode(201).extract().path("id");
+    String bobs = upload(bob, "shared", text).then().statusCode(201).extract().path("id");
+    String reader =
+        TestKeys.create("reader-" + UUID.randomUUID().toString().substring(0, 8), "reader");
+
+    delete(bob, alices).then().statusCode(404).contentType(containsString(PROBLEM));
+    delete(reader, alices).then().statusCode(403).contentType(containsString(PROBLEM));
+    delete(alice, alices).then().statusCode(200).body("id", equalTo(alices));
+    given().header(TestKeys.bearer(alice)).get("/api/v1/datasets/" + alices).then().statusCode(404);
+    assertTrue(Files.exists(file), "bob's record still names the text");
+    delete(TestKeys.admin(), bobs).then().statusCode(200);
+    assertTrue(!Files.exists(file), "no record names the text any more");
+
+    // named by a training run: it stays
+    String used =
+        upload(alice, "used", paragraphs(60, UUID.randomUUID().toString()))
+            .then()
+            .statusCode(201)
+            .extract()
+            .path("id");
+    String run =
+        train(alice, "\"corpus\":\"" + used + "\"").then().statusCode(201).extract().path("id");
+    delete(alice, used)
+        .then()
+        .statusCode(409)
+        .contentType(containsString(PROBLEM))
+        .body("detail", containsString(run));
+    given().header(TestKeys.bearer(alice)).get("/api/v1/datasets/" + used).then().statusCode(200);
+  }
+
+  private static Response delete(String key, String id) {
+    return given().header(TestKeys.bearer(key)).delete("/api/v1/datasets/" + id);
+  }
+
   private static Response train(String key, String fields) {
     return given()
         .header(TestKeys.bearer(key))

@@ -17,20 +17,24 @@ import java.util.UUID;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-/** Quotas per principal: open runs, jobs per hour, sampled tokens per hour; admins are not held. */
+/**
+ * Quotas per principal: open runs, jobs per hour, sampled tokens per hour, bytes of datasets;
+ * admins are not held.
+ */
 @QuarkusTest
 @QuarkusTestResource(LocalStack.class)
 @TestProfile(QuotaTest.SmallQuotas.class)
 class QuotaTest {
 
-  /** Two open runs, three jobs an hour, a thousand sampled tokens an hour. */
+  /** Two open runs, three jobs an hour, a thousand sampled tokens an hour, 20 KiB of datasets. */
   public static class SmallQuotas implements QuarkusTestProfile {
     @Override
     public Map<String, String> getConfigOverrides() {
       return Map.of(
           "bd3.gateway.quotas.concurrent-jobs", "2",
           "bd3.gateway.quotas.jobs-per-hour", "3",
-          "bd3.gateway.quotas.sampled-tokens-per-hour", "1000");
+          "bd3.gateway.quotas.sampled-tokens-per-hour", "1000",
+          "bd3.gateway.quotas.dataset-bytes", "20K");
     }
   }
 
@@ -113,5 +117,39 @@ class QuotaTest {
         .then()
         .statusCode(422)
         .body("errors[0].field", equalTo("spec"));
+  }
+
+  @Test
+  void datasetsHoldAtMostTheirQuota() {
+    String key =
+        TestKeys.create("quota-" + UUID.randomUUID().toString().substring(0, 8), "submitter");
+    String text = ("A paragraph of text for the quota.\n\n").repeat(320); // 11.5 KB, 320 paragraphs
+    upload(key, "first", text).then().statusCode(201);
+    Response second = upload(key, "second", text); // refused by its length, before it is read
+    second
+        .then()
+        .statusCode(422)
+        .contentType(AuthTest.PROBLEM)
+        .body("detail", containsString("BD3_QUOTA_DATASET_BYTES"));
+    // the same without a length: refused once it has been read, and nothing is kept
+    given()
+        .header(TestKeys.bearer(key))
+        .contentType("text/plain")
+        .queryParam("name", "third")
+        .body((java.io.InputStream) new java.io.ByteArrayInputStream(text.getBytes()))
+        .post("/api/v1/datasets")
+        .then()
+        .statusCode(422);
+    given().header(TestKeys.bearer(key)).get("/api/v1/datasets").then().body("size()", equalTo(1));
+    upload(TestKeys.admin(), "admin-" + UUID.randomUUID(), text + "x").then().statusCode(201);
+  }
+
+  private static Response upload(String key, String name, String text) {
+    return given()
+        .header(TestKeys.bearer(key))
+        .contentType("text/plain; charset=utf-8")
+        .queryParam("name", name)
+        .body(text)
+        .post("/api/v1/datasets");
   }
 }

@@ -277,6 +277,9 @@ public final class HostileRequests {
     endpoints.add(query("limit", "owner").map(q -> read("/api/v1/datasets" + q)));
     endpoints.add(unknownId().map(id -> read("/api/v1/datasets/" + id)));
     endpoints.add(
+        unknownId()
+            .map(id -> new Request("DELETE", "/api/v1/datasets/" + id, "", null, Effect.ADMIN)));
+    endpoints.add(
         Combinators.combine(
                 Arbitraries.frequencyOf(
                     Tuple.of(6, Arbitraries.just("text/plain")),

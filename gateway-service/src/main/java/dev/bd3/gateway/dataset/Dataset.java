@@ -60,6 +60,13 @@ public class Dataset extends PanacheEntityBase {
     return find("owner = ?1 and name = ?2", owner, name).firstResultOptional();
   }
 
+  /** Bytes of text that {@code owner}'s datasets hold. */
+  public static long bytesOf(String owner) {
+    return find("select coalesce(sum(d.bytes), 0) from Dataset d where d.owner = ?1", owner)
+        .project(Long.class)
+        .firstResult();
+  }
+
   /** Newest first; only {@code owner}'s when given. */
   public static List<Dataset> newest(Optional<String> owner, int limit) {
     Sort newest = Sort.descending("createdAt");

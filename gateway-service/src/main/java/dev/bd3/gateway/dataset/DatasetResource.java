@@ -8,7 +8,9 @@ import dev.bd3.gateway.auth.Role;
 import jakarta.annotation.security.RolesAllowed;
 import jakarta.inject.Inject;
 import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.DELETE;
 import jakarta.ws.rs.GET;
+import jakarta.ws.rs.HeaderParam;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
@@ -48,10 +50,19 @@ public class DatasetResource {
       @Parameter(description = "the dataset's name, unique among the caller's", required = true)
           @QueryParam("name")
           String name,
+      @HeaderParam("Content-Length") Long length,
       InputStream text) {
     Datasets.requireName(name);
+    if (!caller.is(Role.ADMIN) && length != null) { // refused before the body is read
+      datasets.requireRoom(caller.name(), length);
+    }
     DatasetStore.Stored stored = store.write(text);
-    Datasets.Recorded recorded = datasets.record(name, caller.name(), stored);
+    Datasets.Recorded recorded;
+    try {
+      recorded = datasets.record(name, caller.name(), stored);
+    } finally {
+      store.discard(stored);
+    }
     return (recorded.created()
             ? Response.created(URI.create(BodySizeLimit.DATASETS + "/" + recorded.dataset().id))
             : Response.ok())
@@ -84,6 +95,16 @@ public class DatasetResource {
   @RolesAllowed({Role.READER_NAME, Role.SUBMITTER_NAME, Role.ADMIN_NAME})
   @Operation(summary = "One dataset: its size, sha256 and how it splits")
   public DatasetView get(@PathParam("id") String id) {
-    return DatasetView.of(datasets.visible(id, null));
+    return DatasetView.of(datasets.visible(id));
+  }
+
+  @DELETE
+  @Path("{id}")
+  @RolesAllowed({Role.SUBMITTER_NAME, Role.ADMIN_NAME})
+  @Operation(
+      summary =
+          "Delete a dataset that no training run names (409 otherwise); its owner or an admin")
+  public DatasetView delete(@PathParam("id") String id) {
+    return DatasetView.of(datasets.delete(id));
   }
 }

@@ -31,16 +31,18 @@ import java.util.UUID;
 /**
  * Writes uploaded text to the artifact store in one pass: it is counted against the size limit,
  * checked to be UTF-8 without NUL, hashed, and split by {@link CorpusText}'s rule, while it is
- * copied to a temporary file. Only a text that passes every check is moved (atomically, after an
- * fsync) to {@code datasets/<sha256>.txt}; anything else leaves nothing behind.
+ * copied to a temporary file. Only a text that passes every check, and is recorded, is moved
+ * (atomically, after an fsync) to {@code datasets/<sha256>.txt}; anything else leaves nothing
+ * behind.
  */
 @ApplicationScoped
 public class DatasetStore {
   @Inject GatewayConfig config;
 
-  /** A text now in the store. */
-  public record Stored(String sha256, long bytes, CorpusText.Sizes sizes) {}
+  /** A checked text, still in its temporary file until {@link #keep} moves it into place. */
+  public record Stored(Path incoming, String sha256, long bytes, CorpusText.Sizes sizes) {}
 
+  /** Reads and checks an upload into a temporary file in the store (fsynced). */
   public Stored write(InputStream body) {
     Path root = config.artifactDir();
     Path incoming = null;
@@ -59,18 +61,41 @@ public class DatasetStore {
         file.force(true);
         bytes = tee.count;
       }
-      String hex = HexFormat.of().formatHex(sha.digest());
       requireEverySplit(sizes);
-      Files.move(
-          incoming,
-          CorpusText.datasetFile(root, hex),
-          StandardCopyOption.ATOMIC_MOVE,
-          StandardCopyOption.REPLACE_EXISTING);
-      return new Stored(hex, bytes, sizes);
+      Stored stored = new Stored(incoming, HexFormat.of().formatHex(sha.digest()), bytes, sizes);
+      incoming = null; // the caller keeps or discards it
+      return stored;
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     } finally {
       deleteQuietly(incoming);
+    }
+  }
+
+  /** Moves a checked text into place, {@code datasets/<sha256>.txt} (atomically). */
+  void keep(Stored stored) {
+    try {
+      Files.move(
+          stored.incoming(),
+          CorpusText.datasetFile(config.artifactDir(), stored.sha256()),
+          StandardCopyOption.ATOMIC_MOVE,
+          StandardCopyOption.REPLACE_EXISTING);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** Deletes a text's temporary file if it was not kept. */
+  void discard(Stored stored) {
+    deleteQuietly(stored.incoming());
+  }
+
+  /** Deletes the text with this sha256 (no record names it any more). */
+  void remove(String sha256) {
+    try {
+      Files.deleteIfExists(CorpusText.datasetFile(config.artifactDir(), sha256));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
     }
   }
 

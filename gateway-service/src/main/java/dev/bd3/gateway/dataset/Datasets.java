@@ -1,15 +1,23 @@
 package dev.bd3.gateway.dataset;
 
+import dev.bd3.gateway.AdvisoryLock;
+import dev.bd3.gateway.GatewayConfig;
 import dev.bd3.gateway.ProblemException;
+import dev.bd3.gateway.Run;
 import dev.bd3.gateway.auth.Caller;
+import dev.bd3.gateway.auth.Role;
 import dev.bd3.jobs.CorpusText;
 import dev.bd3.jobs.TrainSpec;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
+import jakarta.persistence.EntityManager;
+import jakarta.persistence.LockModeType;
 import jakarta.transaction.Transactional;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
+import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.regex.Pattern;
 
@@ -19,6 +27,9 @@ public class Datasets {
   private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,99}");
 
   @Inject Caller caller;
+  @Inject DatasetStore store;
+  @Inject GatewayConfig config;
+  @Inject EntityManager em;
 
   /** The record of an upload; {@code created} is false when it was already there. */
   public record Recorded(Dataset dataset, boolean created) {}
@@ -31,53 +42,109 @@ public class Datasets {
   }
 
   /**
-   * Records a stored text as {@code owner}'s dataset {@code name}. The same name with the same text
-   * is the dataset already recorded (an upload may be repeated); with other text it is a 409.
-   * Concurrent uploads of one name make one record: the insert does nothing on a conflict.
+   * Records a checked text as {@code owner}'s dataset {@code name} and moves it into place. The
+   * same name with the same text is the dataset already recorded (an upload may be repeated); with
+   * other text it is a 409. The owner's uploads take turns (a lock per owner: names and the storage
+   * quota), and so do the uploads and deletions of one text (a lock per sha256: a text is removed
+   * only when no record names it).
    */
   @Transactional
   Recorded record(String name, String owner, DatasetStore.Stored stored) {
-    CorpusText.Sizes sizes = stored.sizes();
-    int inserted =
-        Dataset.getEntityManager()
-            .createNativeQuery(
-                "INSERT INTO datasets (id, name, owner, sha256, bytes, documents, train_tokens,"
-                    + " validation_tokens, test_tokens, created_at) VALUES (:id, :name, :owner,"
-                    + " :sha, :bytes, :documents, :train, :validation, :test, :time)"
-                    + " ON CONFLICT (owner, name) DO NOTHING")
-            .setParameter("id", UUID.randomUUID())
-            .setParameter("name", name)
-            .setParameter("owner", owner)
-            .setParameter("sha", stored.sha256())
-            .setParameter("bytes", stored.bytes())
-            .setParameter("documents", sizes.documents())
-            .setParameter("train", sizes.tokens(CorpusText.Split.TRAIN))
-            .setParameter("validation", sizes.tokens(CorpusText.Split.VALIDATION))
-            .setParameter("test", sizes.tokens(CorpusText.Split.TEST))
-            .setParameter("time", Instant.now().truncatedTo(ChronoUnit.MICROS))
-            .executeUpdate();
-    Dataset dataset = Dataset.findByName(owner, name).orElseThrow();
-    if (!dataset.sha256.equals(stored.sha256())) {
-      throw ProblemException.conflict(
-          "dataset "
-              + name
-              + " exists ("
-              + dataset.id
-              + ") with other text (sha256 "
-              + dataset.sha256
-              + "): upload under another name");
+    AdvisoryLock.hold(em, "datasets of " + owner);
+    Optional<Dataset> existing = Dataset.findByName(owner, name);
+    if (existing.isPresent()) {
+      Dataset dataset = existing.get();
+      if (!dataset.sha256.equals(stored.sha256())) {
+        throw ProblemException.conflict(
+            "dataset "
+                + name
+                + " exists ("
+                + dataset.id
+                + ") with other text (sha256 "
+                + dataset.sha256
+                + "): upload under another name");
+      }
+      return new Recorded(dataset, false);
     }
-    return new Recorded(dataset, inserted == 1);
+    if (!caller.is(Role.ADMIN)) {
+      requireRoom(owner, stored.bytes());
+    }
+    AdvisoryLock.hold(em, "dataset text " + stored.sha256());
+    store.keep(stored);
+    CorpusText.Sizes sizes = stored.sizes();
+    Dataset dataset = new Dataset();
+    dataset.id = UUID.randomUUID();
+    dataset.name = name;
+    dataset.owner = owner;
+    dataset.sha256 = stored.sha256();
+    dataset.bytes = stored.bytes();
+    dataset.documents = sizes.documents();
+    dataset.trainTokens = sizes.tokens(CorpusText.Split.TRAIN);
+    dataset.validationTokens = sizes.tokens(CorpusText.Split.VALIDATION);
+    dataset.testTokens = sizes.tokens(CorpusText.Split.TEST);
+    dataset.createdAt = Instant.now().truncatedTo(ChronoUnit.MICROS);
+    dataset.persist();
+    return new Recorded(dataset, true);
+  }
+
+  /** Refuses (422) an upload that would take {@code owner}'s datasets over the storage quota. */
+  void requireRoom(String owner, long bytes) {
+    long quota = config.quotas().datasetBytes().asLongValue();
+    long used = Dataset.bytesOf(owner);
+    if (used + bytes > quota) {
+      throw ProblemException.overQuota(
+          "datasets of %s would hold %d bytes, over the quota of %d (BD3_QUOTA_DATASET_BYTES)"
+              .formatted(owner, used + bytes, quota));
+    }
   }
 
   /**
-   * A dataset the caller may read; another's is as unknown as one that does not exist ({@code
-   * field} names where the id came from, null for the path).
+   * Deletes a dataset that no training run reads (a finished run's evaluation reads its dataset
+   * again, so a dataset that a run names stays); its text goes when no other record names it. Its
+   * owner (a submitter) or an admin may.
    */
-  public Dataset visible(String id, String field) {
+  @Transactional
+  public Dataset delete(String id) {
+    Dataset dataset =
+        Run.parseId(id)
+            .map(uuid -> Dataset.<Dataset>findById(uuid, LockModeType.PESSIMISTIC_WRITE))
+            .filter(d -> caller.mayReadOwnedBy(d.owner))
+            .orElseThrow(() -> ProblemException.notFound("no dataset with id " + id, null));
+    if (!caller.is(Role.ADMIN)
+        && !(caller.is(Role.SUBMITTER) && caller.name().equals(dataset.owner))) {
+      throw ProblemException.forbidden(
+          "dataset " + dataset.id + " is another's: only an admin deletes it");
+    }
+    List<?> readers =
+        em.createNativeQuery(
+                "select cast(id as text) from runs where type = 'TRAIN' and spec->>'corpus' = ?1"
+                    + " order by created_at limit 5")
+            .setParameter(1, dataset.id.toString())
+            .getResultList();
+    if (!readers.isEmpty()) {
+      throw ProblemException.conflict(
+          "dataset "
+              + dataset.id
+              + " is read by training runs ("
+              + readers.stream()
+                  .map(String::valueOf)
+                  .collect(java.util.stream.Collectors.joining(", "))
+              + "): it stays while runs name it");
+    }
+    AdvisoryLock.hold(em, "dataset text " + dataset.sha256);
+    dataset.delete();
+    em.flush();
+    if (Dataset.count("sha256", dataset.sha256) == 0) {
+      store.remove(dataset.sha256);
+    }
+    return dataset;
+  }
+
+  /** A dataset the caller may read; another's is as unknown as one that does not exist. */
+  public Dataset visible(String id) {
     return Dataset.findByIdText(id)
         .filter(d -> caller.mayReadOwnedBy(d.owner))
-        .orElseThrow(() -> ProblemException.notFound("no dataset with id " + id, field));
+        .orElseThrow(() -> ProblemException.notFound("no dataset with id " + id, null));
   }
 
   /**
@@ -86,7 +153,15 @@ public class Datasets {
    * context length in every split (training, validation, evaluation).
    */
   public TrainSpec reading(TrainSpec train) {
-    Dataset dataset = visible(train.corpus(), "spec.corpus");
+    // held until the run is stored, so that a deletion waits and then sees the run
+    Dataset dataset =
+        Run.parseId(train.corpus())
+            .map(uuid -> Dataset.<Dataset>findById(uuid, LockModeType.PESSIMISTIC_READ))
+            .filter(d -> caller.mayReadOwnedBy(d.owner))
+            .orElseThrow(
+                () ->
+                    ProblemException.notFound(
+                        "no dataset with id " + train.corpus(), "spec.corpus"));
     if (train.corpusSha256() != null && !train.corpusSha256().equals(dataset.sha256)) {
       throw ProblemException.invalid(
           "spec.corpusSha256",
