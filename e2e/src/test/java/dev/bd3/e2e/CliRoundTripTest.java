@@ -20,6 +20,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.UUID;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
@@ -236,8 +237,9 @@ class CliRoundTripTest {
     String sha =
         HexFormat.of()
             .formatHex(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(file)));
-    Result upload =
-        bd3("datasets", "upload", file.toString(), "--name", "fox-" + sha.substring(0, 8));
+    // a new name each run: a new dataset, the newest in the list (the same text is stored once)
+    String name = "fox-" + UUID.randomUUID();
+    Result upload = bd3("datasets", "upload", file.toString(), "--name", name);
     assertEquals(0, upload.exitCode(), upload.all());
     String id = upload.out().strip();
     assertTrue(upload.err().contains("200 documents, sha256 " + sha), upload.all());
