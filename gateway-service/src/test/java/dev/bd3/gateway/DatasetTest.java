@@ -64,7 +64,8 @@ class DatasetTest {
         .collect(Collectors.joining("\n\n"));
   }
 
-  private static Response upload(String key, String name, byte[] text) {
+  /** {@code key}'s upload of {@code text} as the dataset {@code name}. */
+  static Response upload(String key, String name, byte[] text) {
     return given()
         .header(TestKeys.bearer(key))
         .contentType("text/plain; charset=utf-8")
@@ -73,7 +74,7 @@ class DatasetTest {
         .post("/api/v1/datasets");
   }
 
-  private static Response upload(String key, String name, String text) {
+  static Response upload(String key, String name, String text) {
     return upload(key, name, text.getBytes(StandardCharsets.UTF_8));
   }
 

@@ -124,8 +124,9 @@ class QuotaTest {
     String key =
         TestKeys.create("quota-" + UUID.randomUUID().toString().substring(0, 8), "submitter");
     String text = ("A paragraph of text for the quota.\n\n").repeat(320); // 11.5 KB, 320 paragraphs
-    upload(key, "first", text).then().statusCode(201);
-    Response second = upload(key, "second", text); // refused by its length, before it is read
+    DatasetTest.upload(key, "first", text).then().statusCode(201);
+    Response second =
+        DatasetTest.upload(key, "second", text); // refused by its length, before it is read
     second
         .then()
         .statusCode(422)
@@ -141,15 +142,8 @@ class QuotaTest {
         .then()
         .statusCode(422);
     given().header(TestKeys.bearer(key)).get("/api/v1/datasets").then().body("size()", equalTo(1));
-    upload(TestKeys.admin(), "admin-" + UUID.randomUUID(), text + "x").then().statusCode(201);
-  }
-
-  private static Response upload(String key, String name, String text) {
-    return given()
-        .header(TestKeys.bearer(key))
-        .contentType("text/plain; charset=utf-8")
-        .queryParam("name", name)
-        .body(text)
-        .post("/api/v1/datasets");
+    DatasetTest.upload(TestKeys.admin(), "admin-" + UUID.randomUUID(), text + "x")
+        .then()
+        .statusCode(201);
   }
 }
