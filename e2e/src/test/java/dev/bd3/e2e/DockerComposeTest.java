@@ -98,7 +98,9 @@ class DockerComposeTest {
       String port = String.valueOf(env.get(PORT_VARIABLE.get(name)));
       List<String> ports = (List<String>) service.get("ports");
       if (ports != null) {
-        assertEquals(port, ports.get(0).split(":")[1], name + ": published port");
+        String[] published = ports.get(0).split(":"); // host address : host port : container port
+        assertEquals(port, published[published.length - 1], name + ": published port");
+        assertEquals("127.0.0.1", published[0], name + " publishes " + ports + " beyond loopback");
       }
       if (dockerfile.getFileName().toString().endsWith(".jvm")) {
         assertTrue(

@@ -27,6 +27,7 @@ import org.yaml.snakeyaml.Yaml;
 class KubernetesManifestsTest {
   private static final Path ROOT = LocalStack.root();
   private static final Path K8S = ROOT.resolve("deploy/k8s");
+  private static final Path CHECKERS = ROOT.resolve("deploy/validate");
   private static final List<String> WORKERS = List.of("trainer", "sampler", "eval");
 
   record Output(int exitCode, String out) {}
@@ -101,15 +102,12 @@ class KubernetesManifestsTest {
   }
 
   private static Output validate(String yaml) throws Exception {
-    return run(yaml, "node", K8S.resolve("validate/validate.mjs").toString());
+    return run(yaml, "node", CHECKERS.resolve("kubernetes.mjs").toString());
   }
 
   private static Output run(String stdin, String... command) throws Exception {
     Process process =
-        new ProcessBuilder(command)
-            .directory(K8S.resolve("validate").toFile())
-            .redirectErrorStream(true)
-            .start();
+        new ProcessBuilder(command).directory(CHECKERS.toFile()).redirectErrorStream(true).start();
     try (var in = process.getOutputStream()) {
       if (stdin != null) {
         in.write(stdin.getBytes(StandardCharsets.UTF_8));
