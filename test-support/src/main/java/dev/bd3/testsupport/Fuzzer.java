@@ -14,7 +14,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Random;
 import java.util.Set;
 import net.jqwik.api.Arbitrary;
@@ -211,8 +210,8 @@ public final class Fuzzer {
           "the admin's run " + sentinel + " is " + sentinelStatus + ", cancelled by no admin");
     }
     for (Caller c : callers) {
-      String name = c.key() == null ? null : meOf(c.key());
-      if (name != null && !c.may(HostileRequests.Effect.SUBMIT)) {
+      String name = c.key() == null || c.may(HostileRequests.Effect.SUBMIT) ? null : meOf(c.key());
+      if (name != null) {
         String owner = "owner=" + URLEncoder.encode(name, StandardCharsets.UTF_8);
         for (String made : List.of("runs?limit=500&", "datasets?limit=100&")) {
           int owned = admin("/api/v1/" + made + owner).size();
@@ -229,13 +228,13 @@ public final class Fuzzer {
 
   /** The length of the request line as sent: method, the path's URI form, version. */
   private int requestLine(HostileRequests.Request r) {
+    URI uri = base.resolve(r.path());
+    String query = uri.getRawQuery();
     return r.method().length()
-        + base.resolve(r.path()).getRawPath().length()
-        + Optional.ofNullable(base.resolve(r.path()).getRawQuery())
-            .map(q -> q.length() + 1)
-            .orElse(0)
-        + " HTTP/1.1".length()
-        + 1;
+        + 1
+        + uri.getRawPath().length()
+        + (query == null ? 0 : query.length() + 1)
+        + " HTTP/1.1".length();
   }
 
   private HttpResponse<String> send(HostileRequests.Request r, String key)

@@ -37,7 +37,14 @@ public class Caller {
   }
 
   public boolean mayCancel(Run run) {
-    return is(Role.ADMIN) || (is(Role.SUBMITTER) && name().equals(run.owner));
+    return mayChangeOwnedBy(run.owner);
+  }
+
+  /**
+   * Whether the caller may change what {@code owner} made: its own (a submitter) or any (admin).
+   */
+  public boolean mayChangeOwnedBy(String owner) {
+    return is(Role.ADMIN) || (is(Role.SUBMITTER) && name().equals(owner));
   }
 
   /**

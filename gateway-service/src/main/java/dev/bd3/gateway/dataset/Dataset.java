@@ -1,6 +1,5 @@
 package dev.bd3.gateway.dataset;
 
-import dev.bd3.gateway.Run;
 import dev.bd3.jobs.CorpusText;
 import io.quarkus.hibernate.orm.panache.PanacheEntityBase;
 import io.quarkus.panache.common.Sort;
@@ -50,10 +49,6 @@ public class Dataset extends PanacheEntityBase {
       case VALIDATION -> validationTokens;
       case TEST -> testTokens;
     };
-  }
-
-  public static Optional<Dataset> findByIdText(String id) {
-    return Run.parseId(id).flatMap(uuid -> Dataset.<Dataset>findByIdOptional(uuid));
   }
 
   public static Optional<Dataset> findByName(String owner, String name) {

@@ -20,6 +20,7 @@ import java.util.Locale;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 
 /** Dataset records: made after an upload, and read when a training job names one. */
 @ApplicationScoped
@@ -105,13 +106,8 @@ public class Datasets {
    */
   @Transactional
   public Dataset delete(String id) {
-    Dataset dataset =
-        Run.parseId(id)
-            .map(uuid -> Dataset.<Dataset>findById(uuid, LockModeType.PESSIMISTIC_WRITE))
-            .filter(d -> caller.mayReadOwnedBy(d.owner))
-            .orElseThrow(() -> ProblemException.notFound("no dataset with id " + id, null));
-    if (!caller.is(Role.ADMIN)
-        && !(caller.is(Role.SUBMITTER) && caller.name().equals(dataset.owner))) {
+    Dataset dataset = visible(id, LockModeType.PESSIMISTIC_WRITE, null);
+    if (!caller.mayChangeOwnedBy(dataset.owner)) {
       throw ProblemException.forbidden(
           "dataset " + dataset.id + " is another's: only an admin deletes it");
     }
@@ -126,9 +122,7 @@ public class Datasets {
           "dataset "
               + dataset.id
               + " is read by training runs ("
-              + readers.stream()
-                  .map(String::valueOf)
-                  .collect(java.util.stream.Collectors.joining(", "))
+              + readers.stream().map(String::valueOf).collect(Collectors.joining(", "))
               + "): it stays while runs name it");
     }
     AdvisoryLock.hold(em, "dataset text " + dataset.sha256);
@@ -142,9 +136,15 @@ public class Datasets {
 
   /** A dataset the caller may read; another's is as unknown as one that does not exist. */
   public Dataset visible(String id) {
-    return Dataset.findByIdText(id)
+    return visible(id, LockModeType.NONE, null);
+  }
+
+  /** The same, its row locked as {@code lock} says; {@code field} names where the id came from. */
+  private Dataset visible(String id, LockModeType lock, String field) {
+    return Run.parseId(id)
+        .map(uuid -> Dataset.<Dataset>findById(uuid, lock))
         .filter(d -> caller.mayReadOwnedBy(d.owner))
-        .orElseThrow(() -> ProblemException.notFound("no dataset with id " + id, null));
+        .orElseThrow(() -> ProblemException.notFound("no dataset with id " + id, field));
   }
 
   /**
@@ -154,14 +154,7 @@ public class Datasets {
    */
   public TrainSpec reading(TrainSpec train) {
     // held until the run is stored, so that a deletion waits and then sees the run
-    Dataset dataset =
-        Run.parseId(train.corpus())
-            .map(uuid -> Dataset.<Dataset>findById(uuid, LockModeType.PESSIMISTIC_READ))
-            .filter(d -> caller.mayReadOwnedBy(d.owner))
-            .orElseThrow(
-                () ->
-                    ProblemException.notFound(
-                        "no dataset with id " + train.corpus(), "spec.corpus"));
+    Dataset dataset = visible(train.corpus(), LockModeType.PESSIMISTIC_READ, "spec.corpus");
     if (train.corpusSha256() != null && !train.corpusSha256().equals(dataset.sha256)) {
       throw ProblemException.invalid(
           "spec.corpusSha256",
