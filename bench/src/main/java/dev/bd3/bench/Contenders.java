@@ -14,6 +14,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -37,6 +38,17 @@ final class Contenders {
     this.out = Path.of(options.text("out", "bench/target/paper-table"));
     this.corpus = Corpus.named(options.text("corpus", Corpus.EUROPARL));
     this.batch = options.integer("batch", 16);
+  }
+
+  /** The contenders of {@code --models} (comma-separated, default all), in the table's order. */
+  List<String> names() {
+    List<String> asked = List.of(o.text("models", String.join(",", NAMES)).split(","));
+    for (String name : asked) {
+      if (!List.of(NAMES).contains(name)) {
+        throw new IllegalArgumentException("--models: unknown model " + name);
+      }
+    }
+    return List.of(NAMES).stream().filter(asked::contains).toList();
   }
 
   static int blockSize(String name, int context) {

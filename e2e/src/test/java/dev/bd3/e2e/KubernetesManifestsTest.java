@@ -3,6 +3,14 @@ package dev.bd3.e2e;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.bd3.jobs.EvalSpec;
+import dev.bd3.jobs.JobType;
+import dev.bd3.jobs.Json;
+import dev.bd3.jobs.KafkaTopology;
+import dev.bd3.jobs.ResourceEstimate;
+import dev.bd3.jobs.SampleSpec;
+import dev.bd3.jobs.Topics;
+import dev.bd3.jobs.TrainSpec;
 import dev.bd3.testsupport.LocalStack;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -10,7 +18,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -22,13 +33,20 @@ import org.yaml.snakeyaml.Yaml;
  * kubectl kustomize}, each object checked against the Kubernetes API schemas by {@code
  * deploy/k8s/validate} (npm's kubernetes-models), and what the suite needs of them: probes, memory
  * limits, the artifact store in the gateway and every worker, a GPU for every worker of the gpu
- * overlay. Runs wherever kubectl is (a Maven profile installs the checker's packages).
+ * overlay; worker pods that hold the jobs of the preset they are sized for and a gateway that
+ * admits only what they hold; autoscaling of every pool on its own queue; the operators' Kafka
+ * topics as the suite creates them, and the services pointed at the operators' endpoints and
+ * secrets. Runs wherever kubectl is (a Maven profile installs the checker's packages).
  */
 class KubernetesManifestsTest {
   private static final Path ROOT = LocalStack.root();
   private static final Path K8S = ROOT.resolve("deploy/k8s");
   private static final Path CHECKERS = ROOT.resolve("deploy/validate");
-  private static final List<String> WORKERS = List.of("trainer", "sampler", "eval");
+  private static final Map<String, JobType> WORKERS =
+      Map.of("trainer", JobType.TRAIN, "sampler", JobType.SAMPLE, "eval", JobType.EVAL);
+
+  /** What a worker pod holds besides its tensors: the 2 GiB heap and 1 GiB of native overhead. */
+  private static final long WORKER_OVERHEAD = 3L << 30;
 
   record Output(int exitCode, String out) {}
 
@@ -68,13 +86,181 @@ class KubernetesManifestsTest {
       assertTrue(
           String.valueOf(pod.get("volumes")).contains("bd3-artifacts"),
           name + " mounts the artifact store");
-      if (WORKERS.contains(name)) {
+      if (WORKERS.containsKey(name)) {
         assertEquals(
             gpu, limits.containsKey("nvidia.com/gpu"), name + ": a GPU in the gpu overlay");
         String image = String.valueOf(container.get("image")).split(":")[0]; // without its tag
         assertEquals(gpu, image.endsWith("-gpu"), name + ": its image " + image);
       }
     }
+    Rendering r = new Rendering(objects);
+    workersHoldWhatTheGatewayAdmits(r);
+    everyPoolScalesOnItsQueue(r);
+    servicesUseTheOperatorsResources(r);
+  }
+
+  /** The objects of one rendering, by kind. */
+  private record Rendering(List<Map<String, Object>> objects) {
+    List<Map<String, Object>> of(String kind) {
+      return objects.stream().filter(o -> kind.equals(o.get("kind"))).toList();
+    }
+
+    Map<String, Object> named(String kind, String name) {
+      return of(kind).stream()
+          .filter(o -> name.equals(map(o.get("metadata")).get("name")))
+          .findFirst()
+          .orElseThrow(() -> new AssertionError("no " + kind + " " + name));
+    }
+
+    Map<String, Object> config() {
+      return map(named("ConfigMap", "bd3-config").get("data"));
+    }
+
+    static Map<String, Object> container(Map<String, Object> deployment) {
+      Map<String, Object> pod = map(map(map(deployment.get("spec")).get("template")).get("spec"));
+      return map(list(pod.get("containers")).get(0));
+    }
+  }
+
+  /**
+   * Each worker pod's memory limit holds the gateway's admission limit for its pool plus the
+   * worker's own overhead, and that admission limit holds the default jobs of the preset the
+   * rendering is sized for (ResourceEstimate, the gateway's own rule): what the gateway admits, a
+   * worker can run.
+   */
+  private static void workersHoldWhatTheGatewayAdmits(Rendering r) throws Exception {
+    String preset =
+        String.valueOf(
+            map(map(r.named("ConfigMap", "bd3-config").get("metadata")).get("annotations"))
+                .get("bd3.dev/sized-for-preset"));
+    TrainSpec model = Json.mapper().readValue("{\"preset\":\"" + preset + "\"}", TrainSpec.class);
+    Map<JobType, Long> needs =
+        Map.of(
+            JobType.TRAIN,
+            ResourceEstimate.trainingMemory(model),
+            JobType.SAMPLE,
+            ResourceEstimate.samplingMemory(Json.mapper().readValue("{}", SampleSpec.class), model),
+            JobType.EVAL,
+            ResourceEstimate.evaluationMemory(
+                Json.mapper().readValue("{}", EvalSpec.class), model));
+    for (Map.Entry<String, JobType> worker : WORKERS.entrySet()) {
+      String pool = worker.getValue().name();
+      String setting = "BD3_" + pool + "_MEMORY";
+      long admitted = bytes(String.valueOf(r.config().get(setting)));
+      Map<String, Object> resources =
+          map(Rendering.container(r.named("Deployment", worker.getKey())).get("resources"));
+      long limit = bytes(String.valueOf(map(resources.get("limits")).get("memory")));
+      assertTrue(
+          admitted + WORKER_OVERHEAD <= limit,
+          worker.getKey() + ": " + setting + " plus the worker's overhead exceeds its limit");
+      assertTrue(
+          needs.get(worker.getValue()) <= admitted,
+          setting + " refuses the default " + pool + " job of the preset " + preset);
+    }
+  }
+
+  /**
+   * Where the workers scale (KEDA), each pool has one ScaledObject, on its own deployment and on
+   * its own type's open jobs, one replica per job.
+   */
+  private static void everyPoolScalesOnItsQueue(Rendering r) {
+    List<Map<String, Object>> scaled = r.of("ScaledObject");
+    if (scaled.isEmpty()) {
+      return;
+    }
+    assertEquals(WORKERS.size(), scaled.size(), "one ScaledObject per worker pool");
+    for (Map<String, Object> o : scaled) {
+      Map<String, Object> spec = map(o.get("spec"));
+      String target = String.valueOf(map(spec.get("scaleTargetRef")).get("name"));
+      JobType type = WORKERS.get(target);
+      assertTrue(type != null, "scales a worker: " + target);
+      r.named("Deployment", target);
+      Map<String, Object> trigger = map(list(spec.get("triggers")).get(0));
+      Map<String, Object> metadata = map(trigger.get("metadata"));
+      assertEquals("prometheus", trigger.get("type"));
+      assertEquals(
+          "sum(bd3_jobs_open{type=\"" + type.json() + "\"})",
+          metadata.get("query"),
+          target + " scales on its own queue");
+      assertEquals("1", metadata.get("threshold"), target + ": one replica per open job");
+    }
+  }
+
+  /**
+   * Where Strimzi runs Kafka: its topics are the suite's (names and partitions, as KafkaTopology
+   * creates them), of that cluster, and the services bootstrap from it. Where CloudNativePG runs
+   * PostgreSQL: the gateway connects to its read-write service and database with the credentials
+   * the operator generates. Elsewhere the credentials come from the Secret bd3-db.
+   */
+  private static void servicesUseTheOperatorsResources(Rendering r) {
+    Map<String, Object> gatewayEnv = env(Rendering.container(r.named("Deployment", "gateway")));
+    List<Map<String, Object>> kafka = r.of("Kafka");
+    if (!kafka.isEmpty()) {
+      String cluster = String.valueOf(map(kafka.get(0).get("metadata")).get("name"));
+      Set<String> declared =
+          r.of("KafkaTopic").stream()
+              .map(
+                  t -> {
+                    assertEquals(
+                        cluster,
+                        map(map(t.get("metadata")).get("labels")).get("strimzi.io/cluster"));
+                    Map<String, Object> spec = map(t.get("spec"));
+                    return spec.get("topicName") + "/" + spec.get("partitions");
+                  })
+              .collect(Collectors.toSet());
+      Set<String> created =
+          KafkaTopology.topics(Topics.DEFAULT).stream()
+              .map(t -> t.name() + "/" + t.numPartitions())
+              .collect(Collectors.toSet());
+      assertEquals(created, declared, "the KafkaTopics are the suite's topics");
+      assertTrue(
+          String.valueOf(r.config().get("KAFKA_BOOTSTRAP_SERVERS"))
+              .startsWith(cluster + "-kafka-bootstrap."),
+          "bootstraps from Strimzi's service");
+    }
+    List<Map<String, Object>> postgres = r.of("Cluster");
+    String secret = "bd3-db";
+    if (!postgres.isEmpty()) {
+      Map<String, Object> cluster = postgres.get(0);
+      String name = String.valueOf(map(cluster.get("metadata")).get("name"));
+      String database =
+          String.valueOf(
+              map(map(map(cluster.get("spec")).get("bootstrap")).get("initdb")).get("database"));
+      assertEquals(
+          "jdbc:postgresql://" + name + "-rw.bd3.svc:5432/" + database,
+          r.config().get("DB_URL"),
+          "the gateway connects to the operator's read-write service");
+      secret = name + "-app";
+    }
+    for (String variable : List.of("DB_USER", "DB_PASSWORD")) {
+      Map<String, Object> ref = map(map(gatewayEnv.get(variable)).get("secretKeyRef"));
+      assertEquals(secret, ref.get("name"), variable + " comes from " + secret);
+    }
+  }
+
+  /** A container's env entries by name, each its valueFrom (or value). */
+  private static Map<String, Object> env(Map<String, Object> container) {
+    return list(container.get("env")).stream()
+        .map(KubernetesManifestsTest::map)
+        .collect(
+            Collectors.toMap(
+                e -> String.valueOf(e.get("name")),
+                e -> e.containsKey("valueFrom") ? e.get("valueFrom") : e.get("value")));
+  }
+
+  /** Bytes of a Kubernetes quantity (8Gi, 512Mi) or a Quarkus memory size (5G: binary units). */
+  private static long bytes(String quantity) {
+    String q = quantity.toUpperCase(Locale.ROOT).replace("I", "");
+    int shift =
+        switch (q.charAt(q.length() - 1)) {
+          case 'K' -> 10;
+          case 'M' -> 20;
+          case 'G' -> 30;
+          case 'T' -> 40;
+          default -> 0;
+        };
+    String number = shift == 0 ? q : q.substring(0, q.length() - 1);
+    return (long) (Double.parseDouble(number) * (1L << shift));
   }
 
   /** The checker finds what is wrong: a wrong type, a missing required field, an unknown kind. */
@@ -99,6 +285,33 @@ class KubernetesManifestsTest {
     assertTrue(checked.out().contains("spec/replicas must be integer"), checked.out());
     assertTrue(checked.out().contains("must have required property name"), checked.out());
     assertTrue(checked.out().contains("no schema for example.com/v1 Unknown"), checked.out());
+  }
+
+  /** The operators' resources are checked against their CRD schemas, not passed unread. */
+  @Test
+  void theCheckerKnowsTheOperatorsSchemas() throws Exception {
+    Output checked =
+        validate(
+            """
+            apiVersion: kafka.strimzi.io/v1
+            kind: KafkaTopic
+            metadata: {name: t}
+            spec: {partitions: one}
+            ---
+            apiVersion: postgresql.cnpg.io/v1
+            kind: Cluster
+            metadata: {name: c}
+            spec: {instances: 0}
+            ---
+            apiVersion: keda.sh/v1alpha1
+            kind: ScaledObject
+            metadata: {name: s}
+            spec: {triggers: []}
+            """);
+    assertEquals(1, checked.exitCode(), checked.out());
+    assertTrue(checked.out().contains("spec/partitions must be integer"), checked.out());
+    assertTrue(checked.out().contains("spec/instances must be >= 1"), checked.out());
+    assertTrue(checked.out().contains("must have required property scaleTargetRef"), checked.out());
   }
 
   private static Output validate(String yaml) throws Exception {

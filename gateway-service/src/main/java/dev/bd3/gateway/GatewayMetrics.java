@@ -15,7 +15,8 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.jboss.logging.Logger;
 
 /**
- * The gateway's own meters: {@code bd3_runs_submitted_total{type}}, {@code bd3_runs{status}} and
+ * The gateway's own meters: {@code bd3_runs_submitted_total{type}}, {@code bd3_runs{status}},
+ * {@code bd3_jobs_open{type}} (queued or running: what deploy/k8s scales each worker pool on) and
  * {@code bd3_outbox_backlog}. The gauges read a snapshot refreshed from the database every few
  * seconds, so that a scrape never waits for a query.
  */
@@ -27,6 +28,7 @@ public class GatewayMetrics {
   private final MeterRegistry registry;
   private final Map<RunStatus, AtomicLong> runs = new EnumMap<>(RunStatus.class);
   private final Map<JobType, Counter> submitted = new EnumMap<>(JobType.class);
+  private final Map<JobType, AtomicLong> open = new EnumMap<>(JobType.class);
   private final AtomicLong outboxBacklog = new AtomicLong();
 
   @Inject
@@ -47,6 +49,12 @@ public class GatewayMetrics {
               .description("Runs submitted")
               .tag("type", type.json())
               .register(registry));
+      AtomicLong count = new AtomicLong();
+      open.put(type, count);
+      Gauge.builder("bd3.jobs.open", count, AtomicLong::get)
+          .description("Jobs queued or running, per type: the work of each worker pool")
+          .tag("type", type.json())
+          .register(registry);
     }
     Gauge.builder("bd3.outbox.backlog", outboxBacklog, AtomicLong::get)
         .description("Outbox messages not yet acknowledged by Kafka")
@@ -64,6 +72,7 @@ public class GatewayMetrics {
   void refresh() {
     try {
       Run.countByStatus().forEach((status, count) -> runs.get(status).set(count));
+      Run.countOpenByType().forEach((type, count) -> open.get(type).set(count));
       outboxBacklog.set(OutboxMessage.backlog());
     } catch (RuntimeException e) {
       LOG.debugf("metrics not refreshed: %s", e.getMessage());

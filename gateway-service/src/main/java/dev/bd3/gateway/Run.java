@@ -224,4 +224,23 @@ public class Run extends PanacheEntityBase {
     }
     return counts;
   }
+
+  /**
+   * Open runs (queued or running) of each job type: the work its worker pool has, what an
+   * autoscaler scales that pool on.
+   */
+  public static Map<JobType, Long> countOpenByType() {
+    Map<JobType, Long> counts = new EnumMap<>(JobType.class);
+    for (JobType t : JobType.values()) {
+      counts.put(t, 0L);
+    }
+    getEntityManager()
+        .createQuery(
+            "select r.type, count(r) from Run r where r.status in :open group by r.type",
+            Object[].class)
+        .setParameter("open", List.of(RunStatus.QUEUED, RunStatus.RUNNING))
+        .getResultList()
+        .forEach(row -> counts.put((JobType) row[0], (Long) row[1]));
+    return counts;
+  }
 }

@@ -32,6 +32,14 @@ public final class KafkaTopology {
 
   /** Every topic of the suite under {@code topics}' prefix, created where missing. */
   public static void ensureTopics(Admin admin, Topics topics) {
+    create(admin, topics(topics));
+  }
+
+  /**
+   * Every topic of the suite with its partitions, at the broker's default replication (what a
+   * deployment that declares the topics itself, such as Strimzi's KafkaTopics, must match).
+   */
+  public static List<NewTopic> topics(Topics topics) {
     List<NewTopic> all = new ArrayList<>();
     for (JobType type : JobType.values()) {
       all.add(new NewTopic(topics.jobs(type), 1, (short) -1));
@@ -39,7 +47,7 @@ public final class KafkaTopology {
     all.add(new NewTopic(topics.events(), EVENT_PARTITIONS, (short) -1));
     all.add(new NewTopic(topics.control(), 1, (short) -1));
     all.add(new NewTopic(topics.deadLetter(), 1, (short) -1));
-    create(admin, all);
+    return all;
   }
 
   /** One job type's topic, created where missing (what a worker needs before it subscribes). */
