@@ -21,7 +21,8 @@ import java.util.Map;
  * generative perplexity under a sliding window, judged by an AR model of another training seed than
  * the AR contender, so that no model judges its own samples. {@code bd3_vs_ar_speed} is the speed
  * over AR of the fastest BD3 setting whose judged perplexity (on the selection samples) is within
- * 10% of AR's; 0 when none is.
+ * 10% of AR's; 0 when none is. Every setting is timed twice, with the scripted forward the samplers
+ * use and with the eager one (the same samples): the sampler before and after.
  */
 final class SamplingBench extends Benchmark {
   private static final long SELECTION_SEED = 7;
@@ -31,7 +32,13 @@ final class SamplingBench extends Benchmark {
     super(options, report);
   }
 
-  record Outcome(double tokensPerSecond, double nfePerToken, double genPpl, double entropy) {}
+  /** A setting's speed (scripted forward; eager, the same samples) and quality. */
+  record Outcome(
+      double tokensPerSecond,
+      double eagerTokensPerSecond,
+      double nfePerToken,
+      double genPpl,
+      double entropy) {}
 
   /** A sampler setting: a model and its parallel k (0 for AR's one token per pass). */
   record Setting(String model, int k) {}
@@ -56,8 +63,10 @@ final class SamplingBench extends Benchmark {
       r.line(
           "k is chosen on the samples of seed %d; the rows are seed %d",
           SELECTION_SEED, REPORT_SEED);
-      r.line("| model | sampler | tokens/s | NFE / token | gen PPL | entropy |");
-      r.line("|---|---|---|---|---|---|");
+      r.line(
+          "| model | sampler | tokens/s | tokens/s, eager forward | NFE / token | gen PPL | entropy"
+              + " |");
+      r.line("|---|---|---|---|---|---|---|");
       Outcome arSelection = measure.of(models.get("ar"), 0, SELECTION_SEED);
       Outcome ar = measure.of(models.get("ar"), 0, REPORT_SEED);
       row("ar", "autoregressive, one pass per token", ar);
@@ -128,14 +137,21 @@ final class SamplingBench extends Benchmark {
 
   private void report(String name, Outcome c) {
     r.result("tokens_per_s_" + name, c.tokensPerSecond());
+    r.result("tokens_per_s_eager_" + name, c.eagerTokensPerSecond());
     r.result("nfe_per_token_" + name, c.nfePerToken());
     r.result("gen_ppl_" + name, c.genPpl());
   }
 
   private void row(String model, String sampler, Outcome o) {
     r.line(
-        "| %s | %s | %.0f | %.3f | %.1f | %.2f |",
-        model, sampler, o.tokensPerSecond(), o.nfePerToken(), o.genPpl(), o.entropy());
+        "| %s | %s | %.0f | %.0f | %.3f | %.1f | %.2f |",
+        model,
+        sampler,
+        o.tokensPerSecond(),
+        o.eagerTokensPerSecond(),
+        o.nfePerToken(),
+        o.genPpl(),
+        o.entropy());
   }
 
   /** Generates with one setting and judges the samples. */
@@ -160,12 +176,16 @@ final class SamplingBench extends Benchmark {
               .generate(n, new int[0], m, BlockSampler.Listener.NONE)
               .samples();
       double seconds = (System.nanoTime() - start) / 1e9;
+      start = System.nanoTime(); // the same samples through the eager forward, the reference
+      BlockSampler.cachedEager(model, config)
+          .generate(n, new int[0], m, BlockSampler.Listener.NONE);
+      double eagerSeconds = (System.nanoTime() - start) / 1e9;
       long total = samples.stream().mapToLong(s -> s.tokens().length).sum();
       double nfe = samples.stream().mapToDouble(GeneratedSample::nfe).sum() / total;
       double entropy = samples.stream().mapToDouble(GeneratedSample::entropy).average().orElse(0);
       List<int[]> ids = samples.stream().map(GeneratedSample::tokens).toList();
       double genPpl = GenerativePerplexity.judge(judge, ids, stride, m).meanPerplexity();
-      return new Outcome(total / seconds, nfe, genPpl, entropy);
+      return new Outcome(total / seconds, total / eagerSeconds, nfe, genPpl, entropy);
     }
   }
 }

@@ -54,6 +54,33 @@ class BlockSamplerTest {
   }
 
   /**
+   * The scripted forward (one TorchScript call a pass) samples exactly what the eager forward, the
+   * reference, samples: the same tokens and NFE, past the training context too (the cache slides).
+   */
+  @ParameterizedTest
+  @EnumSource(Kind.class)
+  void theScriptedSamplerGivesTheTokensOfTheEagerOne(Kind kind) {
+    try (NDManager m = Fixtures.manager()) {
+      Bd3Lm model = Fixtures.randomModel(CONFIG, m, 5);
+      int[] prompt = ByteTokenizer.encode("Hello");
+      SamplerConfig c = config(kind, 60, false);
+      List<GeneratedSample> scripted =
+          BlockSampler.cached(model, c)
+              .generate(2, prompt, m, BlockSampler.Listener.NONE)
+              .samples();
+      List<GeneratedSample> eager =
+          BlockSampler.cachedEager(model, c)
+              .generate(2, prompt, m, BlockSampler.Listener.NONE)
+              .samples();
+      for (int i = 0; i < 2; i++) {
+        assertEquals(60, scripted.get(i).tokens().length);
+        assertArrayEquals(eager.get(i).tokens(), scripted.get(i).tokens(), "sample " + i);
+        assertEquals(eager.get(i).nfe(), scripted.get(i).nfe());
+      }
+    }
+  }
+
+  /**
    * A finished block is stored in the next block's first evaluation, so every pass is an
    * evaluation: at L' = 1 one pass per token, as an autoregressive model needs. The tokens stay
    * those of recomputing the prefix, at every block size up to MDLM's.

@@ -8,6 +8,7 @@ import ai.djl.nn.Parameter;
 import ai.djl.nn.core.Linear;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
+import java.util.List;
 
 /**
  * Multi-head self-attention with rotary embeddings and no bias on the projections.
@@ -60,10 +61,20 @@ public final class Attention extends ModelBlock {
   private NDArray scale() {
     NDArray s = scale;
     if (s == null) {
-      s = qkv.getArray().getManager().create((float) (1 / Math.sqrt(headSize)));
+      s = qkv.getArray().getManager().create(scale(headSize));
       scale = s;
     }
     return s;
+  }
+
+  /** The scores' scale 1 / sqrt(hd). */
+  static float scale(int headSize) {
+    return (float) (1 / Math.sqrt(headSize));
+  }
+
+  /** The projections' weights: qkv (3D, D), out (D, D). */
+  List<NDArray> weights() {
+    return List.of(qkv.getArray(), out.getArray());
   }
 
   private static NDArray dense(NDArray q, NDArray k, NDArray v, NDArray mask, LayerKv past) {

@@ -122,6 +122,25 @@ public final class Bd3Lm extends ModelBlock {
     return x;
   }
 
+  /**
+   * This model's forward without gradients as one TorchScript call (see {@link ScriptedForward});
+   * the caller closes it.
+   */
+  public ScriptedForward scripted() {
+    NDManager m = embedding.getArray().getManager();
+    List<NDArray> weights = new ArrayList<>();
+    weights.add(embedding.getArray());
+    weights.add(
+        constant("inverse", () -> m.create(RotaryEmbedding.inverseFrequencies(config.headSize()))));
+    weights.add(constant("scale", () -> m.create(Attention.scale(config.headSize()))));
+    weights.add(constant("subs", this::subsMask));
+    layers.forEach(layer -> weights.addAll(layer.weights()));
+    weights.add(finalNorm.weight());
+    weights.add(outputWeight.getArray());
+    weights.add(outputBias.getArray());
+    return new ScriptedForward(weights, config.heads(), config.layers());
+  }
+
   /** SUBS: the MASK logit is -inf, so log p(MASK) = -inf and MASK is never drawn. */
   private NDArray logits(NDArray hidden) {
     NDArray h = finalNorm.forward(hidden);

@@ -24,6 +24,11 @@ public final class BiaslessLayerNorm extends ModelBlock.Unary {
     return LayerNorm.layerNorm(x, new Shape(width), scale.getArray(), noBias(), EPS).head();
   }
 
+  /** The learned scale (D). */
+  NDArray weight() {
+    return scale.getArray();
+  }
+
   /** DJL's layerNorm wants a bias: zeros, made once and kept with the weights. */
   private NDArray noBias() {
     NDArray zeros = noBias;

@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.nn.Activation;
 import ai.djl.nn.Parameter;
 import ai.djl.nn.core.Linear;
+import java.util.List;
 
 /** The position-wise MLP: D -> mlpRatio D -> GELU -> D. */
 public final class FeedForward extends ModelBlock.Unary {
@@ -20,6 +21,12 @@ public final class FeedForward extends ModelBlock.Unary {
     downWeight = addParameter(Weights.linear("down", d, hidden, Weights.fanIn(hidden)));
     downBias =
         addParameter(Weights.vector("downBias", Parameter.Type.BIAS, d, Weights.fanIn(hidden)));
+  }
+
+  /** up (4D, D), its bias, down (D, 4D), its bias. */
+  List<NDArray> weights() {
+    return List.of(
+        upWeight.getArray(), upBias.getArray(), downWeight.getArray(), downBias.getArray());
   }
 
   /** x (B, T, D) -> (B, T, D). */

@@ -24,17 +24,28 @@ public final class RotaryEmbedding {
   public static NDList angles(NDArray positions, int headSize) {
     NDManager m = positions.getManager();
     int half = headSize / 2;
-    float[] inverse = new float[headSize];
     float[] rotate = new float[headSize * headSize];
     for (int i = 0; i < half; i++) {
-      inverse[i] = (float) Math.pow(BASE, -2.0 * i / headSize);
-      inverse[half + i] = inverse[i];
       rotate[(half + i) * headSize + i] = -1; // out[i] = -x[half + i]
       rotate[i * headSize + half + i] = 1; // out[half + i] = x[i]
     }
     NDArray theta =
-        positions.toType(DataType.FLOAT32, false).expandDims(1).mul(m.create(inverse)); // (T, hd)
+        positions
+            .toType(DataType.FLOAT32, false)
+            .expandDims(1)
+            .mul(m.create(inverseFrequencies(headSize))); // (T, hd)
     return new NDList(theta.cos(), theta.sin(), m.create(rotate, new Shape(headSize, headSize)));
+  }
+
+  /** BASE^(-2i / hd) for each pair i, both halves of a head alike: (hd). */
+  static float[] inverseFrequencies(int headSize) {
+    int half = headSize / 2;
+    float[] inverse = new float[headSize];
+    for (int i = 0; i < half; i++) {
+      inverse[i] = (float) Math.pow(BASE, -2.0 * i / headSize);
+      inverse[half + i] = inverse[i];
+    }
+    return inverse;
   }
 
   /** Rotates queries or keys x (..., T, hd) by the angles of their positions. */

@@ -5,6 +5,8 @@ import ai.djl.ndarray.NDList;
 import ai.djl.nn.norm.Dropout;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
+import java.util.ArrayList;
+import java.util.List;
 
 /** A pre-norm transformer layer: x = x + attn(norm1(x)); x = x + mlp(norm2(x)). */
 public final class TransformerLayer extends ModelBlock {
@@ -29,6 +31,16 @@ public final class TransformerLayer extends ModelBlock {
     x = x.add(drop(a.hidden(), training));
     x = x.add(drop(mlp.forward(norm2.forward(x)), training));
     return new Attention.Output(x, a.kv());
+  }
+
+  /** The layer's weights in the order ScriptedForward reads them. */
+  List<NDArray> weights() {
+    List<NDArray> w = new ArrayList<>();
+    w.add(norm1.weight());
+    w.addAll(attention.weights());
+    w.add(norm2.weight());
+    w.addAll(mlp.weights());
+    return w;
   }
 
   private NDArray drop(NDArray x, boolean training) {

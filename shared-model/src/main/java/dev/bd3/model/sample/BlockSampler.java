@@ -11,6 +11,7 @@ import dev.bd3.model.nn.Attention;
 import dev.bd3.model.nn.Bd3Lm;
 import dev.bd3.model.nn.KvCache;
 import dev.bd3.model.nn.LayerKv;
+import dev.bd3.model.nn.ScriptedForward;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -32,15 +33,26 @@ public final class BlockSampler {
   private final Bd3Lm model;
   private final SamplerConfig config;
   private final boolean useCache;
+  private final boolean scripted;
 
-  private BlockSampler(Bd3Lm model, SamplerConfig config, boolean useCache) {
+  private BlockSampler(Bd3Lm model, SamplerConfig config, boolean useCache, boolean scripted) {
     this.model = model;
     this.config = config;
     this.useCache = useCache;
+    this.scripted = scripted;
   }
 
+  /** With the KV cache, every pass one TorchScript call ({@link ScriptedForward}). */
   public static BlockSampler cached(Bd3Lm model, SamplerConfig config) {
-    return new BlockSampler(model, config, true);
+    return new BlockSampler(model, config, true, true);
+  }
+
+  /**
+   * With the KV cache, every pass the eager forward, an operation per call: the reference for
+   * {@link #cached}, which gives the same tokens.
+   */
+  public static BlockSampler cachedEager(Bd3Lm model, SamplerConfig config) {
+    return new BlockSampler(model, config, true, false);
   }
 
   /**
@@ -48,7 +60,7 @@ public final class BlockSampler {
    * block-causal mask. Within the training context it yields the same tokens as {@link #cached}.
    */
   public static BlockSampler recomputing(Bd3Lm model, SamplerConfig config) {
-    return new BlockSampler(model, config, false);
+    return new BlockSampler(model, config, false, false);
   }
 
   /** Called when a block of a sample is final. */
@@ -84,9 +96,12 @@ public final class BlockSampler {
     SplittableRandom random = new SplittableRandom(config.seed());
     DenoisingRule rule = DenoisingRule.of(config);
     try (NDManager m = parent.newSubManager();
-        KvCache cache = new KvCache(m, model.config().layers())) {
+        KvCache cache = new KvCache(m, model.config().layers());
+        ScriptedForward script = scripted ? model.scripted() : null) {
+      Forward forward =
+          script != null ? script::forward : (t, p, c, mask) -> model.forward(t, p, c, mask, false);
       if (useCache && full > 0) {
-        prefill(Arrays.copyOf(prefix, full), n, cache, m);
+        prefill(Arrays.copyOf(prefix, full), n, cache, forward, m);
         batch.passes++;
       }
       int position = full;
@@ -102,7 +117,7 @@ public final class BlockSampler {
           Arrays.fill(row, ByteTokenizer.MASK);
           System.arraycopy(fixed, 0, row, 0, fixed.length);
         }
-        batch.passes += denoise(x, position, rule, random, batch, cache, unstored, m);
+        batch.passes += denoise(x, position, rule, random, batch, cache, unstored, forward, m);
         List<Integer> keep = batch.finishBlock(x, block, listener);
         // MDLM (L' = L) keeps no context across blocks: its window holds one block only
         unstored = useCache && 2 * lb <= model.config().contextLength() ? rows(x, keep) : null;
@@ -119,15 +134,13 @@ public final class BlockSampler {
   }
 
   /** The complete blocks of the prompt go into the cache in one block-causal pass. */
-  private void prefill(int[] tokens, int n, KvCache cache, NDManager m) {
+  private void prefill(int[] tokens, int n, KvCache cache, Forward forward, NDManager m) {
     try (NDManager step = m.newSubManager()) {
       int[][] rows = new int[n][];
       Arrays.fill(rows, tokens);
       NDArray mask = blockCausal(step, tokens.length);
       cache.append(
-          model
-              .forward(tokens(step, rows), positions(step, 0, tokens.length), null, mask, false)
-              .kv());
+          forward.run(tokens(step, rows), positions(step, 0, tokens.length), null, mask).kv());
     }
   }
 
@@ -147,6 +160,7 @@ public final class BlockSampler {
       Batch batch,
       KvCache cache,
       int[][] unstored,
+      Forward forward,
       NDManager m) {
     boolean[] stale = new boolean[x.length];
     Arrays.fill(stale, true);
@@ -154,7 +168,7 @@ public final class BlockSampler {
     int passes = 0;
     for (int k = 0; k < rule.steps(x[0].length) && anyMasked(x); k++) {
       if (anyTrue(stale)) {
-        p = probabilities(x, position, batch, cache, unstored, m);
+        p = probabilities(x, position, batch, cache, unstored, forward, m);
         unstored = null;
         passes++;
         for (int i = 0; i < x.length; i++) {
@@ -221,19 +235,22 @@ public final class BlockSampler {
 
   /** p_theta at every position of every block, in float64: (N, L', V). */
   private Distributions probabilities(
-      int[][] x, int position, Batch batch, KvCache cache, int[][] unstored, NDManager m) {
+      int[][] x,
+      int position,
+      Batch batch,
+      KvCache cache,
+      int[][] unstored,
+      Forward forward,
+      NDManager m) {
     int lb = x[0].length;
     int v = model.config().vocabSize();
     double[] flat;
     try (NDManager step = m.newSubManager()) {
       NDArray logits;
       if (useCache && unstored != null) {
-        logits = storeAndEvaluate(unstored, x, position, cache, step);
+        logits = storeAndEvaluate(unstored, x, position, cache, forward, step);
       } else if (useCache) {
-        logits =
-            model
-                .forward(tokens(step, x), positions(step, position, lb), cache, null, false)
-                .logits();
+        logits = forward.run(tokens(step, x), positions(step, position, lb), cache, null).logits();
       } else {
         int[][] rows = new int[x.length][];
         for (int i = 0; i < x.length; i++) {
@@ -243,13 +260,9 @@ public final class BlockSampler {
         }
         int length = rows[0].length;
         logits =
-            model
-                .forward(
-                    tokens(step, rows),
-                    positions(step, 0, length),
-                    null,
-                    blockCausal(step, length),
-                    false)
+            forward
+                .run(
+                    tokens(step, rows), positions(step, 0, length), null, blockCausal(step, length))
                 .logits()
                 .get(":, " + (length - lb) + ":");
       }
@@ -279,7 +292,7 @@ public final class BlockSampler {
    * would give.
    */
   private NDArray storeAndEvaluate(
-      int[][] finished, int[][] x, int position, KvCache cache, NDManager step) {
+      int[][] finished, int[][] x, int position, KvCache cache, Forward forward, NDManager step) {
     int lb = x[0].length;
     int[][] rows = new int[x.length][];
     for (int i = 0; i < x.length; i++) {
@@ -294,18 +307,23 @@ public final class BlockSampler {
       System.arraycopy(blocks, q * 2 * lb, allowed, q * (s + 2 * lb) + s, 2 * lb);
     }
     Bd3Lm.Output out =
-        model.forward(
+        forward.run(
             tokens(step, rows),
             positions(step, position - lb, 2 * lb),
             cache,
-            Attention.additiveMask(step, allowed, 2 * lb, s + 2 * lb),
-            false);
+            Attention.additiveMask(step, allowed, 2 * lb, s + 2 * lb));
     List<LayerKv> stored = new ArrayList<>();
     for (LayerKv kv : out.kv()) {
       stored.add(new LayerKv(kv.keys().get(":, :, :" + lb), kv.values().get(":, :, :" + lb)));
     }
     cache.append(stored);
     return out.logits().get(":, " + lb + ":");
+  }
+
+  /** A forward pass without gradients: the eager one or the model's scripted one. */
+  @FunctionalInterface
+  private interface Forward {
+    Bd3Lm.Output run(NDArray tokens, NDArray positions, KvCache cache, NDArray mask);
   }
 
   private NDArray blockCausal(NDManager m, int length) {
