@@ -1,47 +1,149 @@
 package dev.bd3.worker;
 
 import dev.bd3.jobs.CorpusText;
+import dev.bd3.storage.ObjectStore;
+import dev.bd3.storage.ObjectStores;
+import jakarta.inject.Inject;
+import jakarta.inject.Singleton;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Optional;
+import java.util.regex.Pattern;
 
 /**
- * The artifact store is a directory (a docker volume or a Kubernetes PVC) shared by the workers;
- * checkpoints are named by {@code file:} URIs into it, uploaded datasets by their sha256. A worker
- * reads nothing outside it: a URI that does not resolve, links followed, to a file inside the store
- * is refused with one message, whether or not such a file exists elsewhere.
+ * The artifact store: a folder, and optionally a bucket of S3-compatible object storage behind it.
+ * Without a bucket the folder is shared by the workers (a docker volume, a Kubernetes PVC) and
+ * checkpoints are named by {@code file:} URIs into it. With one, every checkpoint written goes to
+ * the bucket too and is named by its {@code s3://} URI; any worker fetches what it reads into its
+ * own folder (verified against the sha256 the object carries), so workers share no disk. Uploaded
+ * datasets are found by their sha256 either way. A worker reads nothing outside its folder: a URI
+ * that does not resolve, links followed, to a file inside it is refused with one message, whether
+ * or not such a file exists elsewhere.
  */
-public final class ArtifactStore {
-  private ArtifactStore() {}
+@Singleton
+public class ArtifactStore {
+  /** A key of the bucket: a relative path of plain names, never {@code ..}. */
+  private static final Pattern KEY =
+      Pattern.compile("([A-Za-z0-9_-][A-Za-z0-9._-]*/)*[A-Za-z0-9_-][A-Za-z0-9._-]*");
+
+  private final Path root;
+  private final Optional<ObjectStore> objects;
+
+  public ArtifactStore(Path root, Optional<ObjectStore> objects) {
+    this.root = root;
+    this.objects = objects;
+  }
+
+  @Inject
+  ArtifactStore(WorkerConfig config, ObjectStores objects) {
+    this(config.artifactDir(), objects.store());
+  }
+
+  /** The folder. */
+  public Path root() {
+    return root;
+  }
 
   /**
-   * The regular file inside {@code root} that a {@code file:} URI names; anything else is refused
-   * (a FIFO or a device inside the store too: reading one would hold the worker).
+   * The regular file inside the folder that a checkpoint URI names ({@code file:} into the folder,
+   * or {@code s3://} in this store's bucket, fetched when the folder lacks it); anything else is
+   * refused (a FIFO or a device inside the folder too: reading one would hold the worker).
    */
-  public static Path path(String uri, Path root) {
+  public Path path(String uri) {
     JobFailure refused = refused(uri);
-    if (uri == null || !uri.startsWith("file:")) {
+    if (uri == null) {
+      throw refused;
+    }
+    Optional<String> key = objects.flatMap(o -> o.key(uri));
+    if (key.isPresent()) {
+      return contained(fetched(key.get(), refused), refused);
+    }
+    if (!uri.startsWith("file:")) {
       throw refused;
     }
     try {
-      return contained(Path.of(URI.create(uri)), root, refused);
+      return contained(Path.of(URI.create(uri)), refused);
     } catch (IllegalArgumentException e) {
       throw refused;
     }
   }
 
   /** The file of the uploaded dataset whose text has this sha256, refused as {@link #path} is. */
-  public static Path dataset(String sha256, Path root) {
+  public Path dataset(String sha256) {
     JobFailure refused = refused("dataset " + sha256);
     try {
-      return contained(CorpusText.datasetFile(root, sha256), root, refused);
+      Path file = CorpusText.datasetFile(root, sha256);
+      if (objects.isPresent() && !Files.exists(file)) {
+        fetched(root.relativize(file).toString(), refused);
+      }
+      return contained(file, refused);
     } catch (IllegalArgumentException e) {
       throw refused;
     }
   }
 
-  private static Path contained(Path path, Path root, JobFailure refused) {
+  /**
+   * Publishes a file written inside the folder: to the bucket when there is one. Returns the URI
+   * that names it for every worker.
+   */
+  public String publish(Path file, String sha256) {
+    if (objects.isEmpty()) {
+      return uri(file);
+    }
+    String key = key(file);
+    objects.get().put(key, file, sha256);
+    return objects.get().uri(key);
+  }
+
+  /** Removes a published file's copy in the bucket (the caller removes the file). */
+  public void unpublish(Path file) {
+    objects.ifPresent(o -> o.delete(key(file)));
+  }
+
+  /**
+   * Fetches into {@code dir} (a folder inside the store) every object of the bucket under it that
+   * it lacks: a job taken up again on another worker finds its checkpoints there.
+   */
+  public void fetchAll(Path dir) {
+    if (objects.isEmpty()) {
+      return;
+    }
+    for (String key : objects.get().keys(key(dir) + "/")) {
+      Path file = root.resolve(key);
+      if (!Files.exists(file)) {
+        objects.get().get(key, file);
+      }
+    }
+  }
+
+  private String key(Path file) {
+    return root.toAbsolutePath()
+        .normalize()
+        .relativize(file.toAbsolutePath().normalize())
+        .toString();
+  }
+
+  /** The file for a key, fetched from the bucket when the folder lacks it. */
+  private Path fetched(String key, JobFailure refused) {
+    if (!KEY.matcher(key).matches()) {
+      throw refused;
+    }
+    Path file = root.resolve(key);
+    if (!Files.exists(file)) {
+      try {
+        objects.orElseThrow().get(key, file);
+      } catch (ObjectStore.CorruptObjectException e) {
+        throw new JobFailure(e.getMessage());
+      } catch (RuntimeException e) {
+        throw refused; // missing, or not readable: the same answer as for a file
+      }
+    }
+    return file;
+  }
+
+  private Path contained(Path path, JobFailure refused) {
     try {
       Path file = path.toRealPath();
       if (!file.startsWith(root.toRealPath()) || !Files.isRegularFile(file)) {

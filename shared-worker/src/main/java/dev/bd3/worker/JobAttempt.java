@@ -44,7 +44,7 @@ final class JobAttempt {
   private final JobHandler handler;
   private final JobEvents events;
   private final Cancellations cancellations;
-  private final WorkerConfig config;
+  private final ArtifactStore artifacts;
   private final Lease lease = new Lease();
 
   JobAttempt(
@@ -55,7 +55,7 @@ final class JobAttempt {
       JobHandler handler,
       JobEvents events,
       Cancellations cancellations,
-      WorkerConfig config) {
+      ArtifactStore artifacts) {
     this.key = key;
     this.payload = payload;
     this.delivery = delivery;
@@ -64,7 +64,7 @@ final class JobAttempt {
     this.handler = handler;
     this.events = events;
     this.cancellations = cancellations;
-    this.config = config;
+    this.artifacts = artifacts;
   }
 
   Lease lease() {
@@ -91,8 +91,7 @@ final class JobAttempt {
       return end(runId, RunStatus.CANCELLED, "cancelled before it started", AcknowledgeType.ACCEPT);
     }
     JobContext context =
-        new JobContext(
-            runId, attempt, events, cancellations, config.artifactDir(), lease, job.deadline());
+        new JobContext(runId, attempt, events, cancellations, artifacts, lease, job.deadline());
     if (context.pastDeadline()) {
       return end(runId, RunStatus.FAILED, deadline(job), AcknowledgeType.REJECT);
     }

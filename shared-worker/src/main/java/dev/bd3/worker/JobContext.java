@@ -15,7 +15,7 @@ public final class JobContext {
   private final int attempt;
   private final JobEvents events;
   private final Cancellations cancellations;
-  private final Path artifactDir;
+  private final ArtifactStore artifacts;
   private final Lease lease;
   private final Instant deadline;
 
@@ -24,7 +24,7 @@ public final class JobContext {
       int attempt,
       JobEvents events,
       Cancellations cancellations,
-      Path artifactDir,
+      ArtifactStore artifacts,
       Lease lease,
       Instant deadline) {
     this.deadline = deadline;
@@ -32,7 +32,7 @@ public final class JobContext {
     this.attempt = attempt;
     this.events = events;
     this.cancellations = cancellations;
-    this.artifactDir = artifactDir;
+    this.artifacts = artifacts;
     this.lease = lease;
   }
 
@@ -45,19 +45,24 @@ public final class JobContext {
     return attempt;
   }
 
-  /** The file a checkpoint URI names, refused unless it is inside the artifact store. */
+  /** The file a checkpoint URI names, refused unless it is in the artifact store. */
   public Path artifact(String uri) {
-    return ArtifactStore.path(uri, artifactDir);
+    return artifacts.path(uri);
   }
 
   /** The text of the uploaded dataset with this sha256, refused unless it is in the store. */
   public Path dataset(String sha256) {
-    return ArtifactStore.dataset(sha256, artifactDir);
+    return artifacts.dataset(sha256);
+  }
+
+  /** The artifact store, to publish what this job writes. */
+  public ArtifactStore artifacts() {
+    return artifacts;
   }
 
   /** This run's own folder in the artifact store, {@code <artifacts>/runs/<run id>}. */
   public Path runDir() {
-    return artifactDir.resolve("runs").resolve(runId);
+    return artifacts.root().resolve("runs").resolve(runId);
   }
 
   /**

@@ -61,6 +61,7 @@ public class JobQueue {
   private final JobEvents events;
   private final Cancellations cancellations;
   private final WorkerConfig config;
+  private final ArtifactStore artifacts;
   private final Emitter<String> deadLetters;
 
   /** The broker's settings (address, SASL/TLS) that every client shares. */
@@ -83,6 +84,7 @@ public class JobQueue {
       JobEvents events,
       Cancellations cancellations,
       WorkerConfig config,
+      ArtifactStore artifacts,
       @Channel("dead-letters") Emitter<String> deadLetters,
       @Identifier("default-kafka-broker") Map<String, Object> broker,
       @ConfigProperty(name = "bd3.topic-prefix") String topicPrefix) {
@@ -90,6 +92,7 @@ public class JobQueue {
     this.events = events;
     this.cancellations = cancellations;
     this.config = config;
+    this.artifacts = artifacts;
     this.deadLetters = deadLetters;
     this.broker = broker;
     this.topics = new Topics(topicPrefix);
@@ -195,7 +198,7 @@ public class JobQueue {
             handler,
             events,
             cancellations,
-            config);
+            artifacts);
     return new Running(record, attempt, CompletableFuture.supplyAsync(attempt::run, jobs));
   }
 

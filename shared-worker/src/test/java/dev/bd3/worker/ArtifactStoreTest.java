@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -22,13 +23,12 @@ class ArtifactStoreTest {
     assertEquals(0, new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor(), "mkfifo");
     Files.createDirectories(root.resolve("sub"));
 
-    assertEquals(inside.toRealPath(), ArtifactStore.path(inside.toUri().toString(), root));
+    assertEquals(inside.toRealPath(), store(root).path(inside.toUri().toString()));
     // ways that stay inside are fine: a link to the store, a .. that ends inside it
     assertEquals(
         inside.toRealPath(),
-        ArtifactStore.path(dir.resolve("store-link/step-1.ckpt").toUri().toString(), root));
-    assertEquals(
-        inside.toRealPath(), ArtifactStore.path(root.toUri() + "sub/../step-1.ckpt", root));
+        store(root).path(dir.resolve("store-link/step-1.ckpt").toUri().toString()));
+    assertEquals(inside.toRealPath(), store(root).path(root.toUri() + "sub/../step-1.ckpt"));
     for (String uri :
         new String[] {
           outside.toUri().toString(), // exists, outside
@@ -48,7 +48,7 @@ class ArtifactStoreTest {
           "http://example.com/step-1.ckpt",
           null
         }) {
-      JobFailure refused = assertThrows(JobFailure.class, () -> ArtifactStore.path(uri, root));
+      JobFailure refused = assertThrows(JobFailure.class, () -> store(root).path(uri));
       assertEquals(
           "not an artifact of this store: " + uri, refused.getMessage(), "the same answer");
     }
@@ -60,14 +60,18 @@ class ArtifactStoreTest {
     String sha = "ab".repeat(32);
     Path text = Files.createDirectories(root.resolve("datasets")).resolve(sha + ".txt");
     Files.writeString(text, "some text");
-    assertEquals(text.toRealPath(), ArtifactStore.dataset(sha, root));
+    assertEquals(text.toRealPath(), store(root).dataset(sha));
 
     String linked = "cd".repeat(32); // a link in the store that leads out of it
     Files.writeString(dir.resolve("secret"), "s");
     Files.createSymbolicLink(root.resolve("datasets/" + linked + ".txt"), dir.resolve("secret"));
     for (String name : new String[] {"ef".repeat(32), linked, "../secret", "AB".repeat(32)}) {
-      JobFailure refused = assertThrows(JobFailure.class, () -> ArtifactStore.dataset(name, root));
+      JobFailure refused = assertThrows(JobFailure.class, () -> store(root).dataset(name));
       assertEquals("not an artifact of this store: dataset " + name, refused.getMessage());
     }
+  }
+
+  private static ArtifactStore store(Path root) {
+    return new ArtifactStore(root, Optional.empty());
   }
 }

@@ -3,6 +3,7 @@ package dev.bd3.testsupport;
 import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -14,7 +15,7 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Test resource: starts the project's local stack (real Kafka and PostgreSQL, {@code
+ * Test resource: starts the project's local stack (real Kafka, PostgreSQL and s3proxy, {@code
  * deploy/local/stack start}, a no-op when it already runs) and points the application at it, with
  * the {@code bd3_test} database.
  */
@@ -40,6 +41,25 @@ public class LocalStack implements QuarkusTestResourceLifecycleManager {
   public static Map<String, String> start(Path root) {
     run(root, "start");
     return parseEnv(run(root, "env"));
+  }
+
+  /** Where the local stack's S3-compatible server (s3proxy) listens, and its credentials. */
+  public record S3(URI endpoint, String accessKey, String secretKey) {
+    /** Sets the credentials where the AWS SDK's default chain finds them (system properties). */
+    public S3 asDefaultCredentials() {
+      System.setProperty("aws.accessKeyId", accessKey);
+      System.setProperty("aws.secretAccessKey", secretKey);
+      return this;
+    }
+  }
+
+  /** Starts the stack (a no-op when it runs) and returns its S3 server's address. */
+  public static S3 s3() {
+    Map<String, String> env = start(root());
+    return new S3(
+        URI.create(env.get("BD3_STACK_S3_ENDPOINT")),
+        env.get("BD3_STACK_S3_ACCESS_KEY"),
+        env.get("BD3_STACK_S3_SECRET_KEY"));
   }
 
   /**

@@ -23,8 +23,9 @@ import java.util.Map;
 import org.jboss.logging.Logger;
 
 /**
- * Trains a BD3-LM. Checkpoints go to {@code runs/<run id>/checkpoints} in the artifact store; a job
- * delivered again (its worker died) resumes from the newest one there.
+ * Trains a BD3-LM. Checkpoints go to {@code runs/<run id>/checkpoints} in the artifact store (and
+ * to its bucket, when it has one); a job delivered again (its worker died) resumes from the newest
+ * one there, fetched first when this worker has not seen them.
  */
 @ApplicationScoped
 public class TrainHandler implements JobHandler {
@@ -47,6 +48,7 @@ public class TrainHandler implements JobHandler {
     LOG.infof(
         "run %s: %s, %d parameters, %s", job.runId(), model, model.parameterCount(), training);
     Path checkpoints = context.runDir().resolve("checkpoints");
+    context.artifacts().fetchAll(checkpoints); // an earlier attempt's, on another worker
     CheckpointRetention retention = new CheckpointRetention(config.keepCheckpoints());
     TrainingLoop loop =
         new TrainingLoop(
@@ -82,13 +84,13 @@ public class TrainHandler implements JobHandler {
 
       @Override
       public void onCheckpoint(Checkpoint.Written written, Map<String, Double> metrics) {
-        context.checkpoint(
-            written.step(),
-            ArtifactStore.uri(written.path()),
-            written.sha256(),
-            written.bytes(),
-            metrics);
-        retention.prune(checkpoints).forEach(context::checkpointRemoved);
+        ArtifactStore store = context.artifacts();
+        String uri = store.publish(written.path(), written.sha256());
+        context.checkpoint(written.step(), uri, written.sha256(), written.bytes(), metrics);
+        for (long removed : retention.prune(checkpoints)) {
+          store.unpublish(Checkpoint.fileFor(checkpoints, removed));
+          context.checkpointRemoved(removed);
+        }
       }
 
       @Override

@@ -3,6 +3,7 @@ package dev.bd3.gateway.dataset;
 import dev.bd3.gateway.GatewayConfig;
 import dev.bd3.gateway.ProblemException;
 import dev.bd3.jobs.CorpusText;
+import dev.bd3.storage.ObjectStores;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import java.io.FilterInputStream;
@@ -38,6 +39,7 @@ import java.util.UUID;
 @ApplicationScoped
 public class DatasetStore {
   @Inject GatewayConfig config;
+  @Inject ObjectStores objects;
 
   /** A checked text, still in its temporary file until {@link #keep} moves it into place. */
   public record Stored(Path incoming, String sha256, long bytes, CorpusText.Sizes sizes) {}
@@ -72,17 +74,22 @@ public class DatasetStore {
     }
   }
 
-  /** Moves a checked text into place, {@code datasets/<sha256>.txt} (atomically). */
+  /**
+   * Moves a checked text into place, {@code datasets/<sha256>.txt} (atomically), and into the
+   * artifact store's bucket when it has one (where workers that share no disk find it).
+   */
   void keep(Stored stored) {
+    Path file = CorpusText.datasetFile(config.artifactDir(), stored.sha256());
     try {
       Files.move(
           stored.incoming(),
-          CorpusText.datasetFile(config.artifactDir(), stored.sha256()),
+          file,
           StandardCopyOption.ATOMIC_MOVE,
           StandardCopyOption.REPLACE_EXISTING);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
+    objects.store().ifPresent(o -> o.put(key(stored.sha256()), file, stored.sha256()));
   }
 
   /** Deletes a text's temporary file if it was not kept. */
@@ -97,6 +104,13 @@ public class DatasetStore {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
+    objects.store().ifPresent(o -> o.delete(key(sha256)));
+  }
+
+  /** The text's key in the bucket: its path in the artifact folder. */
+  private String key(String sha256) {
+    Path root = config.artifactDir();
+    return root.relativize(CorpusText.datasetFile(root, sha256)).toString();
   }
 
   /** Decodes strictly (malformed UTF-8 is an error, not U+FFFD) and refuses NUL. */
