@@ -83,9 +83,6 @@ class KubernetesManifestsTest {
       assertTrue(container.containsKey("livenessProbe"), name + ": a liveness probe");
       Map<String, Object> limits = map(map(container.get("resources")).get("limits"));
       assertTrue(limits.containsKey("memory"), name + ": a memory limit");
-      assertTrue(
-          String.valueOf(pod.get("volumes")).contains("bd3-artifacts"),
-          name + " mounts the artifact store");
       if (WORKERS.containsKey(name)) {
         assertEquals(
             gpu, limits.containsKey("nvidia.com/gpu"), name + ": a GPU in the gpu overlay");
@@ -94,6 +91,7 @@ class KubernetesManifestsTest {
       }
     }
     Rendering r = new Rendering(objects);
+    everyPodReachesTheArtifactStore(r);
     workersHoldWhatTheGatewayAdmits(r);
     everyPoolScalesOnItsQueue(r);
     servicesUseTheOperatorsResources(r);
@@ -119,6 +117,42 @@ class KubernetesManifestsTest {
     static Map<String, Object> container(Map<String, Object> deployment) {
       Map<String, Object> pod = map(map(map(deployment.get("spec")).get("template")).get("spec"));
       return map(list(pod.get("containers")).get(0));
+    }
+  }
+
+  /**
+   * The gateway and every worker reach the artifact store: the shared volume (the PVC
+   * bd3-artifacts, mounted by each), or, where bd3-config names a bucket, the bucket, each pod with
+   * a folder of its own and the object storage keys' Secret, and no shared volume left.
+   */
+  private static void everyPodReachesTheArtifactStore(Rendering r) {
+    boolean bucket = r.config().containsKey("BD3_S3_BUCKET");
+    assertEquals(
+        bucket ? 0 : 1, r.of("PersistentVolumeClaim").size(), "a shared volume unless a bucket");
+    for (Map<String, Object> d : r.of("Deployment")) {
+      String name = String.valueOf(map(d.get("metadata")).get("name"));
+      Map<String, Object> pod = map(map(map(d.get("spec")).get("template")).get("spec"));
+      Map<String, Object> volume =
+          list(pod.get("volumes")).stream()
+              .map(KubernetesManifestsTest::map)
+              .filter(v -> "artifacts".equals(v.get("name")))
+              .findFirst()
+              .orElseThrow(() -> new AssertionError(name + " has no artifacts volume"));
+      Map<String, Object> container = Rendering.container(d);
+      assertTrue(
+          String.valueOf(container.get("volumeMounts")).contains("name=artifacts"),
+          name + " mounts its artifacts volume");
+      if (bucket) {
+        assertEquals(Set.of("name", "emptyDir"), volume.keySet(), name + ": a folder of its own");
+        assertTrue(
+            String.valueOf(container.get("envFrom")).contains("bd3-s3"),
+            name + " reads the object storage keys");
+      } else {
+        assertEquals(
+            "bd3-artifacts",
+            map(volume.get("persistentVolumeClaim")).get("claimName"),
+            name + " mounts the shared volume");
+      }
     }
   }
 

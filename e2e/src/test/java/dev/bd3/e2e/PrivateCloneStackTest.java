@@ -65,10 +65,11 @@ class PrivateCloneStackTest {
     env.put("BD3_KAFKA_PORT", String.valueOf(freePort()));
     env.put("BD3_KAFKA_CONTROLLER_PORT", String.valueOf(freePort()));
     env.put("BD3_PG_PORT", String.valueOf(freePort()));
+    env.put("BD3_S3_PORT", String.valueOf(freePort()));
     env.put("BD3_PG_DURABLE", "0"); // a throw-away cluster
 
     assertEquals(0, stack("start").exit(), "stack start");
-    assertEquals(0, stack("status").exit(), "status: both run");
+    assertEquals(0, stack("status").exit(), "status: all three run");
 
     Map<String, String> vars = LocalStack.parseEnv(stack("env").output());
     assertEquals(clone.resolve(".bd3").toString(), vars.get("BD3_HOME"), "a path with a space");
