@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.bd3.cli.Bd3Client;
 import dev.bd3.storage.ObjectStore;
 import dev.bd3.testsupport.LocalStack;
@@ -108,30 +109,19 @@ class ObjectStorageEndToEndTest {
       assertEquals(checkpoint.path("bytes").asLong(), Files.size(copy));
     }
 
-    JsonNode eval =
-        api.await(
-            api.submit("eval", Bd3Client.object().put("trainRunId", id).put("maxSequences", 8))
-                .path("id")
-                .asText(),
-            Duration.ofMinutes(5),
-            v -> {});
-    assertEquals("SUCCEEDED", eval.path("status").asText(), eval.toString());
-    JsonNode sample =
-        api.await(
-            api.submit(
-                    "sample",
-                    Bd3Client.object()
-                        .put("trainRunId", id)
-                        .put("maxTokens", 16)
-                        .put("numSamples", 1))
-                .path("id")
-                .asText(),
-            Duration.ofMinutes(5),
-            v -> {});
-    assertEquals("SUCCEEDED", sample.path("status").asText(), sample.toString());
+    succeeds("eval", Bd3Client.object().put("trainRunId", id).put("maxSequences", 8));
+    succeeds(
+        "sample",
+        Bd3Client.object().put("trainRunId", id).put("maxTokens", 16).put("numSamples", 1));
     Path evalFolder = suite.artifacts().resolve("eval/runs").resolve(id).resolve("checkpoints");
     assertTrue(
         Files.isDirectory(evalFolder), "the evaluator fetched the checkpoint into its own folder");
+  }
+
+  private static void succeeds(String type, ObjectNode spec) {
+    String id = api.submit(type, spec).path("id").asText();
+    JsonNode done = api.await(id, Duration.ofMinutes(5), v -> {});
+    assertEquals("SUCCEEDED", done.path("status").asText(), done.toString());
   }
 
   private static String sha256(Path file) throws Exception {

@@ -35,12 +35,7 @@ public class GatewayMetrics {
   public GatewayMetrics(MeterRegistry registry) {
     this.registry = registry;
     for (RunStatus status : RunStatus.values()) {
-      AtomicLong count = new AtomicLong();
-      runs.put(status, count);
-      Gauge.builder("bd3.runs", count, AtomicLong::get)
-          .description("Runs in each status")
-          .tag("status", status.name())
-          .register(registry);
+      runs.put(status, gauge("bd3.runs", "Runs in each status", "status", status.name()));
     }
     for (JobType type : JobType.values()) {
       submitted.put(
@@ -49,16 +44,26 @@ public class GatewayMetrics {
               .description("Runs submitted")
               .tag("type", type.json())
               .register(registry));
-      AtomicLong count = new AtomicLong();
-      open.put(type, count);
-      Gauge.builder("bd3.jobs.open", count, AtomicLong::get)
-          .description("Jobs queued or running, per type: the work of each worker pool")
-          .tag("type", type.json())
-          .register(registry);
+      open.put(
+          type,
+          gauge(
+              "bd3.jobs.open",
+              "Jobs queued or running, per type: the work of each worker pool",
+              "type",
+              type.json()));
     }
     Gauge.builder("bd3.outbox.backlog", outboxBacklog, AtomicLong::get)
         .description("Outbox messages not yet acknowledged by Kafka")
         .register(registry);
+  }
+
+  private AtomicLong gauge(String name, String description, String tag, String value) {
+    AtomicLong count = new AtomicLong();
+    Gauge.builder(name, count, AtomicLong::get)
+        .description(description)
+        .tag(tag, value)
+        .register(registry);
+    return count;
   }
 
   public void submitted(JobType type) {

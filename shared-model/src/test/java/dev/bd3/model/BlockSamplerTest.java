@@ -35,21 +35,23 @@ class BlockSamplerTest {
   void kvCacheGivesTheTokensOfRecomputingThePrefix(Kind kind) {
     try (NDManager m = Fixtures.manager()) {
       Bd3Lm model = Fixtures.randomModel(CONFIG, m, 3);
-      int[] prompt = ByteTokenizer.encode("Hello");
       SamplerConfig c = config(kind, 24, false);
-      List<GeneratedSample> cached =
-          BlockSampler.cached(model, c)
-              .generate(2, prompt, m, BlockSampler.Listener.NONE)
-              .samples();
-      List<GeneratedSample> recomputed =
-          BlockSampler.recomputing(model, c)
-              .generate(2, prompt, m, BlockSampler.Listener.NONE)
-              .samples();
-      for (int i = 0; i < 2; i++) {
-        assertEquals(24, cached.get(i).tokens().length);
-        assertArrayEquals(recomputed.get(i).tokens(), cached.get(i).tokens(), "sample " + i);
-        assertEquals(recomputed.get(i).nfe(), cached.get(i).nfe());
-      }
+      sameSamples(BlockSampler.recomputing(model, c), BlockSampler.cached(model, c), 24, m);
+    }
+  }
+
+  /** Two samples of {@code length} tokens after "Hello": the same tokens and NFE from both. */
+  private static void sameSamples(
+      BlockSampler reference, BlockSampler sampler, int length, NDManager m) {
+    int[] prompt = ByteTokenizer.encode("Hello");
+    List<GeneratedSample> expected =
+        reference.generate(2, prompt, m, BlockSampler.Listener.NONE).samples();
+    List<GeneratedSample> actual =
+        sampler.generate(2, prompt, m, BlockSampler.Listener.NONE).samples();
+    for (int i = 0; i < 2; i++) {
+      assertEquals(length, actual.get(i).tokens().length);
+      assertArrayEquals(expected.get(i).tokens(), actual.get(i).tokens(), "sample " + i);
+      assertEquals(expected.get(i).nfe(), actual.get(i).nfe());
     }
   }
 
@@ -62,21 +64,8 @@ class BlockSamplerTest {
   void theScriptedSamplerGivesTheTokensOfTheEagerOne(Kind kind) {
     try (NDManager m = Fixtures.manager()) {
       Bd3Lm model = Fixtures.randomModel(CONFIG, m, 5);
-      int[] prompt = ByteTokenizer.encode("Hello");
       SamplerConfig c = config(kind, 60, false);
-      List<GeneratedSample> scripted =
-          BlockSampler.cached(model, c)
-              .generate(2, prompt, m, BlockSampler.Listener.NONE)
-              .samples();
-      List<GeneratedSample> eager =
-          BlockSampler.cachedEager(model, c)
-              .generate(2, prompt, m, BlockSampler.Listener.NONE)
-              .samples();
-      for (int i = 0; i < 2; i++) {
-        assertEquals(60, scripted.get(i).tokens().length);
-        assertArrayEquals(eager.get(i).tokens(), scripted.get(i).tokens(), "sample " + i);
-        assertEquals(eager.get(i).nfe(), scripted.get(i).nfe());
-      }
+      sameSamples(BlockSampler.cachedEager(model, c), BlockSampler.cached(model, c), 60, m);
     }
   }
 
