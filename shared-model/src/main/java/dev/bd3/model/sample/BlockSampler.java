@@ -9,6 +9,7 @@ import dev.bd3.model.diffusion.BlockDiffusionMask;
 import dev.bd3.model.eval.UnigramEntropy;
 import dev.bd3.model.nn.Attention;
 import dev.bd3.model.nn.Bd3Lm;
+import dev.bd3.model.nn.IntraOpThreads;
 import dev.bd3.model.nn.KvCache;
 import dev.bd3.model.nn.LayerKv;
 import dev.bd3.model.nn.ScriptedForward;
@@ -42,7 +43,10 @@ public final class BlockSampler {
     this.scripted = scripted;
   }
 
-  /** With the KV cache, every pass one TorchScript call ({@link ScriptedForward}). */
+  /**
+   * With the KV cache, every pass one TorchScript call ({@link ScriptedForward}) on one intra-op
+   * thread ({@link IntraOpThreads}): how the workers sample.
+   */
   public static BlockSampler cached(Bd3Lm model, SamplerConfig config) {
     return new BlockSampler(model, config, true, true);
   }
@@ -97,7 +101,8 @@ public final class BlockSampler {
     DenoisingRule rule = DenoisingRule.of(config);
     try (NDManager m = parent.newSubManager();
         KvCache cache = new KvCache(m, model.config().layers());
-        ScriptedForward script = scripted ? model.scripted() : null) {
+        ScriptedForward script = scripted ? model.scripted() : null;
+        IntraOpThreads threads = scripted ? IntraOpThreads.limit(1) : null) {
       Forward forward =
           script != null ? script::forward : (t, p, c, mask) -> model.forward(t, p, c, mask, false);
       if (useCache && full > 0) {
