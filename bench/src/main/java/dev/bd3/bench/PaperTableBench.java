@@ -152,18 +152,24 @@ final class PaperTableBench extends Benchmark {
       }
     }
     boolean holds = ordered && unresolved.isEmpty();
-    r.line(
-        "order %s in the means: %s; beyond the seed spread: %s%s",
-        String.join(" < ", names),
-        ordered ? "yes" : "NO",
-        holds ? "order holds" : "not shown",
-        unresolved.isEmpty() ? "" : " (within the spread: " + String.join(", ", unresolved) + ")");
+    if (names.size() > 1) { // one model has no order to show
+      r.line(
+          "order %s in the means: %s; beyond the seed spread: %s%s",
+          String.join(" < ", names),
+          ordered ? "yes" : "NO",
+          holds ? "order holds" : "not shown",
+          unresolved.isEmpty()
+              ? ""
+              : " (within the spread: " + String.join(", ", unresolved) + ")");
+    }
     rows.forEach(
         (name, row) -> {
           r.result("ppl_" + name, row.mean());
           r.result("ppl_sd_" + name, row.spread());
         });
-    r.result("order_holds", holds ? 1 : 0);
+    if (names.size() > 1) {
+      r.result("order_holds", holds ? 1 : 0);
+    }
     if (rows.containsKey("ar") && rows.containsKey("bd3_4")) {
       double ratio = rows.get("bd3_4").mean() / rows.get("ar").mean();
       r.line("PPL(L'=4) / PPL(AR) = %.3f", ratio);
