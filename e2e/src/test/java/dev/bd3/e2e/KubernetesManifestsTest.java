@@ -71,14 +71,11 @@ class KubernetesManifestsTest {
     assertEquals(0, checked.exitCode(), checked.out());
     assertEquals(objects.size(), checked.out().lines().filter(l -> l.endsWith(": valid")).count());
 
+    Rendering r = new Rendering(objects);
     boolean gpu = kustomization.endsWith("gpu");
-    for (Map<String, Object> o : objects) {
-      if (!"Deployment".equals(o.get("kind"))) {
-        continue;
-      }
-      String name = String.valueOf(map(o.get("metadata")).get("name"));
-      Map<String, Object> pod = map(map(map(o.get("spec")).get("template")).get("spec"));
-      Map<String, Object> container = map(list(pod.get("containers")).get(0));
+    for (Map<String, Object> o : r.of("Deployment")) {
+      String name = Rendering.name(o);
+      Map<String, Object> container = Rendering.container(o);
       assertTrue(container.containsKey("readinessProbe"), name + ": a readiness probe");
       assertTrue(container.containsKey("livenessProbe"), name + ": a liveness probe");
       Map<String, Object> limits = map(map(container.get("resources")).get("limits"));
@@ -90,7 +87,6 @@ class KubernetesManifestsTest {
         assertEquals(gpu, image.endsWith("-gpu"), name + ": its image " + image);
       }
     }
-    Rendering r = new Rendering(objects);
     everyPodReachesTheArtifactStore(r);
     workersHoldWhatTheGatewayAdmits(r);
     everyPoolScalesOnItsQueue(r);
@@ -105,7 +101,7 @@ class KubernetesManifestsTest {
 
     Map<String, Object> named(String kind, String name) {
       return of(kind).stream()
-          .filter(o -> name.equals(map(o.get("metadata")).get("name")))
+          .filter(o -> name.equals(name(o)))
           .findFirst()
           .orElseThrow(() -> new AssertionError("no " + kind + " " + name));
     }
@@ -114,9 +110,16 @@ class KubernetesManifestsTest {
       return map(named("ConfigMap", "bd3-config").get("data"));
     }
 
+    static String name(Map<String, Object> object) {
+      return String.valueOf(map(object.get("metadata")).get("name"));
+    }
+
+    static Map<String, Object> pod(Map<String, Object> deployment) {
+      return map(map(map(deployment.get("spec")).get("template")).get("spec"));
+    }
+
     static Map<String, Object> container(Map<String, Object> deployment) {
-      Map<String, Object> pod = map(map(map(deployment.get("spec")).get("template")).get("spec"));
-      return map(list(pod.get("containers")).get(0));
+      return map(list(pod(deployment).get("containers")).get(0));
     }
   }
 
@@ -130,8 +133,8 @@ class KubernetesManifestsTest {
     assertEquals(
         bucket ? 0 : 1, r.of("PersistentVolumeClaim").size(), "a shared volume unless a bucket");
     for (Map<String, Object> d : r.of("Deployment")) {
-      String name = String.valueOf(map(d.get("metadata")).get("name"));
-      Map<String, Object> pod = map(map(map(d.get("spec")).get("template")).get("spec"));
+      String name = Rendering.name(d);
+      Map<String, Object> pod = Rendering.pod(d);
       Map<String, Object> volume =
           list(pod.get("volumes")).stream()
               .map(KubernetesManifestsTest::map)
@@ -230,7 +233,7 @@ class KubernetesManifestsTest {
     Map<String, Object> gatewayEnv = env(Rendering.container(r.named("Deployment", "gateway")));
     List<Map<String, Object>> kafka = r.of("Kafka");
     if (!kafka.isEmpty()) {
-      String cluster = String.valueOf(map(kafka.get(0).get("metadata")).get("name"));
+      String cluster = Rendering.name(kafka.get(0));
       Set<String> declared =
           r.of("KafkaTopic").stream()
               .map(
@@ -256,7 +259,7 @@ class KubernetesManifestsTest {
     String secret = "bd3-db";
     if (!postgres.isEmpty()) {
       Map<String, Object> cluster = postgres.get(0);
-      String name = String.valueOf(map(cluster.get("metadata")).get("name"));
+      String name = Rendering.name(cluster);
       String database =
           String.valueOf(
               map(map(map(cluster.get("spec")).get("bootstrap")).get("initdb")).get("database"));

@@ -23,8 +23,6 @@ import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.model.GetObjectResponse;
-import software.amazon.awssdk.services.s3.model.NoSuchBucketException;
-import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
 import software.amazon.awssdk.services.s3.model.S3Exception;
 import software.amazon.awssdk.services.s3.model.S3Object;
 
@@ -72,10 +70,8 @@ public final class ObjectStore implements AutoCloseable {
   public void ensureBucket() {
     try {
       s3.headBucket(b -> b.bucket(bucket));
-    } catch (NoSuchBucketException e) {
-      s3.createBucket(b -> b.bucket(bucket));
     } catch (S3Exception e) {
-      if (e.statusCode() != 404) {
+      if (e.statusCode() != 404) { // a HEAD's 404 has no body, so no NoSuchBucket code either
         throw e;
       }
       s3.createBucket(b -> b.bucket(bucket));
@@ -107,8 +103,6 @@ public final class ObjectStore implements AutoCloseable {
     try {
       s3.headObject(b -> b.bucket(bucket).key(key));
       return true;
-    } catch (NoSuchKeyException e) {
-      return false;
     } catch (S3Exception e) {
       if (e.statusCode() == 404) {
         return false;

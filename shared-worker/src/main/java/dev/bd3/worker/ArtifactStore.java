@@ -75,10 +75,7 @@ public class ArtifactStore {
     JobFailure refused = refused("dataset " + sha256);
     try {
       Path file = CorpusText.datasetFile(root, sha256);
-      if (objects.isPresent() && !Files.exists(file)) {
-        fetched(root.relativize(file).toString(), refused);
-      }
-      return contained(file, refused);
+      return contained(objects.isPresent() ? fetched(key(file), refused) : file, refused);
     } catch (IllegalArgumentException e) {
       throw refused;
     }
@@ -111,10 +108,7 @@ public class ArtifactStore {
       return;
     }
     for (String key : objects.get().keys(key(dir) + "/")) {
-      Path file = root.resolve(key);
-      if (!Files.exists(file)) {
-        objects.get().get(key, file);
-      }
+      fetched(key, refused(objects.get().uri(key)));
     }
   }
 
