@@ -11,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
 import java.util.regex.Pattern;
+import software.amazon.awssdk.services.s3.model.S3Exception;
 
 /**
  * The artifact store: a folder, and optionally a bucket of S3-compatible object storage behind it.
@@ -130,8 +131,11 @@ public class ArtifactStore {
         objects.orElseThrow().get(key, file);
       } catch (ObjectStore.CorruptObjectException e) {
         throw new JobFailure(e.getMessage());
-      } catch (RuntimeException e) {
-        throw refused; // missing, or not readable: the same answer as for a file
+      } catch (S3Exception e) {
+        if (e.statusCode() == 404) {
+          throw refused; // missing: the same answer as for a file
+        }
+        throw e; // the store unreachable or refusing for now: the attempt fails, the job is retried
       }
     }
     return file;

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.bd3.storage.ObjectStore;
 import dev.bd3.testsupport.LocalStack;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -122,6 +123,25 @@ class ArtifactStoreS3Test {
         }) {
       JobFailure refused = assertThrows(JobFailure.class, () -> worker.path(uri));
       assertEquals("not an artifact of this store: " + uri, refused.getMessage());
+    }
+  }
+
+  /**
+   * A bucket that cannot be reached now is no answer about the artifact: the attempt fails with the
+   * store's error, which the worker retries, not with the refusal that fails a job for good.
+   */
+  @Test
+  void anUnreachableBucketIsNotARefusal() throws Exception {
+    try (ObjectStore away =
+        new ObjectStore(
+            bucket.bucket(), Optional.of(URI.create("http://127.0.0.1:9")), "us-east-1")) {
+      ArtifactStore worker =
+          new ArtifactStore(Files.createDirectories(dir.resolve("cut-off")), Optional.of(away));
+      RuntimeException e =
+          assertThrows(
+              RuntimeException.class,
+              () -> worker.path(away.uri("runs/r5/checkpoints/step-00000010.ckpt")));
+      assertFalse(e instanceof JobFailure, e.toString());
     }
   }
 
