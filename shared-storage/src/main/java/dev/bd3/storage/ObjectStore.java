@@ -22,6 +22,7 @@ import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.model.BucketAlreadyOwnedByYouException;
 import software.amazon.awssdk.services.s3.model.GetObjectResponse;
 import software.amazon.awssdk.services.s3.model.S3Exception;
 import software.amazon.awssdk.services.s3.model.S3Object;
@@ -66,7 +67,10 @@ public final class ObjectStore implements AutoCloseable {
     return bucket;
   }
 
-  /** Creates the bucket where it does not exist yet (a local or test server; AWS: made by you). */
+  /**
+   * Creates the bucket where it does not exist yet (a local or test server; AWS: made by you). The
+   * services of a suite start together and may all find it missing: only one creates it.
+   */
   public void ensureBucket() {
     try {
       s3.headBucket(b -> b.bucket(bucket));
@@ -74,7 +78,11 @@ public final class ObjectStore implements AutoCloseable {
       if (e.statusCode() != 404) { // a HEAD's 404 has no body, so no NoSuchBucket code either
         throw e;
       }
-      s3.createBucket(b -> b.bucket(bucket));
+      try {
+        s3.createBucket(b -> b.bucket(bucket));
+      } catch (BucketAlreadyOwnedByYouException raced) {
+        // another service of the suite, starting at the same time, made it first
+      }
     }
   }
 

@@ -10,11 +10,16 @@ import dev.bd3.testsupport.LocalStack;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
+import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
 import java.util.Random;
 import java.util.UUID;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -84,6 +89,39 @@ class ObjectStoreTest {
     assertEquals(Optional.empty(), store.key("s3://another-bucket/runs/r/x.ckpt"));
     assertEquals(Optional.empty(), store.key("file:/etc/passwd"));
     assertEquals(Optional.empty(), store.key("s3://" + store.bucket() + "/"));
+  }
+
+  /** Services that start together all find the bucket missing; every one of them goes on. */
+  @Test
+  void servicesStartingTogetherAllEnsureTheBucket() throws Exception {
+    String name = "together-" + UUID.randomUUID();
+    LocalStack.S3 s3 = LocalStack.s3().asDefaultCredentials();
+    List<ObjectStore> services = new ArrayList<>();
+    for (int i = 0; i < 6; i++) {
+      services.add(new ObjectStore(name, Optional.of(s3.endpoint()), "us-east-1"));
+    }
+    ExecutorService pool = Executors.newFixedThreadPool(services.size());
+    try {
+      CountDownLatch start = new CountDownLatch(1);
+      List<Future<?>> ensured = new ArrayList<>();
+      for (ObjectStore service : services) {
+        ensured.add(
+            pool.submit(
+                () -> {
+                  start.await();
+                  service.ensureBucket();
+                  return null;
+                }));
+      }
+      start.countDown();
+      for (Future<?> f : ensured) {
+        f.get(); // throws if one of them failed
+      }
+      assertEquals(List.of(), services.get(0).keys(""), "the bucket exists, empty");
+    } finally {
+      pool.shutdown();
+      services.forEach(ObjectStore::close);
+    }
   }
 
   static Path randomFile(Path file, int bytes, long seed) throws Exception {
