@@ -111,11 +111,37 @@ public final class LocalSuite {
     return root.resolve(".bd3/logs");
   }
 
-  /** Sends a signal to an instance: KILL (a crash), STOP (a hung process), CONT. */
+  /**
+   * Sends a signal to an instance: KILL (a crash; returns once the process is gone), STOP (a hung
+   * process), CONT.
+   */
   public void signal(String instance, String signal) throws IOException, InterruptedException {
     String pid =
         Files.readString(root.resolve(".bd3").resolve(name).resolve(instance + ".pid")).strip();
     new ProcessBuilder("kill", "-" + signal, pid).inheritIO().start().waitFor();
+    if (signal.equals("KILL")) {
+      awaitExit(pid);
+    }
+  }
+
+  /**
+   * Waits until a killed process has closed its files: gone, or a zombie. Until then its ports stay
+   * bound, though its command line already reads empty, so a restart would find its port taken.
+   */
+  private static void awaitExit(String pid) throws InterruptedException {
+    Path stat = Path.of("/proc", pid, "stat");
+    for (int i = 0; i < 600; i++) {
+      try {
+        String s = Files.readString(stat);
+        if (s.charAt(s.lastIndexOf(')') + 2) == 'Z') {
+          return;
+        }
+      } catch (IOException gone) {
+        return;
+      }
+      Thread.sleep(100);
+    }
+    throw new IllegalStateException("process " + pid + " still exiting 60 s after SIGKILL");
   }
 
   /** The instance a worker id names ({@code <suite>-trainer-2@host} is {@code trainer-2}). */
