@@ -145,6 +145,35 @@ class DockerComposeTest {
     }
   }
 
+  /**
+   * Every service built here that keeps /artifacts on a volume runs an image that makes that folder
+   * for its user: a new named volume takes its owner from the image's folder, and would be root's
+   * (unwritable to the service) without it.
+   */
+  @Test
+  void everyImageMakesTheArtifactFolderItsServiceMounts() throws IOException {
+    int checked = 0;
+    for (Map.Entry<String, Map<String, Object>> service : services().entrySet()) {
+      Map<String, Object> build = map(service.getValue().get("build"));
+      boolean artifacts =
+          list(service.getValue().get("volumes")).stream()
+              .anyMatch(v -> "/artifacts".equals(persistentTarget(v)));
+      if (build.isEmpty() || !artifacts) {
+        continue;
+      }
+      Dockerfile image =
+          Dockerfile.read(
+              root.resolve(String.valueOf(build.get("context")))
+                  .resolve(String.valueOf(build.get("dockerfile")))
+                  .normalize());
+      assertTrue(
+          image.makesForItsUser("/artifacts"),
+          service.getKey() + ": " + image.path() + " does not make /artifacts for its user");
+      checked++;
+    }
+    assertTrue(checked >= 1 + 2 * WORKERS.size(), "the gateway and every worker mount /artifacts");
+  }
+
   @Test
   void oneProfileStartsEitherTheCpuOrTheGpuWorkers() throws IOException {
     Map<String, Map<String, Object>> services = services();

@@ -1,13 +1,12 @@
 package dev.bd3.gateway;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import dev.bd3.jobs.JobRequest;
-import dev.bd3.jobs.Json;
 import dev.bd3.jobs.KafkaClients;
+import dev.bd3.jobs.RunStatus;
 import dev.bd3.jobs.Topics;
 import io.smallrye.common.annotation.Identifier;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
+import jakarta.persistence.LockModeType;
 import jakarta.transaction.Transactional;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -35,6 +34,7 @@ public class DeadLetters {
 
   @Inject GatewayConfig config;
   @Inject jakarta.enterprise.event.Event<OutboxRelay.Written> outboxWritten;
+  @Inject JobDispatcher dispatcher;
 
   /** The broker's settings (address, SASL/TLS) that every client shares. */
   @Inject
@@ -100,47 +100,56 @@ public class DeadLetters {
   }
 
   /**
-   * Publishes a parked message again to its topic. A job's run goes back to QUEUED (the worker
-   * counts the new deliveries on from the run's attempts), unless it has ended well.
+   * Publishes a parked message again to its topic. A job's run that failed goes back to QUEUED as a
+   * new dispatch of its job, with its failures forgiven and a deadline as long as its first; a run
+   * already queued or running again (an earlier replay) is left as it is, so replaying twice
+   * publishes once. A run that succeeded or was cancelled is not revived.
    */
   @Transactional
   public DeadLetter replay(DeadLetter letter) {
     if (letter.topic() == null || letter.payload() == null) {
       throw ProblemException.conflict("this message names no topic to go back to");
     }
-    boolean job = config.topics().jobType(letter.topic()).isPresent();
-    String payload = letter.payload();
-    if (job) {
-      Run run =
-          Run.findByIdText(letter.key())
-              .orElseThrow(
-                  () -> ProblemException.conflict("no run " + letter.key() + " to replay"));
-      if (run.status == dev.bd3.jobs.RunStatus.SUCCEEDED) {
-        throw ProblemException.conflict("run " + run.id + " has succeeded; submit a new job");
-      }
-      run.status = dev.bd3.jobs.RunStatus.QUEUED;
-      run.error = "replayed from the dead letters: " + letter.reason();
-      run.finishedAt = null;
-      run.updatedAt = Run.now();
-      payload = afterAttempts(payload, run.attempt);
-    } else if (!letter.topic().equals(config.topics().events())) {
+    if (config.topics().jobType(letter.topic()).isPresent()) {
+      replayJob(letter);
+    } else if (letter.topic().equals(config.topics().events())) {
+      OutboxMessage.enqueue(letter.topic(), letter.key(), letter.payload());
+      outboxWritten.fire(new OutboxRelay.Written());
+    } else {
       throw ProblemException.conflict(letter.topic() + " is not a topic of this suite");
     }
-    OutboxMessage.enqueue(letter.topic(), letter.key(), payload);
-    outboxWritten.fire(new OutboxRelay.Written());
     LOG.infof(
         "dead letter %d/%d replayed to %s", letter.partition(), letter.offset(), letter.topic());
     return letter;
   }
 
-  /** A job's message counting its attempts on from the run's; an unreadable one as it was. */
-  private static String afterAttempts(String payload, int attempts) {
-    try {
-      JobRequest job = Json.mapper().readValue(payload, JobRequest.class);
-      return Json.mapper().writeValueAsString(job.after(attempts));
-    } catch (JsonProcessingException e) {
-      return payload;
+  private void replayJob(DeadLetter letter) {
+    Run run =
+        Run.parseId(letter.key())
+            .map(id -> Run.<Run>findById(id, LockModeType.PESSIMISTIC_WRITE))
+            .orElseThrow(() -> ProblemException.conflict("no run " + letter.key() + " to replay"));
+    switch (run.status) {
+      case QUEUED, RUNNING -> {
+        LOG.infof("run %s is %s already; the replay changes nothing", run.id, run.status);
+        return;
+      }
+      case SUCCEEDED, CANCELLED ->
+          throw ProblemException.conflict(
+              "run "
+                  + run.id
+                  + " has "
+                  + run.status.name().toLowerCase(java.util.Locale.ROOT)
+                  + "; submit a new job");
+      default -> {}
     }
+    if (run.deadline != null) {
+      run.deadline = Run.now().plus(Duration.between(run.createdAt, run.deadline));
+    }
+    run.status = RunStatus.QUEUED;
+    run.error = "replayed from the dead letters: " + letter.reason();
+    run.finishedAt = null;
+    run.updatedAt = Run.now();
+    dispatcher.publish(run, 0);
   }
 
   private List<TopicPartition> partitions(KafkaConsumer<String, String> consumer) {

@@ -9,6 +9,7 @@ import io.quarkus.runtime.ShutdownEvent;
 import io.smallrye.reactive.messaging.annotations.Blocking;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
+import jakarta.inject.Inject;
 import jakarta.persistence.LockModeType;
 import java.sql.SQLException;
 import java.time.Duration;
@@ -22,8 +23,11 @@ import org.jboss.logging.Logger;
 /**
  * Applies what workers report ({@code bd3.job-events}) to the database. Every change is idempotent,
  * so a redelivered event changes nothing: statuses only move forward, results are upserts keyed by
- * what identifies them. Only the run's current attempt counts: a RUNNING of a later attempt starts
- * it, and events of an earlier one (a worker that lost the job) are dropped.
+ * what identifies them. Only the run's one holder counts: the first worker to report a status for a
+ * later attempt of the run's current dispatch takes the hold; events of anyone else (a worker that
+ * lost the job, a copy of its record, an old record of a job handed on since) are dropped, and a
+ * worker that claims the run in vain is told to stop ({@link JobDispatcher#fence}). Nothing changes
+ * a run that has ended. A worker that stops hands its job back, and the job is published again.
  *
  * <p>Messages that cannot be read, that lack what an event needs, or whose data the database
  * refuses, go to {@code bd3.jobs.dlq} and the consumer goes on. A readable event whose transaction
@@ -37,6 +41,8 @@ public class JobEventConsumer {
   private static final int MAX_NAME = 100;
   private static final Duration MAX_BACKOFF = Duration.ofSeconds(5);
   private static final int REFUSED_TRIES = 3;
+
+  @Inject JobDispatcher dispatcher;
 
   private volatile boolean stopping;
 
@@ -89,8 +95,8 @@ public class JobEventConsumer {
   }
 
   /**
-   * Applies one event in the caller's transaction; events of unknown runs, and of attempts other
-   * than the run's current one, are skipped.
+   * Applies one event in the caller's transaction; events of unknown runs, and of anyone but the
+   * run's holder, are skipped.
    */
   void apply(JobEvent event) {
     Optional<Run> found =
@@ -100,25 +106,29 @@ public class JobEventConsumer {
       return;
     }
     Run run = found.get();
-    if (!current(run, event)) {
+    if (!admitted(run, event)) {
       LOG.debugf(
-          "run %s: event of attempt %d dropped (current %d)", run.id, event.attempt(), run.attempt);
+          "run %s: event of attempt %d (%s) dropped (attempt %d, holder %s)",
+          run.id, event.attempt(), event.holder(), run.attempt, run.holder);
       return;
     }
     boolean newAttempt = event.attempt() > run.attempt;
+    if (newAttempt && event.holder() != null) {
+      run.holder = event.holder().record();
+    }
     run.attempt = event.attempt();
     run.lastSeenAt = Run.now();
     Instant time = event.time() != null ? event.time().truncatedTo(ChronoUnit.MICROS) : Run.now();
     JobEvent.Payload payload = event.payload();
     if (payload instanceof JobEvent.Status s) {
       applyStatus(run, s, event, time, newAttempt);
+    } else if (payload instanceof JobEvent.HandedBack h) {
+      handOn(run, h);
     } else if (payload instanceof JobEvent.Progress p) {
-      if (!run.isTerminal()) {
-        run.progressStep = p.step();
-        run.progressTotal = p.total();
-        run.etaSeconds = p.etaSeconds();
-        run.updatedAt = Run.now();
-      }
+      run.progressStep = p.step();
+      run.progressTotal = p.total();
+      run.etaSeconds = p.etaSeconds();
+      run.updatedAt = Run.now();
     } else if (payload instanceof JobEvent.Metric m) {
       Metric.upsert(run.id, m.name(), m.step(), m.value(), time);
     } else if (payload instanceof JobEvent.CheckpointWritten c) {
@@ -132,6 +142,54 @@ public class JobEventConsumer {
       EvalResult.upsert(run.id, r.checkpoint(), r.metric(), r.value(), time);
     }
     // Block, Heartbeat: streamed only (RunEvents), not stored
+  }
+
+  /**
+   * Whether the event is the run's holder's (see the class comment); a status from a would-be
+   * holder that is refused gets it a {@link dev.bd3.jobs.Fence}. Events without a holder (from the
+   * gateway itself, or workers from before holders) count only while no holder has the run.
+   */
+  boolean admitted(Run run, JobEvent event) {
+    JobEvent.Holder holder = event.holder();
+    boolean status = event.payload() instanceof JobEvent.Status;
+    if (run.isTerminal()) {
+      if (status && holder != null) {
+        dispatcher.fence(run, event.attempt(), holder);
+      }
+      return false;
+    }
+    if (holder == null) {
+      return run.holder == null && event.attempt() >= run.attempt;
+    }
+    boolean ofDispatch = run.dispatch == null || run.dispatch.equals(holder.dispatch());
+    boolean sameHold = holder.record().equals(run.holder) && event.attempt() == run.attempt;
+    if (!status) {
+      return ofDispatch && sameHold;
+    }
+    if (ofDispatch && event.attempt() > run.attempt) {
+      if (run.holder != null) { // a later delivery takes over: whoever held it before stops
+        dispatcher.fence(run, run.attempt, new JobEvent.Holder(run.dispatch, run.holder));
+      }
+      return true;
+    }
+    if (ofDispatch && sameHold) {
+      return true;
+    }
+    dispatcher.fence(run, event.attempt(), holder);
+    return false;
+  }
+
+  /**
+   * The holder stopped and acknowledged its record: the job goes back to the queue as a new
+   * dispatch, with no failure counted for the attempt that was stopped.
+   */
+  private void handOn(Run run, JobEvent.HandedBack h) {
+    int failures = run.failedAttempts();
+    run.status = RunStatus.QUEUED;
+    run.error = h.reason();
+    run.updatedAt = Run.now();
+    dispatcher.publish(run, failures);
+    LOG.infof("run %s handed back (%s); published again", run.id, h.reason());
   }
 
   /** Rejects (to the dead-letter topic) an event that can never be applied. */
@@ -158,15 +216,6 @@ public class JobEventConsumer {
 
   private static boolean fits(String name) {
     return name != null && !name.isBlank() && name.length() <= MAX_NAME;
-  }
-
-  /**
-   * Whether an event counts: one of an earlier attempt than the run's (a worker that lost the job
-   * to another) does not, nor one of a later attempt once the run has ended; one of a later attempt
-   * starts that attempt (its RUNNING comes first, in order, from its worker).
-   */
-  private static boolean current(Run run, JobEvent event) {
-    return run.isTerminal() ? event.attempt() == run.attempt : event.attempt() >= run.attempt;
   }
 
   /**

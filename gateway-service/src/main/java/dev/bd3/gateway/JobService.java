@@ -8,7 +8,6 @@ import dev.bd3.gateway.auth.Role;
 import dev.bd3.gateway.dataset.Datasets;
 import dev.bd3.jobs.CheckpointRef;
 import dev.bd3.jobs.EvalSpec;
-import dev.bd3.jobs.JobRequest;
 import dev.bd3.jobs.JobSpec;
 import dev.bd3.jobs.JobType;
 import dev.bd3.jobs.Json;
@@ -47,6 +46,7 @@ public class JobService {
   @Inject GatewayConfig config;
   @Inject Event<OutboxRelay.Written> outboxWritten;
   @Inject RunFinisher finisher;
+  @Inject JobDispatcher dispatcher;
   @Inject Caller caller;
   @Inject Quotas quotas;
   @Inject Datasets datasets;
@@ -103,10 +103,7 @@ public class JobService {
     run.parentCheckpointId = effective.parentCheckpointId();
     // flush now: a concurrent submit with the same key fails here, inside this method
     run.persistAndFlush();
-    JobRequest request =
-        new JobRequest(run.id.toString(), type, effective.spec(), run.createdAt, run.deadline, 0);
-    OutboxMessage.enqueue(config.topics().jobs(type), run.id.toString(), json(request));
-    outboxWritten.fire(new OutboxRelay.Written());
+    dispatcher.publish(run, 0);
     metrics.submitted(type);
     LOG.infof("run %s (%s) queued", run.id, type.json());
     return new Submitted(run, true);

@@ -46,6 +46,13 @@ public class OutboxMessage extends PanacheEntityBase {
   @Column(name = "park_reason")
   public String parkReason;
 
+  /** Where the broker put the record (partition and offset), once sent. */
+  @Column(name = "sent_partition")
+  public Integer sentPartition;
+
+  @Column(name = "sent_offset")
+  public Long sentOffset;
+
   /** Adds a message to the outbox (in the caller's transaction). */
   public static OutboxMessage enqueue(String topic, String key, String payload) {
     OutboxMessage message = new OutboxMessage();
@@ -87,9 +94,25 @@ public class OutboxMessage extends PanacheEntityBase {
         .toList();
   }
 
+  /** A message the broker acknowledged, and where it put it. */
+  public record Sent(long id, int partition, long offset) {}
+
   /** Marks messages as acknowledged by the broker. */
-  public static void markSent(List<Long> ids, Instant when) {
-    update("sentAt = ?1, claimedUntil = null where id in ?2", when, ids);
+  public static void markSent(List<Sent> sent, Instant when) {
+    for (Sent s : sent) {
+      update(
+          "sentAt = ?1, claimedUntil = null, sentPartition = ?2, sentOffset = ?3 where id = ?4",
+          when,
+          s.partition(),
+          s.offset(),
+          s.id());
+    }
+  }
+
+  /** The newest message to {@code topic} with {@code key}, sent or not. */
+  public static java.util.Optional<OutboxMessage> newest(String topic, String key) {
+    return find("topic = ?1 and messageKey = ?2 order by id desc", topic, key)
+        .firstResultOptional();
   }
 
   /** Gives claimed rows back for the next round (the broker did not take them this time). */

@@ -4,6 +4,7 @@ import dev.bd3.jobs.RunStatus;
 import io.quarkus.narayana.jta.QuarkusTransaction;
 import io.quarkus.scheduler.Scheduled;
 import io.smallrye.reactive.messaging.MutinyEmitter;
+import io.smallrye.reactive.messaging.OutgoingMessageMetadata;
 import io.smallrye.reactive.messaging.kafka.api.OutgoingKafkaRecordMetadata;
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -23,6 +24,7 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.ReentrantLock;
+import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.errors.AuthorizationException;
 import org.apache.kafka.common.errors.InvalidTopicException;
 import org.apache.kafka.common.errors.RecordTooLargeException;
@@ -136,7 +138,10 @@ public class OutboxRelay {
     }
     Set<String> suiteTopics = config.topics().all();
     List<CompletableFuture<Void>> acks = new ArrayList<>(batch.size());
+    List<OutgoingMessageMetadata<RecordMetadata>> placed = new ArrayList<>(batch.size());
     for (OutboxMessage.Claimed m : batch) {
+      OutgoingMessageMetadata<RecordMetadata> where = new OutgoingMessageMetadata<>();
+      placed.add(where);
       if (!suiteTopics.contains(m.topic())) {
         acks.add(
             CompletableFuture.failedFuture(
@@ -150,17 +155,22 @@ public class OutboxRelay {
               .build();
       acks.add(
           emitter
-              .sendMessage(Message.of(m.payload()).addMetadata(metadata))
+              .sendMessage(Message.of(m.payload()).addMetadata(metadata).addMetadata(where))
               .subscribeAsCompletionStage());
     }
     long timeoutMs = config.outbox().ackTimeout().toMillis();
-    List<Long> sent = new ArrayList<>(batch.size());
+    List<OutboxMessage.Sent> sent = new ArrayList<>(batch.size());
     List<Long> retry = new ArrayList<>();
     for (int i = 0; i < batch.size(); i++) {
       OutboxMessage.Claimed m = batch.get(i);
       try {
         acks.get(i).get(timeoutMs, TimeUnit.MILLISECONDS);
-        sent.add(m.id());
+        RecordMetadata record = placed.get(i).getResult();
+        sent.add(
+            new OutboxMessage.Sent(
+                m.id(),
+                record == null ? -1 : record.partition(),
+                record == null ? -1 : record.offset()));
       } catch (ExecutionException e) {
         if (permanent(e.getCause())) {
           park(m, rootMessage(e));

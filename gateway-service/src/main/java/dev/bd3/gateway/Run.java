@@ -55,6 +55,21 @@ public class Run extends PanacheEntityBase {
   public String idempotencyKey;
 
   public int attempt;
+
+  /** The current publication of the run's job ({@link dev.bd3.jobs.JobRequest#dispatch()}). */
+  public String dispatch;
+
+  /** The record of the dispatch whose worker holds the run (null: none has started it yet). */
+  public String holder;
+
+  /** The run's attempts before its current dispatch (deliveries count on from there). */
+  @Column(name = "prior_attempts")
+  public int priorAttempts;
+
+  /** The run's failed attempts before its current dispatch. */
+  @Column(name = "prior_failures")
+  public int priorFailures;
+
   public String worker;
   public String error;
 
@@ -130,6 +145,21 @@ public class Run extends PanacheEntityBase {
   public boolean workerLost(Duration staleAfter) {
     Instant seen = lastSeenAt != null ? lastSeenAt : updatedAt;
     return status == RunStatus.RUNNING && seen.isBefore(Instant.now().minus(staleAfter));
+  }
+
+  /**
+   * The failed attempts before the current one: those before the dispatch, and every earlier
+   * delivery of it (a delivery that was not the last ended in a failure or a lost worker).
+   */
+  public int failedAttempts() {
+    return priorFailures + Math.max(0, attempt - priorAttempts - 1);
+  }
+
+  /** QUEUED runs unchanged since {@code before}, oldest first. */
+  public static List<Run> queuedSince(Instant before, int limit) {
+    return find("status = ?1 and updatedAt < ?2", Sort.by("updatedAt"), RunStatus.QUEUED, before)
+        .page(0, limit)
+        .list();
   }
 
   /** Runs not ended by {@code before} although their deadline has passed, oldest first. */

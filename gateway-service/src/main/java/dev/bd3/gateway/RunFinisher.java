@@ -29,6 +29,7 @@ public class RunFinisher {
         new JobEvent(
             run.id.toString(),
             run.attempt,
+            null, // the gateway holds nothing: its own events only end the streams
             "gateway",
             CodeVersion.current(),
             now,

@@ -1,5 +1,6 @@
 package dev.bd3.gateway;
 
+import dev.bd3.jobs.JobType;
 import dev.bd3.jobs.RunStatus;
 import io.quarkus.narayana.jta.QuarkusTransaction;
 import io.quarkus.scheduler.Scheduled;
@@ -7,6 +8,11 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import jakarta.persistence.LockModeType;
 import java.time.Instant;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
 import org.jboss.logging.Logger;
 
 /**
@@ -14,7 +20,9 @@ import org.jboss.logging.Logger;
  * archives such a job silently) and those past their deadline with nobody reporting it (a worker
  * stops a job at its deadline; this catches the ones with no worker at all). A RUNNING run that
  * went silent with attempts left waits for the broker to hand the job to another worker (its view
- * shows the worker as lost meanwhile).
+ * shows the worker as lost meanwhile). A QUEUED run whose job the broker no longer holds (archived,
+ * acknowledged without a word, deleted by retention) would wait until its deadline: its job is
+ * published again, the loss counted as a failed attempt, or the run fails at the limit.
  */
 @ApplicationScoped
 public class StaleRuns {
@@ -22,6 +30,11 @@ public class StaleRuns {
 
   @Inject GatewayConfig config;
   @Inject RunFinisher finisher;
+  @Inject JobDispatcher dispatcher;
+  @Inject QueueProbe queues;
+
+  /** A QUEUED run's job as last sent: the record to look for in its queue. */
+  private record Sent(UUID run, String dispatch, JobType type, int partition, long offset) {}
 
   @Scheduled(
       every = "${bd3.gateway.runs.stale-check-every:10s}",
@@ -33,11 +46,68 @@ public class StaleRuns {
         .run(
             () ->
                 Run.silentSince(before, 100).stream()
-                    .filter(run -> run.attempt >= config.jobs().attempts())
+                    .filter(run -> run.failedAttempts() + 1 >= config.jobs().attempts())
                     .forEach(this::giveUp));
     // a worker ends a job at its deadline; allow it the time to say so
     Instant overdue = Instant.now().minus(config.runs().staleAfter());
     QuarkusTransaction.requiringNew().run(() -> Run.overdue(overdue, 100).forEach(this::expire));
+    findLostJobs(before);
+  }
+
+  /**
+   * Looks for the jobs of QUEUED runs that nothing has happened to since {@code before} in their
+   * queues (outside any transaction: the broker may be slow), then acts on those that are gone.
+   */
+  private void findLostJobs(Instant before) {
+    List<Sent> waiting =
+        QuarkusTransaction.requiringNew()
+            .call(
+                () ->
+                    Run.queuedSince(before, 100).stream()
+                        .map(this::sent)
+                        .flatMap(Optional::stream)
+                        .toList());
+    Map<JobType, Optional<QueueProbe.Start>> starts = new EnumMap<>(JobType.class);
+    for (Sent sent : waiting) {
+      boolean held =
+          starts
+              .computeIfAbsent(sent.type(), queues::start)
+              .map(start -> start.holds(sent.partition(), sent.offset()))
+              .orElse(true); // the broker cannot tell now: ask again next time
+      if (!held) {
+        QuarkusTransaction.requiringNew().run(() -> republish(sent, before));
+      }
+    }
+  }
+
+  /** The record of a QUEUED run's current dispatch, if it was sent (and where is known). */
+  private Optional<Sent> sent(Run run) {
+    return OutboxMessage.newest(config.topics().jobs(run.type), run.id.toString())
+        .filter(m -> m.sentAt != null && m.sentPartition != null && m.sentPartition >= 0)
+        .filter(m -> run.dispatch != null && m.payload.contains(run.dispatch))
+        .map(m -> new Sent(run.id, run.dispatch, run.type, m.sentPartition, m.sentOffset));
+  }
+
+  private void republish(Sent sent, Instant before) {
+    Run run = Run.findById(sent.run(), LockModeType.PESSIMISTIC_WRITE);
+    if (run.status != RunStatus.QUEUED
+        || !sent.dispatch().equals(run.dispatch)
+        || run.updatedAt.isAfter(before)) {
+      return; // something happened meanwhile
+    }
+    int failures = run.failedAttempts() + 1; // the lost record counts as a failed attempt
+    String lost =
+        "the queue no longer held the job (record " + sent.partition() + "@" + sent.offset() + ")";
+    if (failures >= config.jobs().attempts()) {
+      String reason = "gave up after " + failures + " attempts: " + lost;
+      finisher.end(run, RunStatus.FAILED, reason);
+      LOG.warnf("run %s: %s", run.id, reason);
+      return;
+    }
+    run.error = lost + "; published again";
+    run.updatedAt = Run.now();
+    dispatcher.publish(run, failures);
+    LOG.warnf("run %s: %s", run.id, run.error);
   }
 
   private void expire(Run overdue) {
@@ -60,7 +130,7 @@ public class StaleRuns {
     }
     String reason =
         "gave up after "
-            + run.attempt
+            + (run.failedAttempts() + 1)
             + " attempts: worker lost (silent since "
             + run.lastSeenAt
             + ")"

@@ -1,21 +1,32 @@
 package dev.bd3.gateway;
 
 import static io.restassured.RestAssured.given;
+import static org.awaitility.Awaitility.await;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.hasItem;
 import static org.hamcrest.Matchers.not;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.bd3.gateway.auth.Role;
+import dev.bd3.gateway.dataset.Datasets;
 import dev.bd3.jobs.CorpusText;
 import dev.bd3.testsupport.LocalStack;
+import io.quarkus.arc.Arc;
+import io.quarkus.arc.ManagedContext;
+import io.quarkus.narayana.jta.QuarkusTransaction;
+import io.quarkus.security.identity.CurrentIdentityAssociation;
+import io.quarkus.security.runtime.QuarkusPrincipal;
+import io.quarkus.security.runtime.QuarkusSecurityIdentity;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.RestAssured;
 import io.restassured.http.ContentType;
 import io.restassured.response.Response;
+import jakarta.inject.Inject;
 import java.io.ByteArrayInputStream;
 import java.io.InputStream;
 import java.net.URI;
@@ -26,9 +37,11 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
+import java.time.Duration;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import java.util.stream.Stream;
@@ -45,6 +58,10 @@ import org.junit.jupiter.api.Test;
 class DatasetTest {
   private static final String PROBLEM = "application/problem+json";
   private static final Path STORE = Path.of("target/artifacts/datasets");
+  private static final Duration WAIT = Duration.ofSeconds(20);
+
+  @Inject Datasets datasets;
+  @Inject CurrentIdentityAssociation identity;
 
   private String alice;
   private String bob;
@@ -323,7 +340,8 @@ class DatasetTest {
     given().header(TestKeys.bearer(alice)).get("/api/v1/datasets/" + alices).then().statusCode(404);
     assertTrue(Files.exists(file), "bob's record still names the text");
     delete(TestKeys.admin(), bobs).then().statusCode(200);
-    assertTrue(!Files.exists(file), "no record names the text any more");
+    // removed once the deletion has committed
+    await().atMost(WAIT).until(() -> !Files.exists(file));
 
     // named by a training run: it stays
     String used =
@@ -341,6 +359,52 @@ class DatasetTest {
         .body("detail", containsString(run));
     given().header(TestKeys.bearer(alice)).get("/api/v1/datasets/" + used).then().statusCode(200);
   }
+
+  /** A deletion that rolls back leaves the record and its text: the text goes after the commit. */
+  @Test
+  void aDeletionRolledBackLeavesTheRecordAndItsText() throws Exception {
+    String text = paragraphs(60, UUID.randomUUID().toString());
+    Path file = STORE.resolve(sha256(text.getBytes(StandardCharsets.UTF_8)) + ".txt");
+    String id = upload(alice, "rolled-back", text).then().statusCode(201).extract().path("id");
+
+    AtomicBoolean keptBeforeCommit = new AtomicBoolean();
+    ManagedContext request = Arc.container().requestContext();
+    boolean wasActive = request.isActive();
+    if (!wasActive) {
+      request.activate();
+    }
+    try {
+      // the deletion as an admin's request makes it, in a transaction that then fails
+      identity.setIdentity(
+          QuarkusSecurityIdentity.builder()
+              .setPrincipal(new QuarkusPrincipal("admin"))
+              .addRole(Role.ADMIN_NAME)
+              .build());
+      assertThrows(
+          RolledBack.class,
+          () ->
+              QuarkusTransaction.requiringNew()
+                  .run(
+                      () -> {
+                        datasets.delete(id);
+                        keptBeforeCommit.set(Files.exists(file));
+                        throw new RolledBack();
+                      }));
+    } finally {
+      if (!wasActive) {
+        request.terminate();
+      }
+    }
+    assertTrue(keptBeforeCommit.get(), "the text is there until the deletion commits");
+    assertTrue(Files.exists(file), "a deletion rolled back leaves the text");
+    given().header(TestKeys.bearer(alice)).get("/api/v1/datasets/" + id).then().statusCode(200);
+
+    delete(alice, id).then().statusCode(200);
+    await().atMost(WAIT).until(() -> !Files.exists(file));
+  }
+
+  /** Thrown to roll a transaction back. */
+  private static final class RolledBack extends RuntimeException {}
 
   private static Response delete(String key, String id) {
     return given().header(TestKeys.bearer(key)).delete("/api/v1/datasets/" + id);

@@ -6,7 +6,9 @@ import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.hasItem;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.bd3.jobs.JobEvent;
 import dev.bd3.jobs.JobRequest;
@@ -160,23 +162,37 @@ class RunLifecycleTest {
     assertEquals("FAILED: no such file", listed.getString("[" + index + "].reason"));
 
     Map<TopicPartition, Long> before = TestKafka.mark(jobs);
-    given()
-        .post(
-            "/api/v1/dead-letters/"
-                + listed.getInt("[" + index + "].partition")
-                + "/"
-                + listed.getLong("[" + index + "].offset")
-                + "/replay")
-        .then()
-        .statusCode(200);
+    String replay =
+        "/api/v1/dead-letters/"
+            + listed.getInt("[" + index + "].partition")
+            + "/"
+            + listed.getLong("[" + index + "].offset")
+            + "/replay";
+    given().post(replay).then().statusCode(200);
     given()
         .get("/api/v1/jobs/" + id)
         .then()
         .body("status", equalTo("QUEUED"))
         .body("error", containsString("replayed"));
+    JobRequest first = Json.mapper().readValue(job, JobRequest.class);
     JobRequest again =
         Json.mapper().readValue(TestKafka.awaitKey(before, id).value(), JobRequest.class);
     assertEquals(2, again.priorAttempts(), "the next delivery is attempt 3");
+    assertEquals(0, again.priorFailures(), "a replay forgives the failures");
+    assertNotEquals(first.dispatch(), again.dispatch(), "a new dispatch");
+    assertTrue(again.deadline().isAfter(first.deadline()), "a deadline as long as the first");
+
+    // replaying the same letter again publishes nothing more
+    given().post(replay).then().statusCode(200);
+    long published =
+        QuarkusTransaction.requiringNew()
+            .call(() -> OutboxMessage.count("topic = ?1 and messageKey = ?2", jobs, id));
+    assertEquals(2, published, "the submission and one replay");
+
+    // a run cancelled since is not revived
+    given().post("/api/v1/jobs/" + id + "/cancel").then().statusCode(202);
+    given().post(replay).then().statusCode(409);
+    given().get("/api/v1/jobs/" + id).then().body("status", equalTo("CANCELLED"));
     given().post("/api/v1/dead-letters/0/999999999/replay").then().statusCode(404);
   }
 

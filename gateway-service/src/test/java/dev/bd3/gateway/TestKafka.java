@@ -80,6 +80,35 @@ final class TestKafka {
     }
   }
 
+  /**
+   * Waits until the gateway's job-events consumer has committed everything sent to the topic so
+   * far: the events were all handled, those that changed nothing too.
+   */
+  static void awaitEventsConsumed() {
+    String group =
+        ConfigProvider.getConfig()
+            .getValue("mp.messaging.incoming.job-events.group.id", String.class);
+    Map<TopicPartition, Long> end = mark(TOPICS.events());
+    Properties p = new Properties();
+    p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap());
+    try (Admin admin = Admin.create(p)) {
+      Awaitility.await()
+          .atMost(Duration.ofSeconds(30))
+          .pollInterval(Duration.ofMillis(250))
+          .until(
+              () -> {
+                Map<TopicPartition, org.apache.kafka.clients.consumer.OffsetAndMetadata> done =
+                    admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get();
+                return end.entrySet().stream()
+                    .allMatch(
+                        e ->
+                            e.getValue() == 0
+                                || (done.get(e.getKey()) != null
+                                    && done.get(e.getKey()).offset() >= e.getValue()));
+              });
+    }
+  }
+
   private static int assignedPartitions(Admin admin, String group) throws Exception {
     ConsumerGroupDescription d =
         admin.describeConsumerGroups(List.of(group)).describedGroups().get(group).get();
@@ -167,7 +196,7 @@ final class TestKafka {
 
   static JobEvent event(
       String runId, int attempt, String worker, Instant time, JobEvent.Payload payload) {
-    return new JobEvent(runId, attempt, worker, VERSION, time, payload);
+    return new JobEvent(runId, attempt, null, worker, VERSION, time, payload);
   }
 
   static String json(Object value) {

@@ -8,21 +8,43 @@ import java.util.Map;
 /**
  * What a worker reports about a run, published to {@link Topics#events()} keyed by run id. The
  * gateway applies events idempotently (a redelivered event changes nothing) and only those of the
- * run's current attempt (a worker that lost the job can change nothing either).
+ * run's current holder (a worker that lost the job, or holds a copy of its record, can change
+ * nothing).
  *
  * @param runId the run
  * @param attempt which delivery of the job the worker runs: 1 for the first
+ * @param holder which record of which dispatch the worker holds (null: sent by the gateway)
  * @param worker the reporting worker instance
  * @param version the {@link CodeVersion} that worker runs
  * @param time when the worker reported it
  * @param payload what it reports
  */
 public record JobEvent(
-    String runId, int attempt, String worker, String version, Instant time, Payload payload) {
+    String runId,
+    int attempt,
+    Holder holder,
+    String worker,
+    String version,
+    Instant time,
+    Payload payload) {
 
   /** An event of this process, now. */
-  public static JobEvent of(String runId, int attempt, String worker, Payload payload) {
-    return new JobEvent(runId, attempt, worker, CodeVersion.current(), Instant.now(), payload);
+  public static JobEvent of(
+      String runId, int attempt, Holder holder, String worker, Payload payload) {
+    return new JobEvent(
+        runId, attempt, holder, worker, CodeVersion.current(), Instant.now(), payload);
+  }
+
+  /**
+   * Which copy of a job a worker holds: the publication ({@link JobRequest#dispatch()}) and the
+   * record ({@code partition@offset} in the job topic). Two copies of one publication (an outbox
+   * row sent twice) are two records; the gateway lets the first to start hold the run.
+   */
+  public record Holder(String dispatch, String record) {
+    /** The record of a job topic's partition and offset, as a holder names it. */
+    public static String record(int partition, long offset) {
+      return partition + "@" + offset;
+    }
   }
 
   /** The body of an event; its JSON names its kind. */
@@ -30,6 +52,7 @@ public record JobEvent(
   @JsonSubTypes({
     @JsonSubTypes.Type(value = Status.class, name = "status"),
     @JsonSubTypes.Type(value = Heartbeat.class, name = "heartbeat"),
+    @JsonSubTypes.Type(value = HandedBack.class, name = "handed-back"),
     @JsonSubTypes.Type(value = Progress.class, name = "progress"),
     @JsonSubTypes.Type(value = Metric.class, name = "metric"),
     @JsonSubTypes.Type(value = CheckpointWritten.class, name = "checkpoint"),
@@ -41,6 +64,7 @@ public record JobEvent(
   public sealed interface Payload
       permits Status,
           Heartbeat,
+          HandedBack,
           Progress,
           Metric,
           CheckpointWritten,
@@ -57,6 +81,12 @@ public record JobEvent(
 
   /** The worker still holds the job and is alive (sent while it runs, between other events). */
   public record Heartbeat() implements Payload {}
+
+  /**
+   * The worker stopped (a rolling update, a scale-in) and gives the job back: it has acknowledged
+   * its record, so the gateway publishes the job again, and it does not count as a failed attempt.
+   */
+  public record HandedBack(String reason) implements Payload {}
 
   /** How far the job is: {@code step} of {@code total}, and the estimated seconds left. */
   public record Progress(long step, long total, Double etaSeconds) implements Payload {}

@@ -38,7 +38,10 @@ class JobContractTest {
             spec,
             Instant.parse("2026-01-01T00:00:00Z"),
             Instant.parse("2026-01-02T00:00:00Z"),
-            0);
+            2,
+            1,
+            3,
+            "9b2f8a52-6c1e-4d55-8f7e-1f0d2f3a4b5c");
 
     String json = Json.mapper().writeValueAsString(sent);
     JsonNode tree = Json.mapper().readTree(json);
@@ -57,12 +60,14 @@ class JobContractTest {
         JobEvent.of(
             "r",
             2,
+            new JobEvent.Holder("d", JobEvent.Holder.record(1, 42)),
             "w",
             new JobEvent.CheckpointWritten(500, "file:///c", "ab", 10, Map.of("loss", 1.5)));
     String json = Json.mapper().writeValueAsString(sent);
     assertTrue(json.contains("\"kind\":\"checkpoint\""), json);
     assertEquals(sent, Json.mapper().readValue(json, JobEvent.class));
     assertTrue(json.contains("\"attempt\":2"), json);
+    assertTrue(json.contains("\"record\":\"1@42\""), json);
 
     JobEvent status =
         Json.mapper()
@@ -130,7 +135,16 @@ class JobContractTest {
       byte[] record =
           Json.mapper()
               .writeValueAsBytes(
-                  new JobRequest("x".repeat(36), type, spec, Instant.now(), Instant.now(), 9));
+                  new JobRequest(
+                      "x".repeat(36),
+                      type,
+                      spec,
+                      Instant.now(),
+                      Instant.now(),
+                      99,
+                      99,
+                      100,
+                      "y".repeat(36)));
       assertTrue(record.length < 64 * 1024, type + " job of " + record.length + " bytes");
     }
   }

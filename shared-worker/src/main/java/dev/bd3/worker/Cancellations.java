@@ -1,7 +1,11 @@
 package dev.bd3.worker;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import dev.bd3.jobs.Fence;
+import dev.bd3.jobs.Json;
 import io.smallrye.reactive.messaging.annotations.Blocking;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -11,7 +15,9 @@ import org.jboss.logging.Logger;
 
 /**
  * Run ids whose cancellation was asked for on {@code bd3.jobs.control}. Every worker instance reads
- * that topic in its own consumer group; the one running the job sees the flag at its next step.
+ * that topic in its own consumer group; the one running the job sees the flag at its next step. The
+ * same topic carries the gateway's {@link Fence}s (JSON objects, where a cancellation is a bare run
+ * id), handed to {@link Holdings}.
  */
 @ApplicationScoped
 public class Cancellations {
@@ -28,11 +34,27 @@ public class Cancellations {
                 }
               }));
 
+  private final Holdings holdings;
+
+  @Inject
+  public Cancellations(Holdings holdings) {
+    this.holdings = holdings;
+  }
+
   @Incoming("control")
   @Blocking
-  public void on(String runId) {
-    LOG.infof("cancellation requested for run %s", runId);
-    cancelled.add(runId.strip());
+  public void on(String message) {
+    String text = message == null ? "" : message.strip();
+    if (text.startsWith("{")) {
+      try {
+        holdings.fence(Json.mapper().readValue(text, Fence.class));
+      } catch (JsonProcessingException | RuntimeException e) {
+        LOG.warnf("unreadable control message skipped: %s", e.getMessage());
+      }
+      return;
+    }
+    LOG.infof("cancellation requested for run %s", text);
+    cancelled.add(text);
   }
 
   public boolean isCancelled(String runId) {

@@ -9,6 +9,7 @@ import dev.bd3.jobs.SpecValidation;
 import dev.bd3.jobs.SpecViolation;
 import java.time.Duration;
 import java.util.List;
+import java.util.UUID;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -24,9 +25,14 @@ import org.jboss.logging.Logger;
  *   <li>SUCCEEDED or CANCELLED: ACCEPT.
  *   <li>a job that can never succeed (unreadable, invalid, a {@link JobFailure}): FAILED, REJECT.
  *   <li>any other failure: RELEASE for another attempt (the run shows QUEUED with the error), or,
- *       on the last attempt, FAILED "gave up after N attempts: error" and REJECT.
- *   <li>the worker is stopping: the job stops at its next step, RELEASE for another worker.
+ *       once the job's failures reach its attempt limit, FAILED "gave up after N attempts: error"
+ *       and REJECT. A delivery that finds the limit already reached (the workers before it died)
+ *       fails the job at once.
+ *   <li>the worker is stopping: the job stops at its next step and is handed back (ACCEPT, and the
+ *       gateway publishes it again): a graceful stop is not a failed attempt.
  *   <li>the lease was lost to another worker: nothing more is reported or acknowledged.
+ *   <li>the gateway refused this hold (a {@link dev.bd3.jobs.Fence}): nothing more is reported; a
+ *       spent record (a copy, an old one) is acknowledged so that it never comes back.
  * </ul>
  */
 final class JobAttempt {
@@ -38,32 +44,38 @@ final class JobAttempt {
 
   private final String key;
   private final String payload;
+  private final String record;
   private final int delivery;
-  private final int attempts;
-  private volatile int attempt; // the run's attempt: prior attempts (a replayed job) + delivery
   private final JobHandler handler;
   private final JobEvents events;
   private final Cancellations cancellations;
+  private final Holdings holdings;
   private final ArtifactStore artifacts;
   private final Lease lease = new Lease();
+
+  // known once the job is read
+  private volatile int attempt; // the run's attempt: prior attempts + delivery
+  private volatile JobEvent.Holder holder;
 
   JobAttempt(
       String key,
       String payload,
+      String record,
       int delivery,
-      int attempts,
       JobHandler handler,
       JobEvents events,
       Cancellations cancellations,
+      Holdings holdings,
       ArtifactStore artifacts) {
     this.key = key;
     this.payload = payload;
+    this.record = record;
     this.delivery = delivery;
     this.attempt = delivery;
-    this.attempts = attempts;
     this.handler = handler;
     this.events = events;
     this.cancellations = cancellations;
+    this.holdings = holdings;
     this.artifacts = artifacts;
   }
 
@@ -71,9 +83,12 @@ final class JobAttempt {
     return lease;
   }
 
-  /** The run's attempt this delivery is (what its events say). */
-  int attempt() {
-    return attempt;
+  /** Tells the gateway this worker still holds the job (sent with each renewal). */
+  void heartbeat() {
+    JobEvent.Holder h = holder;
+    if (h != null && !lease.lost()) {
+      events.send(key, attempt, h, new JobEvent.Heartbeat());
+    }
   }
 
   /** Runs the job to its end; never throws. */
@@ -83,21 +98,43 @@ final class JobAttempt {
       job = parse(payload, handler.type());
     } catch (IllegalArgumentException e) {
       LOG.warnf("refused job (key %s): %s", key, e.getMessage());
-      return end(key, RunStatus.FAILED, e.getMessage(), AcknowledgeType.REJECT);
+      return new Outcome(AcknowledgeType.REJECT, "refused: " + e.getMessage());
     }
     String runId = job.runId();
     attempt = job.priorAttempts() + delivery;
+    holder = new JobEvent.Holder(job.dispatch(), record);
+    holdings.hold(runId, attempt, holder, lease);
+    try {
+      return run(job);
+    } finally {
+      holdings.release(runId, lease);
+    }
+  }
+
+  private Outcome run(JobRequest job) {
+    String runId = job.runId();
+    int failedBefore = job.priorFailures() + delivery - 1; // each earlier delivery ended badly
     if (cancellations.isCancelled(runId)) {
       return end(runId, RunStatus.CANCELLED, "cancelled before it started", AcknowledgeType.ACCEPT);
     }
+    if (failedBefore >= job.attemptLimit()) {
+      return end(
+          runId,
+          RunStatus.FAILED,
+          "gave up after " + failedBefore + " attempts: worker lost",
+          AcknowledgeType.REJECT);
+    }
     JobContext context =
-        new JobContext(runId, attempt, events, cancellations, artifacts, lease, job.deadline());
+        new JobContext(
+            runId, attempt, holder, events, cancellations, artifacts, lease, job.deadline());
     if (context.pastDeadline()) {
       return end(runId, RunStatus.FAILED, deadline(job), AcknowledgeType.REJECT);
     }
     try {
-      events.send(runId, attempt, new JobEvent.Status(RunStatus.RUNNING, null));
-      LOG.infof("run %s: attempt %d (delivery %d of %d)", runId, attempt, delivery, attempts);
+      events.send(runId, attempt, holder, new JobEvent.Status(RunStatus.RUNNING, null));
+      LOG.infof(
+          "run %s: attempt %d (delivery %d, %d of %d attempts failed before)",
+          runId, attempt, delivery, failedBefore, job.attemptLimit());
       handler.run(job, context);
     } catch (Lease.LeaseLost e) {
       return lost(runId);
@@ -109,16 +146,17 @@ final class JobAttempt {
       if (lease.lost()) {
         return lost(runId);
       }
-      if (lease.stopping()) {
-        return end(runId, RunStatus.QUEUED, "worker stopped: " + reason, AcknowledgeType.RELEASE);
+      if (lease.stopping() && !cancellations.isCancelled(runId)) {
+        return handBack("worker stopped: " + reason);
       }
+      int failed = failedBefore + 1;
       LOG.errorf(
-          e, "run %s: attempt %d (delivery %d of %d) failed", runId, attempt, delivery, attempts);
-      return delivery >= attempts
+          e, "run %s: attempt %d failed (%d of %d)", runId, attempt, failed, job.attemptLimit());
+      return failed >= job.attemptLimit()
           ? end(
               runId,
               RunStatus.FAILED,
-              "gave up after " + attempt + " attempts: " + reason,
+              "gave up after " + failed + " attempts: " + reason,
               AcknowledgeType.REJECT)
           : end(
               runId,
@@ -129,19 +167,34 @@ final class JobAttempt {
     if (lease.lost()) {
       return lost(runId);
     }
-    if (lease.stopping()) {
-      return end(
-          runId,
-          RunStatus.QUEUED,
-          "worker stopped; the job goes to another worker",
-          AcknowledgeType.RELEASE);
+    if (cancellations.isCancelled(runId)) {
+      return end(runId, RunStatus.CANCELLED, "cancelled by request", AcknowledgeType.ACCEPT);
     }
-    if (context.pastDeadline() && !cancellations.isCancelled(runId)) {
+    if (lease.stopping()) {
+      return handBack("worker stopped; the job goes to another worker");
+    }
+    if (context.pastDeadline()) {
       return end(runId, RunStatus.FAILED, deadline(job), AcknowledgeType.REJECT);
     }
-    return cancellations.isCancelled(runId)
-        ? end(runId, RunStatus.CANCELLED, "cancelled by request", AcknowledgeType.ACCEPT)
-        : end(runId, RunStatus.SUCCEEDED, null, AcknowledgeType.ACCEPT);
+    return end(runId, RunStatus.SUCCEEDED, null, AcknowledgeType.ACCEPT);
+  }
+
+  /**
+   * Gives the job back without counting a failure: the gateway is told first (it publishes the job
+   * again, a fresh record), then the record is acknowledged. Told nothing, the gateway could not
+   * hand it on, so the record is released instead and the broker delivers it again.
+   */
+  private Outcome handBack(String reason) {
+    return handBack(reason, STATUS_TIMEOUT);
+  }
+
+  /** {@link #handBack(String)} waiting at most {@code timeout} for the broker. */
+  Outcome handBack(String reason, Duration timeout) {
+    if (holder == null) {
+      return new Outcome(AcknowledgeType.RELEASE, "worker stopped before reading the job");
+    }
+    return report(
+        new JobEvent.HandedBack(reason), AcknowledgeType.ACCEPT, "handed back: " + reason, timeout);
   }
 
   /**
@@ -150,18 +203,24 @@ final class JobAttempt {
    * attempt.
    */
   private Outcome end(String runId, RunStatus status, String reason, AcknowledgeType ack) {
-    if (runId == null) {
-      return new Outcome(ack, status + ": " + reason);
-    }
+    return report(
+        new JobEvent.Status(status, reason),
+        ack,
+        status + (reason == null ? "" : ": " + reason),
+        STATUS_TIMEOUT);
+  }
+
+  private Outcome report(
+      JobEvent.Payload payload, AcknowledgeType ack, String summary, Duration timeout) {
     try {
       events
-          .sendConfirmed(runId, attempt, new JobEvent.Status(status, reason))
+          .sendConfirmed(key, attempt, holder, payload)
           .toCompletableFuture()
-          .get(STATUS_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
-      return new Outcome(ack, status + (reason == null ? "" : ": " + reason));
+          .get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+      return new Outcome(ack, summary);
     } catch (ExecutionException | TimeoutException e) {
-      LOG.errorf("run %s: the status %s did not reach Kafka (%s)", runId, status, e);
-      return new Outcome(AcknowledgeType.RELEASE, "status not sent: " + e);
+      LOG.errorf("run %s: %s did not reach Kafka (%s)", key, summary, e);
+      return new Outcome(AcknowledgeType.RELEASE, "not reported: " + e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       return new Outcome(AcknowledgeType.RELEASE, "interrupted");
@@ -173,14 +232,19 @@ final class JobAttempt {
   }
 
   private Outcome lost(String runId) {
+    if (lease.spent()) {
+      LOG.warnf(
+          "run %s: attempt %d was refused by the gateway; its record is spent", runId, attempt);
+      return new Outcome(AcknowledgeType.ACCEPT, "refused by the gateway (another holds the run)");
+    }
     LOG.warnf("run %s: attempt %d lost its lease to another worker; stopped", runId, attempt);
     return new Outcome(null, "lease lost");
   }
 
   /**
    * The job in a message, refused (with the reason) when it cannot be read, is not this worker's
-   * kind, or breaks a rule of {@link SpecValidation}: the gateway checks the same rules, so only a
-   * message from elsewhere can fail here.
+   * kind, or breaks a rule of the contract: every field is checked, as a message may come from
+   * anywhere; the spec through {@link SpecValidation}, the one validator the gateway uses too.
    */
   static JobRequest parse(String payload, JobType expected) {
     JobRequest job;
@@ -203,10 +267,32 @@ final class JobAttempt {
       throw new IllegalArgumentException(
           "a " + job.type().json() + " job on the " + expected.json() + " worker");
     }
+    if (!isUuid(job.runId())) {
+      throw new IllegalArgumentException("runId: must be a UUID");
+    }
+    if (job.dispatch() == null || !isUuid(job.dispatch())) {
+      throw new IllegalArgumentException("dispatch: must be a UUID");
+    }
+    if (job.attemptLimit() < 1 || job.attemptLimit() > JobRequest.MAX_ATTEMPT_LIMIT) {
+      throw new IllegalArgumentException(
+          "attemptLimit: must be 1 to " + JobRequest.MAX_ATTEMPT_LIMIT);
+    }
+    if (job.priorAttempts() < 0 || job.priorFailures() < 0) {
+      throw new IllegalArgumentException("priorAttempts and priorFailures: must be at least 0");
+    }
     List<SpecViolation> violations = SpecValidation.violations(job.spec());
     if (!violations.isEmpty()) {
       throw new IllegalArgumentException("invalid spec: " + SpecValidation.describe(violations));
     }
     return job;
+  }
+
+  /** Whether the text is a UUID in its canonical form (what the gateway writes). */
+  private static boolean isUuid(String text) {
+    try {
+      return UUID.fromString(text).toString().equals(text);
+    } catch (IllegalArgumentException e) {
+      return false;
+    }
   }
 }

@@ -13,6 +13,7 @@ import java.util.Map;
 public final class JobContext {
   private final String runId;
   private final int attempt;
+  private final JobEvent.Holder holder;
   private final JobEvents events;
   private final Cancellations cancellations;
   private final ArtifactStore artifacts;
@@ -22,6 +23,7 @@ public final class JobContext {
   JobContext(
       String runId,
       int attempt,
+      JobEvent.Holder holder,
       JobEvents events,
       Cancellations cancellations,
       ArtifactStore artifacts,
@@ -30,6 +32,7 @@ public final class JobContext {
     this.deadline = deadline;
     this.runId = runId;
     this.attempt = attempt;
+    this.holder = holder;
     this.events = events;
     this.cancellations = cancellations;
     this.artifacts = artifacts;
@@ -118,6 +121,6 @@ public final class JobContext {
 
   private void send(JobEvent.Payload payload) {
     lease.check();
-    events.send(runId, attempt, payload);
+    events.send(runId, attempt, holder, payload);
   }
 }

@@ -33,16 +33,17 @@ public class JobEvents {
     return worker;
   }
 
-  /** Sends an event of an attempt without waiting for the broker (progress, metrics, blocks). */
-  public void send(String runId, int attempt, JobEvent.Payload payload) {
-    sendConfirmed(runId, attempt, payload);
+  /** Sends an event of a hold without waiting for the broker (progress, metrics, blocks). */
+  public void send(String runId, int attempt, JobEvent.Holder holder, JobEvent.Payload payload) {
+    sendConfirmed(runId, attempt, holder, payload);
   }
 
   /** Sends an event; the stage completes once the broker has it, or fails with why not. */
-  public CompletionStage<Void> sendConfirmed(String runId, int attempt, JobEvent.Payload payload) {
+  public CompletionStage<Void> sendConfirmed(
+      String runId, int attempt, JobEvent.Holder holder, JobEvent.Payload payload) {
     CompletableFuture<Void> sent = new CompletableFuture<>();
     emitter.send(
-        Message.of(JobEvent.of(runId, attempt, worker, payload))
+        Message.of(JobEvent.of(runId, attempt, holder, worker, payload))
             .addMetadata(OutgoingKafkaRecordMetadata.<String>builder().withKey(runId).build())
             .withAck(
                 () -> {

@@ -43,23 +43,27 @@ import org.jboss.logging.Logger;
  * idle worker of the type takes the next job; each delivery is acknowledged on its own: RENEW while
  * the job runs (every third of the lock, so a job of hours keeps it), then ACCEPT, REJECT or
  * RELEASE as {@link JobAttempt} decides. A worker that dies loses its lock and the job goes to
- * another worker, which resumes from the newest checkpoint. The delivery count is the attempt
- * number; a renewal the broker refuses means the job went to another worker, and this one stops it.
+ * another worker, which resumes from the newest checkpoint. A renewal the broker refuses means the
+ * job went to another worker, and this one stops it; so does an error of the consumer itself,
+ * before the consumer is closed (its record then goes to another worker). A stopping worker hands
+ * its job back through the gateway instead of releasing it: a release would use up a delivery.
  *
  * <p>The consumer is not thread-safe: this class's thread polls and acknowledges, the job runs on a
- * thread of its own. SmallRye's share-group channel needs a newer Quarkus than this project's, and
- * a job's acknowledgement must follow the job's own life, so the client is used directly.
+ * thread of its own. Every call to the broker here is bounded well below the lock, so that a slow
+ * broker cannot make this worker miss a renewal. SmallRye's share-group channel needs a newer
+ * Quarkus than this project's, and a job's acknowledgement must follow the job's own life, so the
+ * client is used directly.
  */
 @ApplicationScoped
 public class JobQueue {
   private static final Logger LOG = Logger.getLogger(JobQueue.class);
   private static final Duration POLL = Duration.ofSeconds(1);
   private static final Duration DEFAULT_LOCK = Duration.ofSeconds(30);
-  private static final Duration ATTEMPTS_TTL = Duration.ofMinutes(1);
 
   private final JobHandler handler;
   private final JobEvents events;
   private final Cancellations cancellations;
+  private final Holdings holdings;
   private final WorkerConfig config;
   private final ArtifactStore artifacts;
   private final Emitter<String> deadLetters;
@@ -74,15 +78,14 @@ public class JobQueue {
   private volatile boolean stopping;
   private volatile boolean polling;
   private Thread poller;
-  private Admin admin; // the job topic at start, the attempt limit now and then
-  private int attempts;
-  private Instant attemptsRead = Instant.MIN;
+  private Admin admin; // creates the job topic if the gateway has not yet
 
   @Inject
   public JobQueue(
       JobHandler handler,
       JobEvents events,
       Cancellations cancellations,
+      Holdings holdings,
       WorkerConfig config,
       ArtifactStore artifacts,
       @Channel("dead-letters") Emitter<String> deadLetters,
@@ -91,6 +94,7 @@ public class JobQueue {
     this.handler = handler;
     this.events = events;
     this.cancellations = cancellations;
+    this.holdings = holdings;
     this.config = config;
     this.artifacts = artifacts;
     this.deadLetters = deadLetters;
@@ -110,7 +114,7 @@ public class JobQueue {
     return polling;
   }
 
-  /** Asks a running job to stop at its next step and gives it back (RELEASE) before exiting. */
+  /** Asks a running job to stop at its next step and hands it back before exiting. */
   void stop(@Observes ShutdownEvent shutdown) throws InterruptedException {
     stopping = true;
     if (poller != null) {
@@ -148,9 +152,32 @@ public class JobQueue {
    * the next poll and is acknowledged anew.
    */
   private void serve(KafkaShareConsumer<String, String> consumer) {
+    Serving serving = new Serving();
+    try {
+      serve(consumer, serving);
+    } catch (RuntimeException e) {
+      Running running = serving.running;
+      if (running != null) {
+        // the consumer closes next and the record goes to another worker: this job must stop first
+        LOG.warnf("run %s: the job queue failed; stopping the job", running.record.key());
+        running.attempt.lease().lose();
+        running.outcome.completeOnTimeout(null, config.shutdownGrace().toMillis(), MILLISECONDS);
+        running.outcome.join();
+      }
+      throw e;
+    }
+  }
+
+  /** The delivery being worked on, if any (an error of the loop must stop its job). */
+  private static final class Serving {
+    Running running;
+  }
+
+  private void serve(KafkaShareConsumer<String, String> consumer, Serving serving) {
     Running running = null;
     Instant cutOff = null; // when a stopping worker gives up waiting for its job
     while (!stopping || running != null) {
+      serving.running = running;
       for (ConsumerRecord<String, String> r : consumer.poll(POLL)) {
         if (running != null && running.sameDelivery(r)) {
           running.record = r;
@@ -158,6 +185,7 @@ public class JobQueue {
           consumer.acknowledge(r, AcknowledgeType.RELEASE); // one job at a time, none when stopping
         } else {
           running = start(r);
+          serving.running = running;
         }
       }
       if (running == null) {
@@ -170,8 +198,12 @@ public class JobQueue {
           running.attempt.lease().stop();
           cutOff = Instant.now().plus(config.shutdownGrace());
         } else if (Instant.now().isAfter(cutOff)) {
-          running.attempt.lease().lose();
-          settle(consumer, running, new JobAttempt.Outcome(AcknowledgeType.RELEASE, "cut off"));
+          running.attempt.lease().lose(); // whatever it still does, it reports nothing more
+          settle(
+              consumer,
+              running,
+              running.attempt.handBack(
+                  "worker stopped; the job was cut off", brokerTimeout(consumer)));
           running = null;
           continue;
         }
@@ -193,11 +225,12 @@ public class JobQueue {
         new JobAttempt(
             record.key(),
             record.value(),
+            JobEvent.Holder.record(record.partition(), record.offset()),
             record.deliveryCount().map(Short::intValue).orElse(1),
-            attempts(),
             handler,
             events,
             cancellations,
+            holdings,
             artifacts);
     return new Running(record, attempt, CompletableFuture.supplyAsync(attempt::run, jobs));
   }
@@ -206,7 +239,8 @@ public class JobQueue {
   private boolean renew(KafkaShareConsumer<String, String> consumer, Running running) {
     try {
       consumer.acknowledge(running.record, AcknowledgeType.RENEW);
-      Map<TopicIdPartition, Optional<KafkaException>> result = consumer.commitSync();
+      Map<TopicIdPartition, Optional<KafkaException>> result =
+          consumer.commitSync(brokerTimeout(consumer));
       Optional<KafkaException> refused =
           result.values().stream().flatMap(Optional::stream).findFirst();
       if (refused.isPresent()) {
@@ -218,9 +252,7 @@ public class JobQueue {
       return false;
     }
     running.attempt.lease().answer(true);
-    if (running.record.key() != null) {
-      events.send(running.record.key(), running.attempt.attempt(), new JobEvent.Heartbeat());
-    }
+    running.attempt.heartbeat();
     return true;
   }
 
@@ -234,7 +266,7 @@ public class JobQueue {
     }
     try {
       consumer.acknowledge(running.record, outcome.acknowledge());
-      consumer.commitSync().values().stream()
+      consumer.commitSync(brokerTimeout(consumer)).values().stream()
           .flatMap(Optional::stream)
           .findFirst()
           .ifPresent(
@@ -262,24 +294,13 @@ public class JobQueue {
                     .build()));
   }
 
-  /** The queue's attempt limit, as the broker has it (the gateway sets it). */
-  private int attempts() {
-    if (Instant.now().isAfter(attemptsRead.plus(ATTEMPTS_TTL))) {
-      try {
-        attempts = KafkaTopology.attempts(admin, topics, handler.type());
-        attemptsRead = Instant.now();
-      } catch (RuntimeException e) {
-        LOG.warnf("cannot read the attempt limit (%s); keeping %d", e.getMessage(), attempts);
-        if (attempts == 0) {
-          attempts = 5; // the broker's default limit
-        }
-      }
-    }
-    return attempts;
-  }
-
   private static Duration lockDuration(KafkaShareConsumer<String, String> consumer) {
     return consumer.acquisitionLockTimeoutMs().map(Duration::ofMillis).orElse(DEFAULT_LOCK);
+  }
+
+  /** The longest a blocking call to the broker may take: a quarter of the lock. */
+  private static Duration brokerTimeout(KafkaShareConsumer<String, String> consumer) {
+    return lockDuration(consumer).dividedBy(4);
   }
 
   private KafkaShareConsumer<String, String> consumer() {

@@ -16,6 +16,7 @@ final class Lease {
   private static final Duration CONFIRM_WITHIN = Duration.ofSeconds(60);
 
   private volatile boolean lost;
+  private volatile boolean spent;
   private volatile boolean stopping;
   private CompletableFuture<Boolean> confirmation;
   private CompletableFuture<Void> asked = new CompletableFuture<>();
@@ -67,6 +68,20 @@ final class Lease {
       confirmation = null;
       asked = new CompletableFuture<>();
     }
+  }
+
+  /**
+   * The gateway refused this hold ({@link dev.bd3.jobs.Fence}): the job stops as if the lease were
+   * lost; {@code recordSpent}: its record is to be acknowledged, never delivered again.
+   */
+  void fence(boolean recordSpent) {
+    spent = recordSpent;
+    lose();
+  }
+
+  /** Whether the gateway fenced this hold off and its record is spent. */
+  boolean spent() {
+    return spent;
   }
 
   void stop() {

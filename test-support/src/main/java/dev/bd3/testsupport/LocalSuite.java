@@ -10,13 +10,15 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Optional;
 import org.apache.kafka.clients.admin.Admin;
 
 /**
  * A suite of the packaged services started by the project's own script ({@code deploy/local/suite})
  * under a name of its own, for the end-to-end tests and the chaos benchmark: its own ports, topics,
  * artifact folder, pid and log files, the {@code bd3_test} database, on the shared local stack.
- * Instances are named as the script names them: {@code trainer}, {@code trainer-2}, ...
+ * Instances are named as the script names them: {@code trainer}, {@code trainer-2}, ... Its files
+ * are found where the script puts them, {@code BD3_HOME} and {@code BD3_ADMIN_KEY_FILE} included.
  */
 public final class LocalSuite {
   private final Path root = LocalStack.root();
@@ -93,9 +95,39 @@ public final class LocalSuite {
     return Files.readString(logs().resolve(name + "-" + instance + ".log"), StandardCharsets.UTF_8);
   }
 
-  /** The first admin key's file (the suite script's default), made by a gateway at its start. */
+  /**
+   * Where the suite script keeps its pid and log files (and the stack its data): {@code BD3_HOME},
+   * else {@code <root>/.bd3}. An empty value is unset, as in the script's {@code ${BD3_HOME:-...}}.
+   */
+  public static Path home(Map<String, String> env, Path root) {
+    return setting(env, "BD3_HOME").map(Path::of).orElseGet(() -> root.resolve(".bd3"));
+  }
+
+  /**
+   * The first admin key's file as the suite script finds it, for a script run with {@code env}:
+   * {@code BD3_ADMIN_KEY_FILE}, else {@code secrets/admin-key} under {@link #home}. The one place
+   * the Java side decides it (the end-to-end tests, {@code bench/run chaos} and {@code fuzz}).
+   */
+  public static Path adminKeyFile(Map<String, String> env, Path root) {
+    return setting(env, "BD3_ADMIN_KEY_FILE")
+        .map(Path::of)
+        .orElseGet(() -> home(env, root).resolve("secrets/admin-key"));
+  }
+
+  private static Optional<String> setting(Map<String, String> env, String name) {
+    return Optional.ofNullable(env.get(name)).filter(value -> !value.isEmpty());
+  }
+
+  /** The environment the script runs with: this process's, the suite's own settings over it. */
+  private Map<String, String> scriptEnv() {
+    Map<String, String> all = new HashMap<>(System.getenv());
+    all.putAll(env);
+    return all;
+  }
+
+  /** The first admin key's file ({@link #adminKeyFile(Map, Path)}), made by a gateway at start. */
   public Path adminKeyFile() {
-    return root.resolve(".bd3/secrets/admin-key");
+    return adminKeyFile(scriptEnv(), root);
   }
 
   /** The first admin key, which the suite's first gateway made (or found) at its start. */
@@ -108,7 +140,7 @@ public final class LocalSuite {
   }
 
   public Path logs() {
-    return root.resolve(".bd3/logs");
+    return home(scriptEnv(), root).resolve("logs");
   }
 
   /**
@@ -117,7 +149,7 @@ public final class LocalSuite {
    */
   public void signal(String instance, String signal) throws IOException, InterruptedException {
     String pid =
-        Files.readString(root.resolve(".bd3").resolve(name).resolve(instance + ".pid")).strip();
+        Files.readString(home(scriptEnv(), root).resolve(name).resolve(instance + ".pid")).strip();
     new ProcessBuilder("kill", "-" + signal, pid).inheritIO().start().waitFor();
     if (signal.equals("KILL")) {
       awaitExit(pid);

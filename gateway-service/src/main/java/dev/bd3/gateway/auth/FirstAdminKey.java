@@ -50,11 +50,7 @@ public class FirstAdminKey {
 
   private void ensure(Path file) throws IOException {
     if (Files.exists(file)) {
-      String key = Files.readString(file, StandardCharsets.UTF_8).strip();
-      if (key.length() < MIN_LENGTH) {
-        throw new IllegalStateException(
-            file + " holds no admin key (at least " + MIN_LENGTH + " characters)");
-      }
+      String key = keyIn(file, Files.readString(file, StandardCharsets.UTF_8));
       ApiKey registered;
       try {
         registered = keys.register(key, NAME, Set.of(Role.ADMIN), "admin-key-file");
@@ -70,6 +66,34 @@ public class FirstAdminKey {
     ApiKeys.CreatedKey created = keys.create(NAME, Set.of(Role.ADMIN), "admin-key-file");
     write(file, created.key());
     LOG.infof("first admin key written to %s (readable by its owner only)", file);
+  }
+
+  /**
+   * The key that {@code text}, read from {@code file}, holds; fails the start where it is not a key
+   * anyone could sign in with (the mechanism takes only {@code Bearer bd3_...}, and a bearer token
+   * holds no spaces or line breaks), rather than registering a key that never signs in.
+   */
+  static String keyIn(Path file, String text) {
+    String key = text.strip();
+    boolean usable =
+        key.startsWith(ApiKeys.KEY_PREFIX)
+            && key.length() >= MIN_LENGTH
+            && key.chars().allMatch(c -> c > ' ' && c < 0x7f);
+    if (!usable) {
+      throw new IllegalStateException(
+          "the admin key file "
+              + file
+              + " (bd3.gateway.auth.admin-key-file, BD3_ADMIN_KEY_FILE) holds no usable admin key:"
+              + " expected one line, "
+              + ApiKeys.KEY_PREFIX
+              + " and then printable ASCII without spaces, at least "
+              + MIN_LENGTH
+              + " characters in all (e.g. "
+              + ApiKeys.KEY_PREFIX
+              + "$(head -c 32 /dev/urandom | base64 | tr '+/' '-_' | tr -d =)); or delete the file"
+              + " for the gateway to make one");
+    }
+    return key;
   }
 
   /** Written whole or not at all, never readable by others even for a moment. */

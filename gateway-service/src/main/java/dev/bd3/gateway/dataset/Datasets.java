@@ -8,7 +8,12 @@ import dev.bd3.gateway.auth.Caller;
 import dev.bd3.gateway.auth.Role;
 import dev.bd3.jobs.CorpusText;
 import dev.bd3.jobs.TrainSpec;
+import io.quarkus.narayana.jta.QuarkusTransaction;
+import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Event;
+import jakarta.enterprise.event.Observes;
+import jakarta.enterprise.event.TransactionPhase;
 import jakarta.inject.Inject;
 import jakarta.persistence.EntityManager;
 import jakarta.persistence.LockModeType;
@@ -19,21 +24,42 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
+import org.jboss.logging.Logger;
 
 /** Dataset records: made after an upload, and read when a training job names one. */
 @ApplicationScoped
 public class Datasets {
+  private static final Logger LOG = Logger.getLogger(Datasets.class);
   private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,99}");
 
   @Inject Caller caller;
   @Inject DatasetStore store;
   @Inject GatewayConfig config;
   @Inject EntityManager em;
+  @Inject Event<Unnamed> unnamed;
+
+  /** Removes texts that no record names, each after the deletion that unnamed it committed. */
+  private final ExecutorService afterCommit =
+      Executors.newSingleThreadExecutor(
+          r -> {
+            Thread t = new Thread(r, "dataset-text-removal");
+            t.setDaemon(true);
+            return t;
+          });
 
   /** The record of an upload; {@code created} is false when it was already there. */
   public record Recorded(Dataset dataset, boolean created) {}
+
+  /**
+   * Fired by a deletion that left no record naming the text with this sha256; observed once that
+   * deletion has committed, so that a rollback leaves the record and its text both.
+   */
+  public record Unnamed(String sha256) {}
 
   static void requireName(String name) {
     if (name == null || !NAME.matcher(name).matches()) {
@@ -101,8 +127,8 @@ public class Datasets {
 
   /**
    * Deletes a dataset that no training run reads (a finished run's evaluation reads its dataset
-   * again, so a dataset that a run names stays); its text goes when no other record names it. Its
-   * owner (a submitter) or an admin may.
+   * again, so a dataset that a run names stays); its text goes when no other record names it, once
+   * the deletion has committed. Its owner (a submitter) or an admin may.
    */
   @Transactional
   public Dataset delete(String id) {
@@ -129,9 +155,44 @@ public class Datasets {
     dataset.delete();
     em.flush();
     if (Dataset.count("sha256", dataset.sha256) == 0) {
-      store.remove(dataset.sha256);
+      unnamed.fire(new Unnamed(dataset.sha256));
     }
     return dataset;
+  }
+
+  void onUnnamed(@Observes(during = TransactionPhase.AFTER_SUCCESS) Unnamed text) {
+    // on another thread: this one's transaction has ended but is still bound to it
+    try {
+      afterCommit.execute(() -> removeUnnamed(text.sha256()));
+    } catch (RejectedExecutionException e) {
+      LOG.warnf(
+          "shutting down: the text %s, which no dataset names, stays in the store", text.sha256());
+    }
+  }
+
+  /**
+   * Removes the text if still no record names it: an upload of the same text may have recorded it
+   * since the deletion committed. Under the text's lock, as uploads keep a text.
+   */
+  void removeUnnamed(String sha256) {
+    try {
+      QuarkusTransaction.requiringNew()
+          .run(
+              () -> {
+                AdvisoryLock.hold(em, "dataset text " + sha256);
+                if (Dataset.count("sha256", sha256) == 0) {
+                  store.remove(sha256);
+                }
+              });
+    } catch (RuntimeException e) {
+      // no record names it: a leftover file, never a record without its text
+      LOG.warnf("could not remove the text %s, which no dataset names: %s", sha256, e);
+    }
+  }
+
+  @PreDestroy
+  void stop() {
+    afterCommit.shutdownNow();
   }
 
   /** A dataset the caller may read; another's is as unknown as one that does not exist. */
