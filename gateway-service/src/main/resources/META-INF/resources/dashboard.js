@@ -264,7 +264,7 @@ async function showRun() {
 async function drawRunCharts() {
   const box = $("run-charts");
   if (!box || !selected) return;
-  const points = await getJson(`/runs/${selected}/metrics`).catch(() => []);
+  const points = await getJson(`/runs/${selected}/metrics?maxPoints=500`).catch(() => []);
   const names = [...new Set(points.map((p) => p.name))];
   const shown = RUN_CHARTS.filter((n) => names.includes(n));
   box.replaceChildren(...(shown.length ? [] : [el("p", { class: "muted" }, "no curves yet")]));
@@ -284,7 +284,7 @@ function table(head, rows) {
 async function drawCompare() {
   const ids = [...chosen];
   const runs = (await Promise.all(ids.map((id) => getJson(`/jobs/${id}`).catch(() => null)))).filter(Boolean);
-  const metrics = await Promise.all(runs.map((r) => getJson(`/runs/${r.id}/metrics`).catch(() => [])));
+  const metrics = await Promise.all(runs.map((r) => getJson(`/runs/${r.id}/metrics?maxPoints=500`).catch(() => [])));
   const names = [...new Set(metrics.flat().map((p) => p.name))].sort();
   const series = $("compare-series");
   const current = series.value || (names.includes("loss") ? "loss" : names[0]);

@@ -23,8 +23,11 @@ import java.util.function.Predicate;
 import java.util.stream.Stream;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
@@ -152,18 +155,7 @@ class WorkQueueTest {
         "the woken worker stopped");
     assertFalse(suite.log(hung).contains("run " + id + ": SUCCEEDED"), "and reported no end");
 
-    // every checkpoint file is the one the gateway recorded (none overwritten by the hung worker)
-    Map<Long, String> recorded = new HashMap<>();
-    for (JsonNode c : api.run(id).path("checkpoints")) {
-      recorded.put(c.path("step").asLong(), c.path("sha256").asText());
-    }
-    Path dir = suite.artifacts.resolve("runs").resolve(id).resolve("checkpoints");
-    try (Stream<Path> files = Files.list(dir)) {
-      for (Path file : files.filter(f -> f.toString().endsWith(".ckpt")).toList()) {
-        long step = Long.parseLong(file.getFileName().toString().replaceAll("\\D", ""));
-        assertEquals(recorded.get(step), sha256(file), "checkpoint at step " + step);
-      }
-    }
+    assertRecordedCheckpointsAreTheFiles(id); // none overwritten by the hung worker
   }
 
   /**
@@ -277,13 +269,162 @@ class WorkQueueTest {
       Thread.sleep(Duration.ofSeconds(10).toMillis());
       queued = id(api.submit("train", tiny(20, 20, 31))); // waits in the outbox
       assertEquals("QUEUED", api.run(queued).path("status").asText());
-      Thread.sleep(Duration.ofSeconds(10).toMillis());
+      // the gateway stays ready (it serves and accepts); its health details say Kafka is away
+      for (Instant until = Instant.now().plusSeconds(30);
+          health("well") != 503 && Instant.now().isBefore(until); ) {
+        Thread.sleep(500);
+      }
+      assertEquals(503, health("well"), "Kafka's state in the health details");
+      assertEquals(200, health("ready"), "readiness does not depend on Kafka");
     } finally {
       suite.stack("start");
     }
     for (String id : List.of(running, queued)) {
       JsonNode done = endsAs("SUCCEEDED", id, Duration.ofMinutes(5));
     }
+  }
+
+  /**
+   * Two crashes of the holder, then a graceful stop (SIGTERM, as a rolling update or a scale-in
+   * sends) on what was the last delivery of the job's record: the stop costs no attempt, the job is
+   * handed on as a new record and another trainer resumes it from its newest checkpoint.
+   */
+  @Test
+  @Order(8)
+  void twoCrashesThenAGracefulStopOfTheHolderStillSucceed() throws Exception {
+    String id = id(api.submit("train", tiny(3000, 100, 37)));
+    for (int attempt = 1; attempt <= 2; attempt++) {
+      int expected = attempt;
+      JsonNode running =
+          until(
+              id,
+              Duration.ofMinutes(2),
+              v -> is(v, "RUNNING") && v.path("attempt").asInt() == expected);
+      suite.kill(suite.instance(running.path("worker").asText()));
+      suite.start();
+    }
+    JsonNode third =
+        until(
+            id,
+            Duration.ofMinutes(2),
+            v ->
+                is(v, "RUNNING")
+                    && v.path("attempt").asInt() == 3
+                    && v.path("progress").path("step").asLong() > 0);
+    String stopped = suite.instance(third.path("worker").asText());
+    suite.signal(stopped, "TERM"); // returns once the trainer has exited
+    suite.start();
+    JsonNode done = endsAs("SUCCEEDED", id, Duration.ofMinutes(5));
+    assertEquals(4, done.path("attempt").asInt(), "a fourth attempt, after three deliveries");
+    assertTrue(
+        suite.log(stopped).contains("run " + id + ": handed back"), "the stopped trainer said so");
+    String resumer = suite.instance(done.path("worker").asText());
+    assertTrue(
+        suite.log(resumer).contains("resumed from " + suite.artifacts.resolve("runs").resolve(id)),
+        "resumed from a checkpoint of the run");
+  }
+
+  /**
+   * The same job record published twice (an outbox row sent again after its claim ran out): each
+   * trainer may take a copy, but only one holds the run; the other is fenced off by the gateway,
+   * writes no checkpoint and acknowledges its copy, which never comes back.
+   */
+  @Test
+  @Order(9)
+  void aJobRecordPublishedTwiceHasOneHolder() throws Exception {
+    String topic = suite.topics.jobs(dev.bd3.jobs.JobType.TRAIN);
+    Map<TopicPartition, Long> mark = endOffsets(topic);
+    String id = id(api.submit("train", tiny(600, 100, 41)));
+    ConsumerRecord<String, String> job = firstWithKey(topic, mark, id);
+    try (KafkaProducer<String, String> producer =
+        new KafkaProducer<>(
+            Map.of("bootstrap.servers", suite.kafka()),
+            new StringSerializer(),
+            new StringSerializer())) {
+      producer.send(new ProducerRecord<>(topic, id, job.value())).get();
+    }
+    JsonNode done = endsAs("SUCCEEDED", id, Duration.ofMinutes(5));
+    assertEquals(1, done.path("attempt").asInt(), "no second attempt: a copy is not an attempt");
+    String refusal = "run " + id + ": attempt 1 was refused by the gateway";
+    for (Instant until = Instant.now().plusSeconds(60);
+        !trainerLogs().contains(refusal) && Instant.now().isBefore(until); ) {
+      Thread.sleep(500); // the copy is fenced once the gateway has seen it start
+    }
+    String logs = trainerLogs();
+    assertTrue(logs.contains(refusal), "the copy's trainer was refused");
+    assertEquals(
+        1,
+        logs.lines().filter(l -> l.contains("run " + id + ": SUCCEEDED")).count(),
+        "one end reported");
+    assertRecordedCheckpointsAreTheFiles(id);
+    String after = id(api.submit("train", tiny(10, 10, 43)));
+    endsAs("SUCCEEDED", after, Duration.ofMinutes(2));
+    assertEquals(1, api.run(id).path("attempt").asInt(), "the spent copy never came back");
+  }
+
+  /** The HTTP status of the first gateway's {@code /q/health/<group>}. */
+  private static int health(String group) throws IOException, InterruptedException {
+    return java.net.http.HttpClient.newHttpClient()
+        .send(
+            java.net.http.HttpRequest.newBuilder(URI.create(suite.api() + "/q/health/" + group))
+                .build(),
+            java.net.http.HttpResponse.BodyHandlers.discarding())
+        .statusCode();
+  }
+
+  private static String trainerLogs() throws IOException {
+    return suite.log("trainer") + suite.log("trainer-2");
+  }
+
+  /** Every checkpoint file of a run is the one the gateway recorded (none written by another). */
+  private static void assertRecordedCheckpointsAreTheFiles(String id) throws IOException {
+    Map<Long, String> recorded = new HashMap<>();
+    for (JsonNode c : api.run(id).path("checkpoints")) {
+      recorded.put(c.path("step").asLong(), c.path("sha256").asText());
+    }
+    Path dir = suite.artifacts.resolve("runs").resolve(id).resolve("checkpoints");
+    try (Stream<Path> files = Files.list(dir)) {
+      for (Path file : files.filter(f -> f.toString().endsWith(".ckpt")).toList()) {
+        long step = Long.parseLong(file.getFileName().toString().replaceAll("\\D", ""));
+        assertEquals(recorded.get(step), sha256(file), "checkpoint at step " + step);
+      }
+    }
+  }
+
+  private static KafkaConsumer<String, String> consumer() {
+    return new KafkaConsumer<>(
+        Map.of(
+            "bootstrap.servers", suite.kafka(),
+            "key.deserializer", StringDeserializer.class.getName(),
+            "value.deserializer", StringDeserializer.class.getName()));
+  }
+
+  private static Map<TopicPartition, Long> endOffsets(String topic) {
+    try (KafkaConsumer<String, String> c = consumer()) {
+      List<TopicPartition> partitions =
+          c.partitionsFor(topic).stream()
+              .map(p -> new TopicPartition(p.topic(), p.partition()))
+              .toList();
+      return c.endOffsets(partitions);
+    }
+  }
+
+  /** The first record with a key after a mark, waiting up to 30 s. */
+  private static ConsumerRecord<String, String> firstWithKey(
+      String topic, Map<TopicPartition, Long> mark, String key) {
+    try (KafkaConsumer<String, String> c = consumer()) {
+      c.assign(mark.keySet());
+      mark.forEach(c::seek);
+      Instant deadline = Instant.now().plusSeconds(30);
+      while (Instant.now().isBefore(deadline)) {
+        for (ConsumerRecord<String, String> r : c.poll(Duration.ofMillis(200))) {
+          if (key.equals(r.key())) {
+            return r;
+          }
+        }
+      }
+    }
+    throw new AssertionError("no record with key " + key + " in " + topic);
   }
 
   private static String id(JsonNode run) {
@@ -334,12 +475,7 @@ class WorkQueueTest {
 
   /** The dead letters keyed by a run, written since a moment. */
   private static List<ConsumerRecord<String, String>> deadLetters(String runId, Instant since) {
-    Map<String, Object> config =
-        Map.of(
-            "bootstrap.servers", suite.kafka(),
-            "key.deserializer", StringDeserializer.class.getName(),
-            "value.deserializer", StringDeserializer.class.getName());
-    try (KafkaConsumer<String, String> dlq = new KafkaConsumer<>(config)) {
+    try (KafkaConsumer<String, String> dlq = consumer()) {
       List<TopicPartition> partitions =
           dlq.partitionsFor(suite.topics.deadLetter()).stream()
               .map(p -> new TopicPartition(p.topic(), p.partition()))

@@ -39,8 +39,17 @@ public class Checkpoint extends PanacheEntityBase {
   @Column(name = "created_at")
   public Instant createdAt;
 
-  public static List<Checkpoint> forRun(UUID runId) {
-    return list("runId", Sort.by("step"), runId);
+  public static List<Checkpoint> forRun(UUID runId, int offset, int limit) {
+    return find("runId", Sort.by("step"), runId).range(offset, offset + limit - 1).list();
+  }
+
+  /** A run's newest {@code limit} checkpoints, by step. */
+  public static List<Checkpoint> newest(UUID runId, int limit) {
+    List<Checkpoint> newest =
+        new java.util.ArrayList<>(
+            find("runId", Sort.descending("step"), runId).range(0, limit - 1).list());
+    java.util.Collections.reverse(newest);
+    return newest;
   }
 
   /** The checkpoint at the highest step of a run. */

@@ -139,6 +139,28 @@ public interface GatewayConfig {
     /** How often the gateway looks for runs that lost their worker. */
     @WithDefault("10s")
     Duration staleCheckEvery();
+
+    /** Runs one key may follow live ({@code GET .../events}) at once; more get 429. */
+    @WithDefault("8")
+    int streamsPerKey();
+
+    /**
+     * Events a live stream holds for a slow client: past it the oldest progress, heartbeats and
+     * metrics are dropped, and a client too slow even then is let go.
+     */
+    @WithDefault("1000")
+    int streamBuffer();
+
+    /** Default and largest {@code limit} of a run's metric points. */
+    @WithDefault("10000")
+    int maxMetricPoints();
+
+    /** Default and largest {@code limit} of a run's samples and checkpoints. */
+    @WithDefault("100")
+    int defaultItems();
+
+    @WithDefault("1000")
+    int maxItems();
   }
 
   interface Datasets {

@@ -2,6 +2,8 @@ package dev.bd3.gateway;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import dev.bd3.jobs.Fence;
+import dev.bd3.jobs.Grant;
+import dev.bd3.jobs.HoldNotice;
 import dev.bd3.jobs.JobEvent;
 import dev.bd3.jobs.JobRequest;
 import dev.bd3.jobs.JobSpec;
@@ -15,7 +17,8 @@ import java.util.UUID;
  * Publishes a run's job, through the outbox in the caller's transaction: at submission, to hand a
  * job on after its worker stopped, when the broker lost it, and on a replay. Each publication is a
  * fresh dispatch; the run remembers it, and only a holder of that dispatch's record may report on
- * the run. Also tells a refused holder to stop ({@link Fence}, on the control topic).
+ * the run. Also tells a worker whether it holds a run ({@link Grant}) or must stop ({@link Fence}),
+ * on the control topic.
  */
 @ApplicationScoped
 public class JobDispatcher {
@@ -58,8 +61,21 @@ public class JobDispatcher {
         run.holder == null || run.dispatch == null
             ? null
             : new JobEvent.Holder(run.dispatch, run.holder);
-    Fence fence = new Fence(run.id.toString(), attempt, holder, current, run.isTerminal());
-    OutboxMessage.enqueue(config.topics().control(), run.id.toString(), json(fence));
+    tell(new Fence(run.id.toString(), attempt, holder, current, run.isTerminal()));
+  }
+
+  /** Tells the worker holding ({@code attempt}, {@code holder}) that it holds the run. */
+  public void grant(Run run, int attempt, JobEvent.Holder holder) {
+    tell(new Grant(run.id.toString(), attempt, holder));
+  }
+
+  private void tell(HoldNotice notice) {
+    try {
+      String payload = Json.mapper().writerFor(HoldNotice.class).writeValueAsString(notice);
+      OutboxMessage.enqueue(config.topics().control(), notice.runId(), payload);
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException(e);
+    }
     outboxWritten.fire(new OutboxRelay.Written());
   }
 

@@ -23,11 +23,11 @@ import org.jboss.logging.Logger;
 /**
  * Applies what workers report ({@code bd3.job-events}) to the database. Every change is idempotent,
  * so a redelivered event changes nothing: statuses only move forward, results are upserts keyed by
- * what identifies them. Only the run's one holder counts: the first worker to report a status for a
- * later attempt of the run's current dispatch takes the hold; events of anyone else (a worker that
- * lost the job, a copy of its record, an old record of a job handed on since) are dropped, and a
- * worker that claims the run in vain is told to stop ({@link JobDispatcher#fence}). Nothing changes
- * a run that has ended. A worker that stops hands its job back, and the job is published again.
+ * what identifies them. Only the run's one holder counts ({@link Holding}): events of anyone else
+ * (a worker that lost the job, a copy of its record, an old record of a job handed on since) are
+ * dropped, and a worker that claims the run in vain is told to stop ({@link JobDispatcher#fence}).
+ * Nothing changes a run that has ended. A worker that stops hands its job back, and the job is
+ * published again.
  *
  * <p>Messages that cannot be read, that lack what an event needs, or whose data the database
  * refuses, go to {@code bd3.jobs.dlq} and the consumer goes on. A readable event whose transaction
@@ -113,9 +113,6 @@ public class JobEventConsumer {
       return;
     }
     boolean newAttempt = event.attempt() > run.attempt;
-    if (newAttempt && event.holder() != null) {
-      run.holder = event.holder().record();
-    }
     run.attempt = event.attempt();
     run.lastSeenAt = Run.now();
     Instant time = event.time() != null ? event.time().truncatedTo(ChronoUnit.MICROS) : Run.now();
@@ -145,38 +142,28 @@ public class JobEventConsumer {
   }
 
   /**
-   * Whether the event is the run's holder's (see the class comment); a status from a would-be
-   * holder that is refused gets it a {@link dev.bd3.jobs.Fence}. Events without a holder (from the
-   * gateway itself, or workers from before holders) count only while no holder has the run.
+   * Whether the event counts ({@link Holding}): a worker that takes the run over is granted the
+   * hold and its predecessor fenced off; one refused is fenced off.
    */
-  boolean admitted(Run run, JobEvent event) {
-    JobEvent.Holder holder = event.holder();
-    boolean status = event.payload() instanceof JobEvent.Status;
-    if (run.isTerminal()) {
-      if (status && holder != null) {
-        dispatcher.fence(run, event.attempt(), holder);
+  private boolean admitted(Run run, JobEvent event) {
+    return switch (Holding.of(run).judge(event)) {
+      case HOLDER -> true;
+      case TAKES_OVER -> {
+        String before = run.holder;
+        run.holder = event.holder().record();
+        if (before != null) { // whoever held it before stops
+          dispatcher.fence(
+              run, run.attempt, new JobEvent.Holder(event.holder().dispatch(), before));
+        }
+        dispatcher.grant(run, event.attempt(), event.holder());
+        yield true;
       }
-      return false;
-    }
-    if (holder == null) {
-      return run.holder == null && event.attempt() >= run.attempt;
-    }
-    boolean ofDispatch = run.dispatch == null || run.dispatch.equals(holder.dispatch());
-    boolean sameHold = holder.record().equals(run.holder) && event.attempt() == run.attempt;
-    if (!status) {
-      return ofDispatch && sameHold;
-    }
-    if (ofDispatch && event.attempt() > run.attempt) {
-      if (run.holder != null) { // a later delivery takes over: whoever held it before stops
-        dispatcher.fence(run, run.attempt, new JobEvent.Holder(run.dispatch, run.holder));
+      case REFUSED -> {
+        dispatcher.fence(run, event.attempt(), event.holder());
+        yield false;
       }
-      return true;
-    }
-    if (ofDispatch && sameHold) {
-      return true;
-    }
-    dispatcher.fence(run, event.attempt(), holder);
-    return false;
+      case DROPPED -> false;
+    };
   }
 
   /**

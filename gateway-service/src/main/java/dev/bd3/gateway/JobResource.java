@@ -138,7 +138,7 @@ public class JobResource {
   public Multi<OutboundSseEvent> events(@PathParam("id") String id, @Context Sse sse) {
     Run run = RunResource.visible(caller, id);
     // subscribe before reading the view, so that nothing falls between the two
-    Multi<JobEvent> live = events.follow(run.id);
+    Multi<JobEvent> live = events.follow(run, caller.name());
     RunView view = RunView.of(run, staleAfter());
     Multi<OutboundSseEvent> first = Multi.createFrom().item(event(sse, "run", write(mapper, view)));
     if (view.status().isTerminal()) {

@@ -1,6 +1,7 @@
 package dev.bd3.gateway;
 
 import io.smallrye.common.annotation.Identifier;
+import io.smallrye.health.api.Wellness;
 import io.smallrye.reactive.messaging.kafka.KafkaConsumerRebalanceListener;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.util.Collection;
@@ -8,13 +9,13 @@ import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.common.TopicPartition;
 import org.eclipse.microprofile.health.HealthCheck;
 import org.eclipse.microprofile.health.HealthCheckResponse;
-import org.eclipse.microprofile.health.Readiness;
 
 /**
- * Ready once the live-events consumer holds its partitions: it starts from the end, so an event
- * stream opened before would miss what comes meanwhile.
+ * Whether the live-events consumer holds its partitions (it starts from the end, so an event stream
+ * opened before would miss what comes meanwhile). Shown in the health details, not part of
+ * readiness: while Kafka is away the history is still served, and a stream still replays it.
  */
-@Readiness
+@Wellness
 @ApplicationScoped
 @Identifier("live-events-rebalance")
 public class LiveEventsCheck implements HealthCheck, KafkaConsumerRebalanceListener {

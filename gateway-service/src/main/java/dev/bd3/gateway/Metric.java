@@ -1,7 +1,6 @@
 package dev.bd3.gateway;
 
 import io.quarkus.hibernate.orm.panache.PanacheEntityBase;
-import io.quarkus.panache.common.Sort;
 import jakarta.persistence.Column;
 import jakarta.persistence.Entity;
 import jakarta.persistence.Id;
@@ -34,12 +33,52 @@ public class Metric extends PanacheEntityBase {
   @Column(name = "recorded_at")
   public Instant recordedAt;
 
-  /** A run's points, ordered by name and step; only the series {@code name} when given. */
-  public static List<Metric> forRun(UUID runId, String name) {
-    Sort order = Sort.by("name").and("step");
-    return name == null || name.isBlank()
-        ? list("runId", order, runId)
-        : list("runId = ?1 and name = ?2", order, runId, name);
+  /**
+   * A run's points, ordered by name and step: only the series {@code name} when given, only steps
+   * after {@code after}, at most {@code maxPoints} a series (evenly spaced by rank, the last point
+   * always kept: a chart's outline), at most {@code limit} in all.
+   */
+  @SuppressWarnings("unchecked")
+  public static List<Metric> forRun(UUID runId, String name, long after, int maxPoints, int limit) {
+    List<Object[]> rows =
+        getEntityManager()
+            .createNativeQuery(
+                "SELECT name, step, value, recorded_at FROM ("
+                    + " SELECT m.*, row_number() OVER (PARTITION BY name ORDER BY step) AS rank,"
+                    + "   count(*) OVER (PARTITION BY name) AS points"
+                    + " FROM metrics m WHERE run_id = :run AND step > :after"
+                    + "   AND (CAST(:name AS text) IS NULL OR name = CAST(:name AS text))) ranked"
+                    + " WHERE points <= :most OR rank = points"
+                    + "   OR (rank - 1) % CEIL((points - 1) / (:most - 1.0)) = 0"
+                    + " ORDER BY name, step LIMIT :limit")
+            .setParameter("run", runId)
+            .setParameter("name", name == null || name.isBlank() ? null : name)
+            .setParameter("after", after)
+            .setParameter("most", Math.max(2, maxPoints))
+            .setParameter("limit", limit)
+            .getResultList();
+    return rows.stream()
+        .map(
+            r -> {
+              Metric m = new Metric();
+              m.runId = runId;
+              m.name = (String) r[0];
+              m.step = ((Number) r[1]).longValue();
+              m.value = ((Number) r[2]).doubleValue();
+              m.recordedAt = toInstant(r[3]);
+              return m;
+            })
+        .toList();
+  }
+
+  private static Instant toInstant(Object time) {
+    if (time instanceof Instant i) {
+      return i;
+    }
+    if (time instanceof java.time.OffsetDateTime o) {
+      return o.toInstant();
+    }
+    return time instanceof java.sql.Timestamp t ? t.toInstant() : null;
   }
 
   /** The value at the highest step of each series. */

@@ -90,6 +90,19 @@ public class QueueProbe {
     }
   }
 
+  /** Whether the broker answers now. */
+  public boolean reachable() {
+    try {
+      admin().describeCluster().nodes().get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+      return true;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    } catch (ExecutionException | TimeoutException | RuntimeException e) {
+      return false;
+    }
+  }
+
   private synchronized Admin admin() {
     if (admin == null) {
       admin =

@@ -60,15 +60,8 @@ public class RunResource {
             "status", "must be one of QUEUED, RUNNING, SUCCEEDED, FAILED, CANCELLED");
       }
     }
-    int max = config.runs().maxLimit();
-    int n = limit == null ? config.runs().defaultLimit() : limit;
-    if (n < 1 || n > max) {
-      throw ProblemException.invalid("limit", "must be between 1 and " + max);
-    }
-    int skip = offset == null ? 0 : offset;
-    if (skip < 0 || skip > MAX_OFFSET) {
-      throw ProblemException.invalid("offset", "must be between 0 and " + MAX_OFFSET);
-    }
+    int n = bounded("limit", limit, config.runs().defaultLimit(), config.runs().maxLimit());
+    int skip = offset(offset);
     Optional<Optional<String>> owners = caller.listed(owner);
     if (owners.isEmpty()) {
       return List.of(); // another's runs are not this caller's to see
@@ -87,27 +80,88 @@ public class RunResource {
 
   @GET
   @Path("{id}/metrics")
-  @Operation(summary = "A run's metric points, ordered by name and step")
+  @Operation(
+      summary = "A run's metric points, ordered by name and step",
+      description =
+          "Bounded: at most `limit` points (default and largest 10,000). For charts, `maxPoints`"
+              + " keeps about that many points of each series, evenly spaced, the last one"
+              + " always; to page through a series, name it and pass the last step seen as"
+              + " `after`.")
   public List<MetricPoint> metrics(
       @PathParam("id") String id,
-      @Parameter(description = "only this series, e.g. loss") @QueryParam("name") String name) {
-    return Metric.forRun(visible(caller, id).id, name).stream().map(MetricPoint::of).toList();
+      @Parameter(description = "only this series, e.g. loss") @QueryParam("name") String name,
+      @Parameter(description = "only steps after this one (paging one series)") @QueryParam("after")
+          Long after,
+      @Parameter(description = "at most about this many points a series (2 or more)")
+          @QueryParam("maxPoints")
+          Integer maxPoints,
+      @Parameter(description = "at most this many points (default 10,000)") @QueryParam("limit")
+          Integer limit) {
+    int max = config.runs().maxMetricPoints();
+    if (after != null && (name == null || name.isBlank())) {
+      throw ProblemException.invalid("after", "pages one series: name it too");
+    }
+    if (maxPoints != null && (maxPoints < 2 || maxPoints > max)) {
+      throw ProblemException.invalid("maxPoints", "must be between 2 and " + max);
+    }
+    return Metric.forRun(
+            visible(caller, id).id,
+            name,
+            after == null ? Long.MIN_VALUE : after,
+            maxPoints == null ? max : maxPoints,
+            bounded("limit", limit, max, max))
+        .stream()
+        .map(MetricPoint::of)
+        .toList();
   }
 
   @GET
   @Path("{id}/checkpoints")
-  @Operation(summary = "A run's checkpoints, by step")
-  public List<RunView.CheckpointView> checkpoints(@PathParam("id") String id) {
-    return Checkpoint.forRun(visible(caller, id).id).stream()
+  @Operation(summary = "A run's checkpoints, by step (paged: limit, offset)")
+  public List<RunView.CheckpointView> checkpoints(
+      @PathParam("id") String id,
+      @Parameter(description = "at most this many (default 100)") @QueryParam("limit")
+          Integer limit,
+      @Parameter(description = "skip this many (paging; default 0)") @QueryParam("offset")
+          Integer offset) {
+    return Checkpoint.forRun(visible(caller, id).id, offset(offset), items(limit)).stream()
         .map(RunView.CheckpointView::of)
         .toList();
   }
 
   @GET
   @Path("{id}/samples")
-  @Operation(summary = "A run's samples, by index")
-  public List<RunView.SampleView> samples(@PathParam("id") String id) {
-    return Sample.forRun(visible(caller, id).id).stream().map(RunView.SampleView::of).toList();
+  @Operation(summary = "A run's samples, by index (paged: limit, offset)")
+  public List<RunView.SampleView> samples(
+      @PathParam("id") String id,
+      @Parameter(description = "at most this many (default 100)") @QueryParam("limit")
+          Integer limit,
+      @Parameter(description = "skip this many (paging; default 0)") @QueryParam("offset")
+          Integer offset) {
+    return Sample.forRun(visible(caller, id).id, offset(offset), items(limit)).stream()
+        .map(RunView.SampleView::of)
+        .toList();
+  }
+
+  private int items(Integer limit) {
+    return bounded("limit", limit, config.runs().defaultItems(), config.runs().maxItems());
+  }
+
+  private static int offset(Integer offset) {
+    int skip = offset == null ? 0 : offset;
+    if (skip < 0 || skip > MAX_OFFSET) {
+      throw ProblemException.invalid("offset", "must be between 0 and " + MAX_OFFSET);
+    }
+    return skip;
+  }
+
+  /** A limit as asked for (or the default), refused outside 1 to {@code max}. */
+  private static int bounded(String field, Integer asked, int byDefault, int max) {
+    int n = asked == null ? byDefault : asked;
+    if (n < 1 || n > max) {
+      throw ProblemException.invalid(field, "must be between 1 and " + max);
+    }
+    return n;
   }
 
   /** The run, if the caller may read it: another's is as unknown as one that does not exist. */

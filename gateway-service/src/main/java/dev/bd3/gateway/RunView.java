@@ -14,7 +14,10 @@ import java.util.UUID;
 /**
  * Everything known about one run: {@code GET /api/v1/jobs/{id}}. {@code spec} is the effective spec
  * (every default filled in) and {@code codeVersion} the version of the worker that ran it; {@code
- * workerLost} says that a RUNNING run's worker has not been heard from for too long.
+ * workerLost} says that a RUNNING run's worker has not been heard from for too long; {@code
+ * failedAttempts} counts the attempts that failed or lost their worker (a graceful stop is none).
+ * The view is bounded: the newest {@value #ITEMS} checkpoints and the first {@value #ITEMS}
+ * samples, with their counts; the paged endpoints have the rest.
  */
 public record RunView(
     UUID id,
@@ -25,6 +28,7 @@ public record RunView(
     JsonNode spec,
     String error,
     int attempt,
+    int failedAttempts,
     String worker,
     String codeVersion,
     Instant lastSeenAt,
@@ -35,9 +39,14 @@ public record RunView(
     Instant deadline,
     Progress progress,
     List<CheckpointView> checkpoints,
+    long checkpointCount,
     Map<String, Double> latestMetrics,
     List<SampleView> samples,
+    long sampleCount,
     List<EvalResultView> evalResults) {
+
+  /** The most checkpoints and samples a view carries. */
+  public static final int ITEMS = 100;
 
   /** How far the job is; null until the worker reports progress. */
   public record Progress(Long step, Long total, Double etaSeconds) {
@@ -79,6 +88,7 @@ public record RunView(
         tree(run.spec),
         run.error,
         run.attempt,
+        run.failedAttempts(),
         run.worker,
         run.codeVersion,
         run.lastSeenAt,
@@ -88,9 +98,11 @@ public record RunView(
         run.finishedAt,
         run.deadline,
         Progress.of(run),
-        Checkpoint.forRun(run.id).stream().map(CheckpointView::of).toList(),
+        Checkpoint.newest(run.id, ITEMS).stream().map(CheckpointView::of).toList(),
+        Checkpoint.count("runId", run.id),
         Metric.latest(run.id),
-        Sample.forRun(run.id).stream().map(SampleView::of).toList(),
+        Sample.forRun(run.id, 0, ITEMS).stream().map(SampleView::of).toList(),
+        Sample.count("runId", run.id),
         EvalResult.forRun(run.id).stream().map(EvalResultView::of).toList());
   }
 

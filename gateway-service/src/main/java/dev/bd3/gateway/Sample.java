@@ -39,8 +39,8 @@ public class Sample extends PanacheEntityBase {
   @Column(name = "created_at")
   public Instant createdAt;
 
-  public static List<Sample> forRun(UUID runId) {
-    return list("runId", Sort.by("idx"), runId);
+  public static List<Sample> forRun(UUID runId, int offset, int limit) {
+    return find("runId", Sort.by("idx"), runId).range(offset, offset + limit - 1).list();
   }
 
   /** Inserts the sample, or overwrites the one with that index: a redelivery changes nothing. */

@@ -9,6 +9,8 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.bd3.jobs.Fence;
+import dev.bd3.jobs.Grant;
+import dev.bd3.jobs.HoldNotice;
 import dev.bd3.jobs.JobEvent;
 import dev.bd3.jobs.JobRequest;
 import dev.bd3.jobs.JobType;
@@ -66,13 +68,28 @@ class HolderFencingTest {
     return new JobEvent.Status(s, null);
   }
 
-  /** The fence the gateway sends for a run next, on the control topic. */
-  private static Fence fenceAfter(Map<TopicPartition, Long> mark, String id) throws Exception {
+  /** The first notice of a kind the gateway sends about a run after a mark (control topic). */
+  private static <T extends HoldNotice> T notice(
+      Map<TopicPartition, Long> mark, String id, Class<T> kind) throws Exception {
     String value =
         TestKafka.await(
-                mark, r -> id.equals(r.key()) && r.value().startsWith("{"), Duration.ofSeconds(20))
+                mark,
+                r -> id.equals(r.key()) && kind.isInstance(read(r.value())),
+                Duration.ofSeconds(20))
             .value();
-    return Json.mapper().readValue(value, Fence.class);
+    return kind.cast(read(value));
+  }
+
+  private static Fence fenceAfter(Map<TopicPartition, Long> mark, String id) throws Exception {
+    return notice(mark, id, Fence.class);
+  }
+
+  private static HoldNotice read(String value) {
+    try {
+      return value.startsWith("{") ? Json.mapper().readValue(value, HoldNotice.class) : null;
+    } catch (java.io.IOException e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   private static long metrics(String id, String name) {
@@ -94,6 +111,7 @@ class HolderFencingTest {
             event(id, 1, copy, "worker-b", status(RunStatus.RUNNING)),
             event(id, 1, copy, "worker-b", new JobEvent.Metric("copy", 1, 1.0)),
             event(id, 1, first, "worker-a", new JobEvent.Metric("held", 1, 1.0))));
+    assertEquals(new Grant(id, 1, first), notice(control, id, Grant.class));
     Fence fence = fenceAfter(control, id);
     assertEquals(new Fence(id, 1, copy, first, false), fence);
     assertTrue(fence.recordSpent(), "the copy acknowledges its record");
@@ -185,5 +203,25 @@ class HolderFencingTest {
     assertFalse(fence.recordSpent(), "the record is the new holder's delivery now");
     JobEventsTest.eventually(
         id, view -> view.body("attempt", equalTo(2)).body("worker", equalTo("worker-b")));
+  }
+
+  /**
+   * A copy of the record at a later attempt (it was delivered before, to a worker that died) takes
+   * the run over; the earlier holder's record is spent, so that it does not come back.
+   */
+  @Test
+  void aCopyAtALaterAttemptTakesOverAndTheEarlierHoldersRecordIsSpent() throws Exception {
+    Submitted run = submit();
+    String id = run.id();
+    JobEvent.Holder first = new JobEvent.Holder(run.job().dispatch(), "0@31");
+    JobEvent.Holder copy = new JobEvent.Holder(run.job().dispatch(), "1@32");
+    Map<TopicPartition, Long> control = TestKafka.mark(TestKafka.TOPICS.control());
+    TestKafka.send(
+        List.of(
+            event(id, 1, first, "worker-a", status(RunStatus.RUNNING)),
+            event(id, 2, copy, "worker-b", status(RunStatus.RUNNING))));
+    Fence fence = fenceAfter(control, id);
+    assertEquals(new Fence(id, 1, first, copy, false), fence);
+    assertTrue(fence.recordSpent());
   }
 }

@@ -41,7 +41,8 @@ class RunEventStreamTest {
     TestKeys.signInAsAdmin();
     await()
         .atMost(Duration.ofSeconds(30))
-        .untilAsserted(() -> given().get("/q/health/ready").then().statusCode(200));
+        // the live-events consumer holds its partitions (a wellness check: not readiness)
+        .untilAsserted(() -> given().get("/q/health/well").then().statusCode(200));
     TestKafka.awaitEventConsumerAssigned(); // a run ends when its last status is applied
   }
 
@@ -71,21 +72,63 @@ class RunEventStreamTest {
     assertTrue(ends(lines).get(10, TimeUnit.SECONDS), "the stream ends after the run does");
   }
 
+  /**
+   * One key follows at most {@code bd3.gateway.runs.streams-per-key} runs at once (8): the next is
+   * refused with 429 and a problem body, and a stream that ends makes room again.
+   */
+  @Test
+  void aKeyFollowsAtMostItsLimitOfRunsAtOnce() throws Exception {
+    String key = TestKeys.create("streams-" + UUID.randomUUID(), "reader");
+    List<String> runs = new ArrayList<>();
+    for (int i = 0; i < 9; i++) {
+      runs.add(JobEventsTest.submit("{\"type\":\"train\"}"));
+    }
+    List<Iterator<String>> open = new ArrayList<>();
+    for (String id : runs.subList(0, 8)) {
+      Iterator<String> lines = stream(id, key, 200);
+      readUntil(lines, new ArrayList<>(), "event:run"); // subscribed
+      open.add(lines);
+    }
+    HttpResponse<Stream<String>> refused = send(runs.get(8), key);
+    assertEquals(429, refused.statusCode());
+    String problem = refused.body().reduce("", String::concat);
+    assertTrue(problem.contains("streams-per-key"), problem);
+
+    given().when().post("/api/v1/jobs/" + runs.get(0) + "/cancel").then().statusCode(202);
+    List<String> seen = new ArrayList<>();
+    readUntil(open.get(0), seen, "event:status");
+    assertTrue(readUntil(open.get(0), seen, "data:").contains("CANCELLED"), seen.toString());
+    assertTrue(ends(open.get(0)).get(10, TimeUnit.SECONDS), "the first stream ended");
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .untilAsserted(() -> assertEquals(200, send(runs.get(8), key).statusCode()));
+    for (String id : runs) {
+      given().when().post("/api/v1/jobs/" + id + "/cancel"); // ends the other streams
+    }
+  }
+
   /** A run's event stream, its lines as they come. */
   private Iterator<String> stream(String id) throws Exception {
+    return stream(id, TestKeys.admin(), 200);
+  }
+
+  private Iterator<String> stream(String id, String key, int status) throws Exception {
+    HttpResponse<Stream<String>> response = send(id, key);
+    assertEquals(status, response.statusCode());
+    assertTrue(
+        response.headers().firstValue("content-type").orElse("").startsWith("text/event-stream"));
+    return response.body().iterator();
+  }
+
+  private HttpResponse<Stream<String>> send(String id, String key) throws Exception {
     HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     HttpRequest request =
         HttpRequest.newBuilder(jobs.resolve(id + "/events"))
             .header("Accept", "text/event-stream")
-            .header("Authorization", "Bearer " + TestKeys.admin())
+            .header("Authorization", "Bearer " + key)
             .timeout(Duration.ofSeconds(30))
             .build();
-    HttpResponse<Stream<String>> response =
-        client.sendAsync(request, HttpResponse.BodyHandlers.ofLines()).get(10, TimeUnit.SECONDS);
-    assertEquals(200, response.statusCode());
-    assertTrue(
-        response.headers().firstValue("content-type").orElse("").startsWith("text/event-stream"));
-    return response.body().iterator();
+    return client.sendAsync(request, HttpResponse.BodyHandlers.ofLines()).get(10, TimeUnit.SECONDS);
   }
 
   /** True once the stream ends with no further event (false if another event comes). */

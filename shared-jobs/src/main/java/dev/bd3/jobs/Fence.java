@@ -13,7 +13,8 @@ package dev.bd3.jobs;
  * @param ended whether the run has ended
  */
 public record Fence(
-    String runId, int attempt, JobEvent.Holder holder, JobEvent.Holder current, boolean ended) {
+    String runId, int attempt, JobEvent.Holder holder, JobEvent.Holder current, boolean ended)
+    implements HoldNotice {
 
   /**
    * Whether the refused holder's record is spent and must be acknowledged (ACCEPT), so that it is

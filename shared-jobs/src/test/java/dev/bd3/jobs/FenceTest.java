@@ -27,10 +27,12 @@ class FenceTest {
   }
 
   @Test
-  void aFenceIsAJsonObjectWhereACancellationIsARunId() throws Exception {
-    Fence fence = new Fence("r", 2, COPY, A, false);
-    String json = Json.mapper().writeValueAsString(fence);
-    assertTrue(json.startsWith("{"), json);
-    assertEquals(fence, Json.mapper().readValue(json, Fence.class));
+  void noticesAreJsonObjectsThatNameTheirKindWhereACancellationIsARunId() throws Exception {
+    for (HoldNotice notice :
+        new HoldNotice[] {new Fence("r", 2, COPY, A, false), new Grant("r", 1, A)}) {
+      String json = Json.mapper().writerFor(HoldNotice.class).writeValueAsString(notice);
+      assertTrue(json.startsWith("{\"kind\":"), json);
+      assertEquals(notice, Json.mapper().readValue(json, HoldNotice.class));
+    }
   }
 }

@@ -1,7 +1,7 @@
 package dev.bd3.worker;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
-import dev.bd3.jobs.Fence;
+import dev.bd3.jobs.HoldNotice;
 import dev.bd3.jobs.Json;
 import io.smallrye.reactive.messaging.annotations.Blocking;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -16,8 +16,8 @@ import org.jboss.logging.Logger;
 /**
  * Run ids whose cancellation was asked for on {@code bd3.jobs.control}. Every worker instance reads
  * that topic in its own consumer group; the one running the job sees the flag at its next step. The
- * same topic carries the gateway's {@link Fence}s (JSON objects, where a cancellation is a bare run
- * id), handed to {@link Holdings}.
+ * same topic carries the gateway's {@link HoldNotice}s (JSON objects, where a cancellation is a
+ * bare run id), handed to {@link Holdings}.
  */
 @ApplicationScoped
 public class Cancellations {
@@ -47,7 +47,7 @@ public class Cancellations {
     String text = message == null ? "" : message.strip();
     if (text.startsWith("{")) {
       try {
-        holdings.fence(Json.mapper().readValue(text, Fence.class));
+        holdings.note(Json.mapper().readValue(text, HoldNotice.class));
       } catch (JsonProcessingException | RuntimeException e) {
         LOG.warnf("unreadable control message skipped: %s", e.getMessage());
       }

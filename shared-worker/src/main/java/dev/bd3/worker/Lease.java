@@ -9,29 +9,55 @@ import java.util.concurrent.TimeoutException;
 /**
  * This worker's hold on one delivery of a job. The queue renews it while the job runs; when a
  * renewal is refused (the lock ran out and the job went to another worker) the lease is lost and
- * the job must stop at once, reporting nothing more. A worker that is shutting down asks its job to
- * stop at the next step and gives the job back.
+ * the job must stop at once, reporting nothing more; so it must when the gateway fences it off (a
+ * copy of the job holds the run). A worker that is shutting down asks its job to stop at the next
+ * step and gives the job back.
  */
 final class Lease {
   private static final Duration CONFIRM_WITHIN = Duration.ofSeconds(60);
+  private static final Duration GRANT_POLL = Duration.ofMillis(200);
 
   private volatile boolean lost;
   private volatile boolean spent;
   private volatile boolean stopping;
   private CompletableFuture<Boolean> confirmation;
   private CompletableFuture<Void> asked = new CompletableFuture<>();
+  private final CompletableFuture<Void> granted = new CompletableFuture<>();
 
   void lose() {
     lost = true;
     answer(false);
   }
 
+  /** The gateway took this hold as the run's one holder. */
+  void grant() {
+    granted.complete(null);
+  }
+
   /**
    * Blocks until the queue has renewed the lock (the broker confirmed this worker still holds the
-   * job), for a side effect another holder must never see twice, such as a checkpoint file; throws
-   * when the job went to another worker.
+   * job) and the gateway has granted the hold (no copy of the job holds the run), for a side effect
+   * another holder must never see twice, such as a checkpoint file; throws when the job went to
+   * another worker. While the gateway is away the job waits here, its lock still renewed.
    */
   void confirm() {
+    confirmRenewed();
+    while (!granted.isDone()) {
+      check();
+      try {
+        granted.get(GRANT_POLL.toMillis(), TimeUnit.MILLISECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        lost = true;
+        throw new LeaseLost();
+      } catch (ExecutionException | TimeoutException e) {
+        // not yet: look at the lease again
+      }
+    }
+    check();
+  }
+
+  private void confirmRenewed() {
     CompletableFuture<Boolean> answer;
     synchronized (this) {
       check();

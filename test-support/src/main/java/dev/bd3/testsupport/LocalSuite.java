@@ -144,14 +144,14 @@ public final class LocalSuite {
   }
 
   /**
-   * Sends a signal to an instance: KILL (a crash; returns once the process is gone), STOP (a hung
-   * process), CONT.
+   * Sends a signal to an instance: KILL (a crash) or TERM (a graceful stop, as a rolling update
+   * sends), each returning once the process is gone; STOP (a hung process), CONT.
    */
   public void signal(String instance, String signal) throws IOException, InterruptedException {
     String pid =
         Files.readString(home(scriptEnv(), root).resolve(name).resolve(instance + ".pid")).strip();
     new ProcessBuilder("kill", "-" + signal, pid).inheritIO().start().waitFor();
-    if (signal.equals("KILL")) {
+    if (signal.equals("KILL") || signal.equals("TERM")) {
       awaitExit(pid);
     }
   }
@@ -162,7 +162,7 @@ public final class LocalSuite {
    */
   private static void awaitExit(String pid) throws InterruptedException {
     Path stat = Path.of("/proc", pid, "stat");
-    for (int i = 0; i < 600; i++) {
+    for (int i = 0; i < 900; i++) {
       try {
         String s = Files.readString(stat);
         if (s.charAt(s.lastIndexOf(')') + 2) == 'Z') {
@@ -173,7 +173,7 @@ public final class LocalSuite {
       }
       Thread.sleep(100);
     }
-    throw new IllegalStateException("process " + pid + " still exiting 60 s after SIGKILL");
+    throw new IllegalStateException("process " + pid + " still running 90 s after the signal");
   }
 
   /** The instance a worker id names ({@code <suite>-trainer-2@host} is {@code trainer-2}). */
