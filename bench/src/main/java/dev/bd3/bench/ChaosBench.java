@@ -3,6 +3,7 @@ package dev.bd3.bench;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.bd3.cli.Bd3Client;
+import dev.bd3.jobs.JobType;
 import dev.bd3.testsupport.LocalSuite;
 import java.io.IOException;
 import java.net.URI;
@@ -25,24 +26,34 @@ import java.util.Random;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.stream.Stream;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
 
 /**
  * {@code bench/run chaos}: a suite with several workers of each type runs a stream of mixed tiny
  * jobs while a killer crashes, at random moments, workers, the gateway, the broker and PostgreSQL,
- * restarting each after a few seconds. Then every run is checked against the database, the artifact
- * store and the workers' logs: none lost, none done twice, none stuck, none with a status its
- * results contradict. Before the chaos, the latency from submission to RUNNING is measured with
- * idle workers.
+ * and stops workers gracefully (SIGTERM, as a rolling update or a scale-in does), restarting each
+ * after a few seconds; some job records are published a second time, as an outbox row sent again
+ * would be. Then every run is checked against the database, the artifact store and the workers'
+ * logs: none lost, none done twice, none stuck, none with a status its results contradict, never
+ * two holders of a run at once. Before the chaos, the latency from submission to RUNNING is
+ * measured with idle workers.
  */
 final class ChaosBench extends Benchmark {
   private final Random random;
   private final List<Outage> outages = new CopyOnWriteArrayList<>();
   private final Map<String, String> submitted = new ConcurrentHashMap<>(); // run id -> type
+  private final List<String> doubled = new CopyOnWriteArrayList<>(); // runs whose record went twice
   private LocalSuite suite;
   private Bd3Client api;
 
-  /** A component down from its kill until it was started again. */
-  private record Outage(String instance, Instant from, Instant to) {}
+  /** A component down from its kill (or graceful stop) until it was started again. */
+  private record Outage(String instance, Instant from, Instant to, boolean graceful) {}
 
   ChaosBench(Options options, Report report) {
     super(options, report);
@@ -53,6 +64,8 @@ final class ChaosBench extends Benchmark {
   void run() throws Exception {
     int jobs = o.integer("jobs", 200);
     int kills = o.integer("kills", 24);
+    int stops = o.integer("stops", 24);
+    int duplicates = o.integer("duplicates", 20);
     int workers = o.integer("workers", 2);
     int drainSeconds = o.integer("drain", 900);
     String n = String.valueOf(workers);
@@ -74,8 +87,8 @@ final class ChaosBench extends Benchmark {
       List<Double> latency = submitToRunning(o.integer("latency-jobs", 10));
       String base = baseRun();
 
-      Thread submitter = new Thread(() -> submitAll(jobs, base), "submitter");
-      Thread killer = new Thread(() -> killAll(kills, workers), "killer");
+      Thread submitter = new Thread(() -> submitAll(jobs, duplicates, base), "submitter");
+      Thread killer = new Thread(() -> killAll(kills, stops, workers), "killer");
       Instant chaosStarted = Instant.now();
       submitter.start();
       killer.start();
@@ -83,8 +96,9 @@ final class ChaosBench extends Benchmark {
       long submitting = Duration.between(chaosStarted, Instant.now()).toSeconds();
       killer.join();
       r.line(
-          "chaos: %d jobs submitted in %d s, %d kills in %d s",
+          "chaos: %d jobs submitted (%d records sent twice) in %d s, %d kills and stops in %d s",
           submitted.size(),
+          doubled.size(),
           submitting,
           outages.size(),
           Duration.between(chaosStarted, Instant.now()).toSeconds());
@@ -147,9 +161,11 @@ final class ChaosBench extends Benchmark {
 
   /**
    * Submits {@code n} mixed jobs, one every 2.5 s on average (so that the kills, which take about
-   * 20 s each with the restart, fall among them), each with an idempotency key.
+   * 20 s each with the restart, fall among them), each with an idempotency key; the records of
+   * {@code duplicates} of them, spread evenly, are published a second time.
    */
-  private void submitAll(int n, String base) {
+  private void submitAll(int n, int duplicates, String base) {
+    int every = duplicates == 0 ? Integer.MAX_VALUE : Math.max(1, n / duplicates);
     for (int i = 0; i < n; i++) {
       double pick = random.nextDouble();
       String type = pick < 0.5 ? "train" : pick < 0.75 ? "eval" : "sample";
@@ -161,9 +177,64 @@ final class ChaosBench extends Benchmark {
                 Bd3Client.object().put("trainRunId", base).put("maxTokens", 32).put("seed", i);
           };
       String key = suite.topics().prefix() + "-" + i;
+      boolean twice = i % every == every / 2 && doubled.size() < duplicates;
+      String topic = suite.topics().jobs(JobType.parse(type));
+      Map<TopicPartition, Long> mark = twice ? endOffsets(topic) : Map.of();
       String id = submitUntilTaken(type, spec, key);
       submitted.put(id, type);
+      if (twice) {
+        sendAgain(topic, mark, id);
+      }
       sleep(Duration.ofMillis(1500 + random.nextInt(2000))); // spread over the kills' window
+    }
+  }
+
+  private KafkaConsumer<String, String> consumer() {
+    return new KafkaConsumer<>(
+        Map.of(
+            "bootstrap.servers", suite.stackEnv().get("KAFKA_BOOTSTRAP_SERVERS"),
+            "key.deserializer", StringDeserializer.class.getName(),
+            "value.deserializer", StringDeserializer.class.getName()));
+  }
+
+  private Map<TopicPartition, Long> endOffsets(String topic) {
+    try (KafkaConsumer<String, String> c = consumer()) {
+      return c.endOffsets(
+          c.partitionsFor(topic, Duration.ofSeconds(30)).stream()
+              .map(p -> new TopicPartition(topic, p.partition()))
+              .toList(),
+          Duration.ofSeconds(30));
+    } catch (RuntimeException e) {
+      r.line("  (cannot mark %s: %s)", topic, e.getMessage());
+      return Map.of();
+    }
+  }
+
+  /** Publishes the run's job record again, as an outbox row sent a second time would be. */
+  private void sendAgain(String topic, Map<TopicPartition, Long> mark, String id) {
+    if (mark.isEmpty()) {
+      return;
+    }
+    try (KafkaConsumer<String, String> c = consumer();
+        KafkaProducer<String, String> producer =
+            new KafkaProducer<>(
+                Map.of("bootstrap.servers", suite.stackEnv().get("KAFKA_BOOTSTRAP_SERVERS")),
+                new StringSerializer(),
+                new StringSerializer())) {
+      c.assign(mark.keySet());
+      mark.forEach(c::seek);
+      for (Instant until = Instant.now().plusSeconds(60); Instant.now().isBefore(until); ) {
+        for (ConsumerRecord<String, String> rec : c.poll(Duration.ofMillis(500))) {
+          if (id.equals(rec.key())) {
+            producer.send(new ProducerRecord<>(topic, id, rec.value())).get();
+            doubled.add(id);
+            return;
+          }
+        }
+      }
+      r.line("  (the record of %s did not show in 60 s; not sent twice)", id);
+    } catch (Exception e) {
+      r.line("  (could not send %s twice: %s)", id, e.getMessage());
     }
   }
 
@@ -184,8 +255,11 @@ final class ChaosBench extends Benchmark {
 
   // --- the faults
 
-  /** Kills at random moments: workers most often, the gateway, the broker and the database too. */
-  private void killAll(int kills, int workers) {
+  /**
+   * Kills at random moments: workers most often, the gateway, the broker and the database too; and
+   * stops workers gracefully, as a rolling update does.
+   */
+  private void killAll(int kills, int stops, int workers) {
     List<String> targets = new ArrayList<>();
     for (int i = 0; i < kills; i++) {
       targets.add(
@@ -197,31 +271,42 @@ final class ChaosBench extends Benchmark {
             default -> throw new IllegalStateException();
           });
     }
+    for (int i = 0; i < stops; i++) {
+      String service = List.of("trainer", "trainer", "sampler", "eval").get(i % 4);
+      targets.add(STOP + instance(service, workers));
+    }
     Collections.shuffle(targets, random);
     for (String target : targets) {
       sleep(Duration.ofSeconds(3 + random.nextInt(8)));
       Instant down = Instant.now();
-      switch (target) {
-        case "kafka", "postgres" -> suite.stack("kill", target);
-        default -> kill(target);
+      boolean graceful = target.startsWith(STOP);
+      String instance = target.replace(STOP, "");
+      switch (instance) {
+        case "kafka", "postgres" -> suite.stack("kill", instance);
+        default -> signal(instance, graceful ? "TERM" : "KILL");
       }
       sleep(Duration.ofSeconds(2 + random.nextInt(6)));
       suite.suite("start"); // the stack and every missing instance
-      outages.add(new Outage(target, down, Instant.now()));
+      outages.add(new Outage(instance, down, Instant.now(), graceful));
       r.line(
-          "  killed %-10s at %s, back after %d s",
-          target, down, Duration.between(down, Instant.now()).toSeconds());
+          "  %s %-10s at %s, back after %d s",
+          graceful ? "stopped" : "killed ",
+          instance,
+          down,
+          Duration.between(down, Instant.now()).toSeconds());
     }
   }
+
+  private static final String STOP = "stop:";
 
   private String instance(String service, int count) {
     int i = 1 + random.nextInt(count);
     return i == 1 ? service : service + "-" + i;
   }
 
-  private void kill(String instance) {
+  private void signal(String instance, String signal) {
     try {
-      suite.signal(instance, "KILL");
+      suite.signal(instance, signal);
     } catch (IOException e) {
       r.line("  (no pid for %s: %s)", instance, e.getMessage());
     } catch (InterruptedException e) {
@@ -295,11 +380,26 @@ final class ChaosBench extends Benchmark {
       }
     }
     double idleWait = idleWorkerWaitP99(chaosStarted);
+    int doubleHolders = doubleHolders();
+    long handedBack =
+        WorkerLog.read(suite.logs(), "chaos").stream()
+            .filter(l -> l.settled() && l.text().contains(": handed back"))
+            .count();
+    long refused =
+        WorkerLog.read(suite.logs(), "chaos").stream()
+            .filter(l -> l.settled() && l.text().contains("refused by the gateway"))
+            .count();
+    r.line(
+        "graceful stops: %d, jobs handed back: %d; records sent twice: %d, copies refused: %d",
+        outages.stream().filter(Outage::graceful).count(), handedBack, doubled.size(), refused);
     r.line("");
     r.line("runs by status: %s", statuses);
     r.line("kills: %s", outages.stream().map(Outage::instance).toList());
     r.result("jobs", submitted.size());
-    r.result("kills", outages.size());
+    r.result("kills", outages.stream().filter(o -> !o.graceful()).count());
+    r.result("graceful_stops", outages.stream().filter(Outage::graceful).count());
+    r.result("duplicate_records", doubled.size());
+    r.result("double_holders", doubleHolders);
     r.result("lost", lost);
     r.result("duplicated", duplicated);
     r.result("stuck", stuck);
@@ -382,6 +482,60 @@ final class ChaosBench extends Benchmark {
       }
     }
     return null;
+  }
+
+  /**
+   * Runs that two workers held at once: each worked on it from its start until it settled the
+   * delivery (a kill ends that too), and neither was refused by the gateway nor lost its lease.
+   * Fencing must keep this at 0.
+   */
+  private int doubleHolders() throws IOException {
+    record Hold(String instance, Instant from, Instant to) {}
+    List<WorkerLog.Line> lines = new ArrayList<>(WorkerLog.read(suite.logs(), "chaos"));
+    Map<String, List<Hold>> holds = new HashMap<>();
+    Map<String, WorkerLog.Line> open = new HashMap<>(); // instance -> its started line
+    for (WorkerLog.Line l : lines) {
+      WorkerLog.Line start = open.get(l.instance());
+      if (l.started()) {
+        open.put(l.instance(), l);
+      } else if (start != null && l.runId() != null && l.runId().equals(start.runId())) {
+        open.remove(l.instance());
+        boolean fenced =
+            l.kind() == WorkerLog.Kind.LOST || l.text().contains("refused by the gateway");
+        if (!fenced) {
+          holds
+              .computeIfAbsent(start.runId(), k -> new ArrayList<>())
+              .add(new Hold(l.instance(), start.time(), l.time()));
+        }
+      }
+    }
+    for (Outage o : outages) { // a hold ends with its worker
+      WorkerLog.Line start = open.get(o.instance());
+      if (start != null && start.time().isBefore(o.from())) {
+        open.remove(o.instance());
+        holds
+            .computeIfAbsent(start.runId(), k -> new ArrayList<>())
+            .add(new Hold(o.instance(), start.time(), o.from()));
+      }
+    }
+    int runs = 0;
+    for (Map.Entry<String, List<Hold>> e : holds.entrySet()) {
+      List<Hold> h = e.getValue();
+      boolean overlap = false;
+      for (int i = 0; i < h.size() && !overlap; i++) {
+        for (int j = i + 1; j < h.size() && !overlap; j++) {
+          overlap =
+              !h.get(i).instance().equals(h.get(j).instance())
+                  && h.get(i).from().isBefore(h.get(j).to())
+                  && h.get(j).from().isBefore(h.get(i).to());
+        }
+      }
+      if (overlap) {
+        runs++;
+        r.line("  two holders at once: %s %s", e.getKey(), h);
+      }
+    }
+    return runs;
   }
 
   /** How often each run was reported done by a worker ("run X: SUCCEEDED (accept)"). */
