@@ -280,7 +280,7 @@ final class ChaosBench extends Benchmark {
       sleep(Duration.ofSeconds(3 + random.nextInt(8)));
       Instant down = Instant.now();
       boolean graceful = target.startsWith(STOP);
-      String instance = target.replace(STOP, "");
+      String instance = graceful ? holderOrElse(target.replace(STOP, "")) : target;
       switch (instance) {
         case "kafka", "postgres" -> suite.stack("kill", instance);
         default -> signal(instance, graceful ? "TERM" : "KILL");
@@ -298,6 +298,25 @@ final class ChaosBench extends Benchmark {
   }
 
   private static final String STOP = "stop:";
+
+  /**
+   * The worker instance holding a job now, if one does (a graceful stop matters most there: its job
+   * is handed on), else {@code idle}.
+   */
+  private String holderOrElse(String idle) {
+    try {
+      List<String> holders = new ArrayList<>();
+      for (JsonNode run : api.runs(null, "RUNNING", 50)) {
+        String worker = run.path("worker").asText("");
+        if (!worker.isEmpty()) {
+          holders.add(suite.instance(worker));
+        }
+      }
+      return holders.isEmpty() ? idle : holders.get(random.nextInt(holders.size()));
+    } catch (RuntimeException e) {
+      return idle; // the gateway may be down
+    }
+  }
 
   private String instance(String service, int count) {
     int i = 1 + random.nextInt(count);

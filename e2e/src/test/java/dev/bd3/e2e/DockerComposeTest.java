@@ -59,7 +59,11 @@ class DockerComposeTest {
   /** A profile that adds services beside either variant, and the services it adds. */
   private static final String MONITORING = "monitoring";
 
-  private static final Set<String> MONITORING_SERVICES = Set.of("prometheus", "grafana");
+  private static final Set<String> MONITORING_SERVICES =
+      Set.of("prometheus", "grafana", "grafana-db-login");
+
+  /** The override that puts Kafka behind SASL/SCRAM and ACLs (the plain file stays the tests'). */
+  private static final String SASL_OVERRIDE = "docker-compose.sasl.yml";
 
   private final Path root = LocalStack.root();
 
@@ -266,8 +270,10 @@ class DockerComposeTest {
 
     Map<String, String> mounts = new HashMap<>(); // container path -> file here
     for (String name : MONITORING_SERVICES) {
-      for (String port : (List<String>) services.get(name).get("ports")) {
-        assertTrue(port.startsWith("127.0.0.1:"), name + " publishes " + port + " beyond loopback");
+      for (Object port : list(services.get(name).get("ports"))) {
+        assertTrue(
+            String.valueOf(port).startsWith("127.0.0.1:"),
+            name + " publishes " + port + " beyond loopback");
       }
       for (Object volume : list(services.get(name).get("volumes"))) {
         String[] parts = String.valueOf(volume).split(":");
@@ -307,6 +313,126 @@ class DockerComposeTest {
       String type = String.valueOf(map(variable).get("query"));
       assertTrue(types.contains(type), "the dashboard needs a " + type + " data source: " + types);
     }
+  }
+
+  /**
+   * Grafana's PostgreSQL data source reads as a login of its own, which reader-login.sql puts in
+   * bd3_reader (SELECT on the run history only, migration V10), never as the gateway's user, the
+   * schema's owner: Grafana's query API would let any viewer DELETE or DROP as that one. Nor does
+   * Grafana get the owner's password; its login exists before it starts.
+   */
+  @Test
+  void grafanaReadsTheRunHistoryAsAReadOnlyLogin() throws IOException {
+    Map<String, Map<String, Object>> services = services();
+    Map<String, Object> gatewayEnv = map(services.get("gateway").get("environment"));
+    Map<String, Object> datasources =
+        new Yaml()
+            .load(
+                Files.readString(root.resolve("deploy/grafana/provisioning/datasources/bd3.yml")));
+    Map<String, Object> postgres =
+        list(datasources.get("datasources")).stream()
+            .map(DockerComposeTest::map)
+            .filter(d -> String.valueOf(d.get("type")).contains("postgres"))
+            .findFirst()
+            .orElseThrow(() -> new AssertionError("no PostgreSQL data source"));
+    String user = String.valueOf(postgres.get("user"));
+    assertFalse(user.equals(gatewayEnv.get("DB_USER")), "Grafana reads as the gateway's user");
+    String password = String.valueOf(map(postgres.get("secureJsonData")).get("password"));
+    String gatewayPassword = String.valueOf(gatewayEnv.get("DB_PASSWORD"));
+    Matcher owner = VARIABLE.matcher(gatewayPassword);
+    assertTrue(owner.find(), "the gateway's password comes from " + gatewayPassword);
+    assertFalse(password.contains(owner.group(1)), "Grafana signs in with the owner's password");
+
+    Map<String, Object> grafana = services.get("grafana");
+    assertFalse(
+        map(grafana.get("environment")).containsKey(owner.group(1)),
+        "Grafana holds the owner's password");
+    assertTrue(
+        map(grafana.get("environment")).containsKey(password.replaceAll("[${}]", "")),
+        "Grafana gets its login's password, " + password);
+    Map<String, Object> login = map(map(grafana.get("depends_on")).get("grafana-db-login"));
+    assertEquals(
+        "service_completed_successfully",
+        login.get("condition"),
+        "Grafana starts once its login is made");
+    String sql = null;
+    for (Object volume : list(services.get("grafana-db-login").get("volumes"))) {
+      String source = String.valueOf(volume).split(":")[0];
+      if (source.endsWith(".sql")) {
+        sql = Files.readString(root.resolve(source));
+      }
+    }
+    assertNotNull(sql, "grafana-db-login runs a SQL file");
+    assertTrue(sql.contains("GRANT bd3_reader TO " + user), "the login is in bd3_reader");
+    assertTrue(
+        sql.contains("ALTER ROLE " + user + " LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE"),
+        "the login may do no more than log in");
+  }
+
+  /**
+   * docker-compose.sasl.yml: the broker takes clients on SASL (SCRAM-SHA-512) only, with ACLs
+   * (nothing is allowed without one), and keeps its unauthenticated listeners on its own loopback;
+   * every service that talks to Kafka logs in as a user of its own (a GPU worker as its CPU twin),
+   * which kafka-users.sh creates before the service starts.
+   */
+  @Test
+  void theSaslOverrideGivesEveryKafkaClientAUserOfItsOwn() throws IOException {
+    Map<String, Map<String, Object>> base = services();
+    Map<String, Object> override;
+    try (Reader r = Files.newBufferedReader(root.resolve(SASL_OVERRIDE))) {
+      override = new Yaml().load(r);
+    }
+    Map<String, Object> services = map(override.get("services"));
+    Map<String, Object> kafka = map(map(services.get("kafka")).get("environment"));
+    Map<String, String> protocols = new HashMap<>();
+    for (String entry :
+        String.valueOf(kafka.get("KAFKA_LISTENER_SECURITY_PROTOCOL_MAP")).split(",")) {
+      String[] nameAndProtocol = entry.split(":");
+      protocols.put(nameAndProtocol[0], nameAndProtocol[1]);
+    }
+    for (String setting : List.of("KAFKA_LISTENERS", "KAFKA_ADVERTISED_LISTENERS")) {
+      for (String listener : String.valueOf(kafka.get(setting)).split(",")) {
+        String name = listener.substring(0, listener.indexOf("://"));
+        boolean sasl = String.valueOf(protocols.get(name)).startsWith("SASL_");
+        assertTrue(
+            sasl || listener.contains("://127.0.0.1:"),
+            setting + ": " + listener + " takes clients without SASL beyond the broker's loopback");
+      }
+    }
+    assertEquals("SCRAM-SHA-512", kafka.get("KAFKA_SASL_ENABLED_MECHANISMS"));
+    assertNotNull(kafka.get("KAFKA_AUTHORIZER_CLASS_NAME"), "an authorizer");
+    assertEquals("false", String.valueOf(kafka.get("KAFKA_ALLOW_EVERYONE_IF_NO_ACL_FOUND")));
+
+    String setup = Files.readString(root.resolve("deploy/docker/kafka-users.sh"));
+    Map<String, String> users = new HashMap<>(); // service without -gpu -> its user
+    Pattern username = Pattern.compile("username=\"([^\"]+)\"");
+    for (Map.Entry<String, Map<String, Object>> service : base.entrySet()) {
+      if (!map(service.getValue().get("environment")).containsKey("KAFKA_BOOTSTRAP_SERVERS")) {
+        continue;
+      }
+      String name = service.getKey();
+      Map<String, Object> sasl = map(services.get(name));
+      Map<String, Object> env = map(sasl.get("environment"));
+      assertEquals("SASL_PLAINTEXT", env.get("KAFKA_SECURITY_PROTOCOL"), name);
+      assertEquals("SCRAM-SHA-512", env.get("KAFKA_SASL_MECHANISM"), name);
+      Matcher m = username.matcher(String.valueOf(env.get("KAFKA_SASL_JAAS_CONFIG")));
+      assertTrue(m.find(), name + ": a JAAS line with its user");
+      String user = m.group(1);
+      assertTrue(setup.contains("user " + user + " "), "kafka-users.sh creates " + user);
+      String previous = users.putIfAbsent(name.replace("-gpu", ""), user);
+      assertTrue(previous == null || previous.equals(user), name + " logs in as its twin does");
+      assertEquals(
+          "service_completed_successfully",
+          map(map(sasl.get("depends_on")).get("kafka-users")).get("condition"),
+          name + " starts once its user exists");
+    }
+    assertEquals(1 + WORKERS.size(), users.size(), "the gateway and every worker: " + users);
+    assertEquals(users.size(), new HashSet<>(users.values()).size(), "a user each: " + users);
+    String header = Files.readString(root.resolve(SASL_OVERRIDE));
+    String readme = Files.readString(root.resolve("README.md"));
+    String command = "docker compose -f docker-compose.yml -f " + SASL_OVERRIDE;
+    assertTrue(header.contains(command), SASL_OVERRIDE + " documents " + command);
+    assertTrue(readme.contains(command), "README.md documents " + command);
   }
 
   /** Whether Compose starts the service under these profiles. */

@@ -633,6 +633,281 @@ class KubernetesManifestsTest {
     return (long) (Double.parseDouble(number) * (1L << shift));
   }
 
+  /** overlays/operators rendered: Strimzi's Kafka and KafkaUsers, CloudNativePG's cluster. */
+  private static Rendering operators() throws Exception {
+    Output rendered =
+        run(null, "kubectl", "kustomize", K8S.resolve("overlays/operators").toString());
+    assertEquals(0, rendered.exitCode(), rendered.out());
+    return rendering(rendered.out());
+  }
+
+  /**
+   * Strimzi's Kafka lets no client in unauthenticated and no client do more than its ACLs allow:
+   * every listener asks for SCRAM-SHA-512 over TLS, authorization is simple (ACLs), and the
+   * services bootstrap on such a listener. An open listener would let any pod enqueue jobs past the
+   * gateway's keys and quotas.
+   */
+  @Test
+  void theOperatorsKafkaAuthenticatesAndAuthorizesEveryClient() throws Exception {
+    Rendering r = operators();
+    Map<String, Object> kafka = map(map(r.of("Kafka").get(0).get("spec")).get("kafka"));
+    List<Object> listeners = list(kafka.get("listeners"));
+    assertFalse(listeners.isEmpty(), "a listener");
+    for (Object l : listeners) {
+      Map<String, Object> listener = map(l);
+      assertEquals(
+          "scram-sha-512",
+          map(listener.get("authentication")).get("type"),
+          listener.get("name") + ": SCRAM-SHA-512");
+      assertEquals(true, listener.get("tls"), listener.get("name") + ": TLS");
+    }
+    assertEquals("simple", map(kafka.get("authorization")).get("type"), "simple authorization");
+    assertTrue(
+        map(map(r.of("Kafka").get(0).get("spec")).get("entityOperator"))
+            .containsKey("userOperator"),
+        "a User Operator, which makes the KafkaUsers' credentials and ACLs");
+    String bootstrap = String.valueOf(r.config().get("KAFKA_BOOTSTRAP_SERVERS"));
+    String port = bootstrap.substring(bootstrap.lastIndexOf(':') + 1);
+    assertTrue(
+        listeners.stream().anyMatch(l -> port.equals(String.valueOf(map(l).get("port")))),
+        bootstrap + " is a listener's port");
+  }
+
+  /**
+   * Every service pod logs in to Kafka as a KafkaUser of its own: SASL over TLS with SCRAM-SHA-512,
+   * the JAAS line from that user's Secret (the User Operator writes it), the cluster CA from
+   * Strimzi's Secret. No two services share a user: a worker with the gateway's could enqueue jobs.
+   */
+  @Test
+  void everyServiceLogsInToKafkaAsItsOwnUser() throws Exception {
+    Rendering r = operators();
+    String cluster = Rendering.name(r.of("Kafka").get(0));
+    Set<String> users = new TreeSet<>();
+    for (Map<String, Object> d : r.of("Deployment")) {
+      String name = Rendering.name(d);
+      Map<String, Object> env = env(Rendering.container(d));
+      Map<String, Object> settings = new LinkedHashMap<>(r.config());
+      settings.putAll(env); // a pod's own env wins over bd3-config
+      assertEquals("SASL_SSL", settings.get("KAFKA_SECURITY_PROTOCOL"), name + ": SASL over TLS");
+      assertEquals("SCRAM-SHA-512", settings.get("KAFKA_SASL_MECHANISM"), name + ": its mechanism");
+      assertEquals("PEM", settings.get("KAFKA_SSL_TRUSTSTORE_TYPE"), name + ": a PEM trust store");
+      Map<String, Object> ca =
+          map(map(env.get("KAFKA_SSL_TRUSTSTORE_CERTIFICATES")).get("secretKeyRef"));
+      assertEquals(cluster + "-cluster-ca-cert", ca.get("name"), name + ": the cluster CA");
+      assertEquals("ca.crt", ca.get("key"), name + ": the cluster CA's certificate");
+      String user = kafkaUserOf(d);
+      Map<String, Object> kafkaUser = r.named("KafkaUser", user);
+      assertEquals(
+          cluster,
+          Rendering.labels(kafkaUser).get("strimzi.io/cluster"),
+          user + ": a user of " + cluster);
+      assertEquals(
+          "scram-sha-512",
+          map(map(kafkaUser.get("spec")).get("authentication")).get("type"),
+          user + ": a SCRAM-SHA-512 password");
+      assertTrue(users.add(user), name + " shares the KafkaUser " + user);
+    }
+    assertEquals(1 + WORKERS.size(), users.size(), "the gateway and every worker: " + users);
+  }
+
+  /**
+   * Each service's KafkaUser allows exactly what that service does, under dev.bd3.jobs.Topics'
+   * names and the group ids of its configuration: only the gateway writes the job queues and the
+   * control topic, each worker reads its own type's queue and no other; every rule an allow on one
+   * named resource (or a name's prefix, for the groups of one instance each), and no KafkaUser
+   * unused.
+   */
+  @Test
+  void eachKafkaUserMayDoExactlyWhatItsServiceDoes() throws Exception {
+    Rendering r = operators();
+    Topics topics = Topics.DEFAULT;
+    Set<String> checked = new TreeSet<>();
+    for (Map<String, Object> d : r.of("Deployment")) {
+      String service = Rendering.name(d);
+      String user = kafkaUserOf(d);
+      Set<String> acls = acls(r.named("KafkaUser", user));
+      JobType own = WORKERS.get(service);
+      assertEquals(
+          own == null ? gatewayNeeds(topics) : workerNeeds(topics, own),
+          acls,
+          service + ": what " + user + " may do");
+      for (JobType type : JobType.values()) {
+        String queue = "topic/literal/" + topics.jobs(type) + ": ";
+        boolean writes = acls.stream().anyMatch(a -> a.startsWith(queue) && a.contains("Write"));
+        boolean reads = acls.stream().anyMatch(a -> a.startsWith(queue) && a.contains("Read"));
+        assertEquals(
+            own == null, writes, service + (writes ? " writes " : " cannot write ") + queue);
+        assertEquals(type == own, reads, service + (reads ? " reads " : " cannot read ") + queue);
+      }
+      boolean control =
+          acls.stream()
+              .anyMatch(
+                  a ->
+                      a.startsWith("topic/literal/" + topics.control() + ": ")
+                          && a.contains("Write"));
+      assertEquals(own == null, control, service + ": only the gateway writes the control topic");
+      checked.add(user);
+    }
+    assertEquals(
+        r.of("KafkaUser").stream()
+            .map(Rendering::name)
+            .collect(Collectors.toCollection(TreeSet::new)),
+        checked,
+        "every KafkaUser is a service's");
+  }
+
+  /**
+   * Where CloudNativePG makes the database users, Grafana's login is a role of its own in
+   * bd3_reader (which migration V10 grants SELECT on the run history only), never the gateway's
+   * user, the schema's owner: Grafana's query API would let a viewer DELETE or DROP as that one.
+   * bd3_reader exists from the bootstrap on, before the gateway can migrate; no managed role may do
+   * more than log in.
+   */
+  @Test
+  void grafanasDatabaseLoginIsNotTheGatewaysUser() throws Exception {
+    Rendering r = operators();
+    Map<String, Object> cluster = r.of("Cluster").get(0);
+    Map<String, Object> spec = map(cluster.get("spec"));
+    Map<String, Object> initdb = map(map(spec.get("bootstrap")).get("initdb"));
+    Object owner = initdb.get("owner");
+    Map<String, Map<String, Object>> roles = new LinkedHashMap<>();
+    for (Object role : list(map(spec.get("managed")).get("roles"))) {
+      roles.put(String.valueOf(map(role).get("name")), map(role));
+    }
+    assertTrue(
+        list(initdb.get("postInitSQL")).stream()
+            .anyMatch(
+                s -> String.valueOf(s).trim().equalsIgnoreCase("CREATE ROLE bd3_reader NOLOGIN")),
+        "bd3_reader is made at bootstrap, before the gateway migrates");
+    Map<String, Object> reader = roles.get("bd3_reader");
+    assertNotNull(reader, "bd3_reader is a managed role");
+    assertEquals(false, reader.get("login"), "bd3_reader logs in as no one");
+    Map<String, Object> grafana = roles.get("bd3_grafana");
+    assertNotNull(grafana, "Grafana's login is a managed role");
+    assertFalse(Objects.equals(owner, grafana.get("name")), "Grafana's login is not the owner");
+    assertEquals(true, grafana.get("login"), "bd3_grafana logs in");
+    assertEquals(
+        List.of("bd3_reader"), grafana.get("inRoles"), "bd3_grafana is in bd3_reader only");
+    String appSecret = Rendering.name(cluster) + "-app";
+    Object password = map(grafana.get("passwordSecret")).get("name");
+    assertNotNull(password, "bd3_grafana's password from a Secret");
+    assertFalse(appSecret.equals(password), "not the gateway's Secret");
+    for (Map.Entry<String, Map<String, Object>> role : roles.entrySet()) {
+      for (String power :
+          List.of("superuser", "createdb", "createrole", "replication", "bypassrls")) {
+        assertFalse(
+            Boolean.TRUE.equals(role.getValue().get(power)), role.getKey() + " may " + power);
+      }
+    }
+    Map<String, Object> gatewayUser =
+        map(
+            map(env(Rendering.container(r.named("Deployment", "gateway"))).get("DB_USER"))
+                .get("secretKeyRef"));
+    assertEquals(appSecret, gatewayUser.get("name"), "the gateway logs in as the owner");
+  }
+
+  /** The KafkaUser whose Secret gives a deployment's pods their JAAS line. */
+  private static String kafkaUserOf(Map<String, Object> deployment) {
+    Map<String, Object> jaas =
+        map(
+            map(env(Rendering.container(deployment)).get("KAFKA_SASL_JAAS_CONFIG"))
+                .get("secretKeyRef"));
+    assertEquals(
+        "sasl.jaas.config",
+        jaas.get("key"),
+        Rendering.name(deployment) + ": KAFKA_SASL_JAAS_CONFIG from a KafkaUser's Secret");
+    return String.valueOf(jaas.get("name"));
+  }
+
+  /** A KafkaUser's ACLs, one line each: type/patternType/name: its operations, sorted. */
+  private static Set<String> acls(Map<String, Object> kafkaUser) {
+    String user = Rendering.name(kafkaUser);
+    Map<String, Object> authorization = map(map(kafkaUser.get("spec")).get("authorization"));
+    assertEquals("simple", authorization.get("type"), user + ": simple authorization");
+    Set<String> acls = new TreeSet<>();
+    for (Object a : list(authorization.get("acls"))) {
+      Map<String, Object> acl = map(a);
+      assertEquals("allow", acl.getOrDefault("type", "allow"), user + ": " + acl);
+      assertEquals("*", acl.getOrDefault("host", "*"), user + ": " + acl);
+      Map<String, Object> resource = map(acl.get("resource"));
+      String operations =
+          list(acl.get("operations")).stream()
+              .map(String::valueOf)
+              .sorted()
+              .collect(Collectors.joining(","));
+      String line =
+          resource.get("type")
+              + "/"
+              + resource.getOrDefault("patternType", "literal")
+              + "/"
+              + resource.get("name")
+              + ": "
+              + operations;
+      assertTrue(acls.add(line), user + ": " + line + " twice");
+    }
+    return acls;
+  }
+
+  /**
+   * The gateway: publishes jobs and control records and its own end-of-run events (the outbox),
+   * reads the events in its group and each instance's live-events group, reads, replays and writes
+   * the dead letters, creates the topics, sets the queues' rules and reads where each starts.
+   */
+  private static Set<String> gatewayNeeds(Topics topics) throws IOException {
+    Properties gateway = properties("gateway-service/src/main/resources/application.properties");
+    Set<String> needs = new TreeSet<>();
+    for (JobType type : JobType.values()) {
+      needs.add("topic/literal/" + topics.jobs(type) + ": Create,Describe,Write");
+      needs.add("group/literal/" + topics.workers(type) + ": AlterConfigs,Describe");
+    }
+    needs.add("topic/literal/" + topics.control() + ": Create,Describe,Write");
+    needs.add("topic/literal/" + topics.events() + ": Create,Describe,Read,Write");
+    needs.add("topic/literal/" + topics.deadLetter() + ": Create,Describe,Read,Write");
+    needs.add(group(gateway, "mp.messaging.incoming.job-events.group.id", topics) + ": Read");
+    needs.add(group(gateway, "mp.messaging.incoming.live-events.group.id", topics) + ": Read");
+    return needs;
+  }
+
+  /**
+   * A worker: its type's queue in its share group (Create: it makes the topic if the gateway has
+   * not yet), cancellations in a group of its own, events and dead letters written.
+   */
+  private static Set<String> workerNeeds(Topics topics, JobType type) throws IOException {
+    Properties worker = properties("shared-worker/src/main/resources/bd3-worker.properties");
+    return new TreeSet<>(
+        Set.of(
+            "topic/literal/" + topics.jobs(type) + ": Create,Describe,Read",
+            "group/literal/" + topics.workers(type) + ": Read",
+            "topic/literal/" + topics.control() + ": Describe,Read",
+            group(worker, "mp.messaging.incoming.control.group.id", topics) + ": Read",
+            "topic/literal/" + topics.events() + ": Describe,Write",
+            "topic/literal/" + topics.deadLetter() + ": Describe,Write"));
+  }
+
+  /**
+   * A consumer group id of a service's configuration as an ACL's resource: the topic prefix
+   * resolved, a group of one instance (ending in ${quarkus.uuid}) as the prefix before it.
+   */
+  private static String group(Properties properties, String key, Topics topics) {
+    String id = properties.getProperty(key);
+    assertNotNull(id, key);
+    id = id.replaceAll("\\$\\{bd3(\\.gateway)?\\.topic-prefix\\}", topics.prefix());
+    String instance = "${quarkus.uuid}";
+    if (id.endsWith(instance)) {
+      return "group/prefix/" + id.substring(0, id.length() - instance.length());
+    }
+    assertFalse(id.contains("${"), key + ": a group id this test cannot resolve: " + id);
+    return "group/literal/" + id;
+  }
+
+  private static Properties properties(String file) throws IOException {
+    Properties properties = new Properties();
+    try (Reader in = Files.newBufferedReader(ROOT.resolve(file))) {
+      properties.load(in);
+    }
+    return properties;
+  }
+
   /** The checker finds what is wrong: a wrong type, a missing required field, an unknown kind. */
   @Test
   void theCheckerRefusesWhatIsInvalid() throws Exception {

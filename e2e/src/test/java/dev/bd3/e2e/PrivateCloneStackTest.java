@@ -84,6 +84,22 @@ class PrivateCloneStackTest {
         "off",
         query(url, vars, "SELECT rolsuper FROM pg_roles WHERE rolname = current_user"),
         "the suite's user is no superuser");
+    // Grafana's read-only login: a password of its own, kept as bd3's is, in bd3_reader, no more
+    Path readerSecret = clone.resolve(".bd3/secrets/postgres-bd3_grafana");
+    assertEquals(
+        "rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(readerSecret)));
+    Map<String, String> reader =
+        Map.of("DB_USER", "bd3_grafana", "DB_PASSWORD", Files.readString(readerSecret).strip());
+    assertEquals(
+        "off",
+        query(
+            url,
+            reader,
+            "SELECT rolsuper OR rolcreaterole OR rolcreatedb FROM pg_roles"
+                + " WHERE rolname = current_user"),
+        "the reader's login may only log in");
+    assertEquals(
+        "on", query(url, reader, "SELECT pg_has_role('bd3_reader', 'USAGE')"), "in bd3_reader");
     Map<String, String> wrong = new HashMap<>(vars);
     wrong.put("DB_PASSWORD", "bd3");
     assertThrows(
@@ -109,6 +125,12 @@ class PrivateCloneStackTest {
             && !renewed.get("DB_PASSWORD").equals(vars.get("DB_PASSWORD")),
         "a new password");
     assertEquals("1", query(url, renewed, "SELECT 1"), "the new password lets the suite in");
+    Map<String, String> renewedReader =
+        Map.of("DB_USER", "bd3_grafana", "DB_PASSWORD", Files.readString(readerSecret).strip());
+    assertTrue(
+        !renewedReader.get("DB_PASSWORD").equals(reader.get("DB_PASSWORD")),
+        "a new password for the reader's login too");
+    assertEquals("1", query(url, renewedReader, "SELECT 1"), "and it lets the reader in");
     assertThrows(
         java.sql.SQLException.class, () -> query(url, vars, "SELECT 1"), "the old one is gone");
 

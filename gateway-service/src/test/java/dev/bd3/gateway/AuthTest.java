@@ -10,6 +10,7 @@ import static org.hamcrest.Matchers.not;
 import static org.hamcrest.Matchers.notNullValue;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.bd3.gateway.auth.ApiKeys;
@@ -23,11 +24,16 @@ import io.restassured.specification.RequestSpecification;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Properties;
 import java.util.UUID;
 import java.util.stream.Stream;
+import org.eclipse.microprofile.config.ConfigProvider;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -342,6 +348,50 @@ class AuthTest {
     assertEquals(
         "rw-------",
         PosixFilePermissions.toString(Files.getPosixFilePermissions(Path.of("target/admin-key"))));
+  }
+
+  /**
+   * Grafana's database login (the local stack's bd3_grafana, a member of bd3_reader, which
+   * migration V10 grants SELECT on the run history) reads the history and nothing else: no key
+   * hashes, datasets or outbox, no change of any kind. It logs in as itself, password and all: the
+   * gateway's user cannot SET ROLE bd3_reader, since it may not grant itself the role (it may not
+   * create or grant roles, and the stack makes it no member).
+   */
+  @Test
+  void grafanasDatabaseLoginReadsTheRunHistoryOnly() throws Exception {
+    Map<String, String> stack = LocalStack.start(LocalStack.root());
+    Properties login = new Properties();
+    login.setProperty("user", "bd3_grafana");
+    login.setProperty(
+        "password",
+        Files.readString(Path.of(stack.get("BD3_HOME"), "secrets", "postgres-bd3_grafana"))
+            .strip());
+    String url = ConfigProvider.getConfig().getValue("quarkus.datasource.jdbc.url", String.class);
+    try (Connection c = new org.postgresql.Driver().connect(url, login);
+        Statement s = c.createStatement()) {
+      for (String table : List.of("runs", "metrics", "checkpoints", "samples", "eval_results")) {
+        s.executeQuery("select count(*) from " + table).close();
+      }
+      c.setAutoCommit(false); // each refusal rolled back: nothing changes even if one were allowed
+      for (String refused :
+          List.of(
+              "select key_hash from api_keys",
+              "select owner from datasets",
+              "select payload from outbox",
+              "select * from flyway_schema_history",
+              "delete from runs",
+              "update metrics set value = 0",
+              "truncate eval_results",
+              "drop table samples",
+              "create table grafana_was_here (i int)")) {
+        try {
+          SQLException e = assertThrows(SQLException.class, () -> s.execute(refused), refused);
+          assertEquals("42501", e.getSQLState(), refused + ": " + e.getMessage());
+        } finally {
+          c.rollback();
+        }
+      }
+    }
   }
 
   /** The principal a key speaks for. */

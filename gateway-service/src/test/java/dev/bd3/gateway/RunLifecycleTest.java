@@ -77,6 +77,121 @@ class RunLifecycleTest {
                 .body("error", containsString("gave up after 3 attempts: worker lost")));
   }
 
+  /**
+   * The queue's record of a QUEUED run deleted (as retention would): a run with attempts left is
+   * published again, the loss counted as a failed attempt; one at its limit fails.
+   */
+  @Test
+  void aQueuedRunWhoseRecordTheQueueLostIsPublishedAgainOrFails() throws Exception {
+    String jobs = TestKafka.TOPICS.jobs(JobType.TRAIN);
+    Map<TopicPartition, Long> mark = TestKafka.mark(jobs);
+    String fresh = JobEventsTest.submitTrain();
+    String tried = JobEventsTest.submitTrain();
+    JobRequest freshJob =
+        Json.mapper().readValue(TestKafka.awaitKey(mark, fresh).value(), JobRequest.class);
+    var record = TestKafka.awaitKey(mark, tried);
+    JobRequest triedJob = Json.mapper().readValue(record.value(), JobRequest.class);
+    JobEvent.Holder holder =
+        new JobEvent.Holder(
+            triedJob.dispatch(), JobEvent.Holder.record(record.partition(), record.offset()));
+    List<JobEvent> failures = new java.util.ArrayList<>();
+    for (int attempt = 1;
+        attempt <= 3;
+        attempt++) { // three deliveries, each released after a failure
+      failures.add(
+          new JobEvent(
+              tried,
+              attempt,
+              holder,
+              "w",
+              TestKafka.VERSION,
+              Instant.now(),
+              new JobEvent.Status(RunStatus.RUNNING, null)));
+      failures.add(
+          new JobEvent(
+              tried,
+              attempt,
+              holder,
+              "w",
+              TestKafka.VERSION,
+              Instant.now(),
+              new JobEvent.Status(RunStatus.QUEUED, "attempt " + attempt + " failed")));
+    }
+    TestKafka.send(failures);
+    JobEventsTest.eventually(
+        tried, view -> view.body("status", equalTo("QUEUED")).body("attempt", equalTo(3)));
+
+    Map<TopicPartition, Long> end = TestKafka.mark(jobs);
+    TestKafka.deleteRecordsBefore(end);
+    JobRequest again =
+        Json.mapper().readValue(TestKafka.awaitKey(end, fresh).value(), JobRequest.class);
+    assertNotEquals(freshJob.dispatch(), again.dispatch(), "a new dispatch");
+    assertEquals(1, again.priorFailures(), "the lost record counts as a failed attempt");
+    JobEventsTest.eventually(
+        fresh,
+        view ->
+            view.body("status", equalTo("QUEUED"))
+                .body("error", containsString("the queue no longer held the job")));
+    JobEventsTest.eventually(
+        tried,
+        view ->
+            view.body("status", equalTo("FAILED"))
+                .body(
+                    "error", containsString("gave up after 3 attempts: the queue no longer held")));
+  }
+
+  /**
+   * A run handed on twice (graceful stops) and silent on its third attempt has failed no attempt:
+   * it is shown lost but not given up, for the broker to deliver it again.
+   */
+  @Test
+  void gracefulStopsUseUpNoAttempt() throws Exception {
+    String jobs = TestKafka.TOPICS.jobs(JobType.TRAIN);
+    Map<TopicPartition, Long> mark = TestKafka.mark(jobs);
+    String id = JobEventsTest.submitTrain();
+    JobRequest job =
+        Json.mapper().readValue(TestKafka.awaitKey(mark, id).value(), JobRequest.class);
+    for (int attempt = 1; attempt <= 3; attempt++) {
+      JobEvent.Holder holder = new JobEvent.Holder(job.dispatch(), "0@" + (1000 + attempt));
+      List<JobEvent> events = new java.util.ArrayList<>();
+      events.add(
+          new JobEvent(
+              id,
+              attempt,
+              holder,
+              "w",
+              TestKafka.VERSION,
+              Instant.now(),
+              new JobEvent.Status(RunStatus.RUNNING, null)));
+      if (attempt < 3) {
+        events.add(
+            new JobEvent(
+                id,
+                attempt,
+                holder,
+                "w",
+                TestKafka.VERSION,
+                Instant.now(),
+                new JobEvent.HandedBack("worker stopped")));
+      }
+      Map<TopicPartition, Long> before = TestKafka.mark(jobs);
+      TestKafka.send(events);
+      if (attempt < 3) {
+        job = Json.mapper().readValue(TestKafka.awaitKey(before, id).value(), JobRequest.class);
+        assertEquals(0, job.priorFailures());
+      }
+    }
+    JobEventsTest.eventually(
+        id,
+        view ->
+            view.body("status", equalTo("RUNNING"))
+                .body("attempt", equalTo(3))
+                .body("failedAttempts", equalTo(0))
+                .body("workerLost", equalTo(true)));
+    Thread.sleep(3_000); // three more checks of silent runs
+    given().get("/api/v1/jobs/" + id).then().body("status", equalTo("RUNNING"));
+  }
+
   @Test
   void aRunPastItsDeadlineFailsAndNoLongerWaitsInTheQueue() {
     String id =

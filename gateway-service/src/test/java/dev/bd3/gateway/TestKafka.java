@@ -10,6 +10,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -106,6 +107,25 @@ final class TestKafka {
                                 || (done.get(e.getKey()) != null
                                     && done.get(e.getKey()).offset() >= e.getValue()));
               });
+    }
+  }
+
+  /** Deletes every record before {@code mark}, as retention would: the log starts there. */
+  static void deleteRecordsBefore(Map<TopicPartition, Long> mark) {
+    Properties p = new Properties();
+    p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap());
+    Map<TopicPartition, org.apache.kafka.clients.admin.RecordsToDelete> before = new HashMap<>();
+    mark.forEach(
+        (partition, offset) ->
+            before.put(
+                partition, org.apache.kafka.clients.admin.RecordsToDelete.beforeOffset(offset)));
+    try (Admin admin = Admin.create(p)) {
+      admin.deleteRecords(before).all().get();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    } catch (ExecutionException e) {
+      throw new IllegalStateException(e);
     }
   }
 

@@ -56,6 +56,7 @@ final class JobAttempt {
   // known once the job is read
   private volatile int attempt; // the run's attempt: prior attempts + delivery
   private volatile JobEvent.Holder holder;
+  private volatile boolean claimed; // RUNNING sent: the gateway grants or fences this hold
 
   JobAttempt(
       String key,
@@ -132,6 +133,7 @@ final class JobAttempt {
     }
     try {
       events.send(runId, attempt, holder, new JobEvent.Status(RunStatus.RUNNING, null));
+      claimed = true;
       LOG.infof(
           "run %s: attempt %d (delivery %d, %d of %d attempts failed before)",
           runId, attempt, delivery, failedBefore, job.attemptLimit());
@@ -203,6 +205,13 @@ final class JobAttempt {
    * attempt.
    */
   private Outcome end(String runId, RunStatus status, String reason, AcknowledgeType ack) {
+    if (claimed && status.isTerminal()) {
+      try {
+        lease.awaitGrant(); // a copy of the job is fenced off here and reports no end
+      } catch (Lease.LeaseLost e) {
+        return lost(runId);
+      }
+    }
     return report(
         new JobEvent.Status(status, reason),
         ack,

@@ -59,6 +59,7 @@ public class JobQueue {
   private static final Logger LOG = Logger.getLogger(JobQueue.class);
   private static final Duration POLL = Duration.ofSeconds(1);
   private static final Duration DEFAULT_LOCK = Duration.ofSeconds(30);
+  private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(5);
 
   private final JobHandler handler;
   private final JobEvents events;
@@ -128,7 +129,9 @@ public class JobQueue {
 
   private void loop() {
     while (!stopping) {
-      try (KafkaShareConsumer<String, String> consumer = consumer()) {
+      KafkaShareConsumer<String, String> consumer = null;
+      try {
+        consumer = consumer();
         KafkaTopology.ensureJobTopic(admin, topics, handler.type()); // whoever starts first
         consumer.subscribe(List.of(topics.jobs(handler.type())));
         LOG.infof(
@@ -141,6 +144,10 @@ public class JobQueue {
         if (!stopping) {
           LOG.errorf(e, "job queue consumer failed; reconnecting in 5 s");
           sleep(Duration.ofSeconds(5));
+        }
+      } finally {
+        if (consumer != null) {
+          consumer.close(CLOSE_TIMEOUT); // bounded, as every call to the broker here
         }
       }
     }

@@ -42,6 +42,14 @@ final class Lease {
    */
   void confirm() {
     confirmRenewed();
+    awaitGrant();
+  }
+
+  /**
+   * Blocks until the gateway has granted the hold; throws once the lease is lost or fenced off. A
+   * job's end waits for it too, so that a copy of the job never reports one.
+   */
+  void awaitGrant() {
     while (!granted.isDone()) {
       check();
       try {
