@@ -306,10 +306,10 @@ final class ChaosBench extends Benchmark {
   private String holderOrElse(String idle) {
     try {
       List<String> holders = new ArrayList<>();
-      for (JsonNode run : api.runs(null, "RUNNING", 50)) {
+      for (JsonNode run : api.runs(null, "RUNNING", 100)) {
         String worker = run.path("worker").asText("");
-        if (!worker.isEmpty()) {
-          holders.add(suite.instance(worker));
+        if (submitted.containsKey(run.path("id").asText()) && worker.startsWith("chaos-")) {
+          holders.add(suite.instance(worker)); // a run of this benchmark, on one of its workers
         }
       }
       return holders.isEmpty() ? idle : holders.get(random.nextInt(holders.size()));
@@ -402,11 +402,13 @@ final class ChaosBench extends Benchmark {
     int doubleHolders = doubleHolders();
     long handedBack =
         WorkerLog.read(suite.logs(), "chaos").stream()
-            .filter(l -> l.settled() && l.text().contains(": handed back"))
+            .filter(l -> l.settled() && submitted.containsKey(l.runId()))
+            .filter(l -> l.text().contains(": handed back"))
             .count();
     long refused =
         WorkerLog.read(suite.logs(), "chaos").stream()
-            .filter(l -> l.settled() && l.text().contains("refused by the gateway"))
+            .filter(l -> l.settled() && submitted.containsKey(l.runId()))
+            .filter(l -> l.text().contains("refused by the gateway"))
             .count();
     r.line(
         "graceful stops: %d, jobs handed back: %d; records sent twice: %d, copies refused: %d",

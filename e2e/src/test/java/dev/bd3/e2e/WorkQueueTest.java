@@ -198,13 +198,7 @@ class WorkQueueTest {
   void aJobThatKillsItsWorkersFailsAtTheLimit() throws Exception {
     String id = id(api.submit("train", tiny(1_000_000, 1_000_000, 19)));
     for (int attempt = 1; attempt <= 3; attempt++) {
-      int expected = attempt;
-      JsonNode running =
-          until(
-              id,
-              Duration.ofMinutes(2),
-              v -> is(v, "RUNNING") && v.path("attempt").asInt() == expected);
-      suite.kill(suite.instance(running.path("worker").asText()));
+      killHolderAt(id, attempt);
       if (attempt < 3) {
         suite.start(); // what an orchestrator would do
       }
@@ -294,13 +288,7 @@ class WorkQueueTest {
   void twoCrashesThenAGracefulStopOfTheHolderStillSucceed() throws Exception {
     String id = id(api.submit("train", tiny(3000, 100, 37)));
     for (int attempt = 1; attempt <= 2; attempt++) {
-      int expected = attempt;
-      JsonNode running =
-          until(
-              id,
-              Duration.ofMinutes(2),
-              v -> is(v, "RUNNING") && v.path("attempt").asInt() == expected);
-      suite.kill(suite.instance(running.path("worker").asText()));
+      killHolderAt(id, attempt);
       suite.start();
     }
     JsonNode third =
@@ -370,6 +358,16 @@ class WorkQueueTest {
                 .build(),
             java.net.http.HttpResponse.BodyHandlers.discarding())
         .statusCode();
+  }
+
+  /** Waits until the run is RUNNING at {@code attempt}, then kills the worker that holds it. */
+  private static void killHolderAt(String id, int attempt) throws Exception {
+    JsonNode running =
+        until(
+            id,
+            Duration.ofMinutes(2),
+            v -> is(v, "RUNNING") && v.path("attempt").asInt() == attempt);
+    suite.kill(suite.instance(running.path("worker").asText()));
   }
 
   private static String trainerLogs() throws IOException {

@@ -21,7 +21,6 @@ import io.quarkus.narayana.jta.QuarkusTransaction;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -57,11 +56,6 @@ class HolderFencingTest {
 
   private static JobRequest job(Map<TopicPartition, Long> mark, String id) throws Exception {
     return Json.mapper().readValue(TestKafka.awaitKey(mark, id).value(), JobRequest.class);
-  }
-
-  private static JobEvent event(
-      String id, int attempt, JobEvent.Holder holder, String worker, JobEvent.Payload payload) {
-    return new JobEvent(id, attempt, holder, worker, TestKafka.VERSION, Instant.now(), payload);
   }
 
   private static JobEvent.Status status(RunStatus s) {
@@ -107,10 +101,10 @@ class HolderFencingTest {
 
     TestKafka.send(
         List.of(
-            event(id, 1, first, "worker-a", status(RunStatus.RUNNING)),
-            event(id, 1, copy, "worker-b", status(RunStatus.RUNNING)),
-            event(id, 1, copy, "worker-b", new JobEvent.Metric("copy", 1, 1.0)),
-            event(id, 1, first, "worker-a", new JobEvent.Metric("held", 1, 1.0))));
+            TestKafka.event(id, 1, first, "worker-a", status(RunStatus.RUNNING)),
+            TestKafka.event(id, 1, copy, "worker-b", status(RunStatus.RUNNING)),
+            TestKafka.event(id, 1, copy, "worker-b", new JobEvent.Metric("copy", 1, 1.0)),
+            TestKafka.event(id, 1, first, "worker-a", new JobEvent.Metric("held", 1, 1.0))));
     assertEquals(new Grant(id, 1, first), notice(control, id, Grant.class));
     Fence fence = fenceAfter(control, id);
     assertEquals(new Fence(id, 1, copy, first, false), fence);
@@ -123,15 +117,15 @@ class HolderFencingTest {
     assertEquals(0, metrics(id, "copy"), "the copy's metric was dropped");
 
     // the holder ends the run; nothing of anyone changes it after that
-    TestKafka.send(List.of(event(id, 1, first, "worker-a", status(RunStatus.SUCCEEDED))));
+    TestKafka.send(List.of(TestKafka.event(id, 1, first, "worker-a", status(RunStatus.SUCCEEDED))));
     JobEventsTest.eventually(id, view -> view.body("status", equalTo("SUCCEEDED")));
     Map<TopicPartition, Long> later = TestKafka.mark(TestKafka.TOPICS.control());
     JobEvent.Holder late = new JobEvent.Holder(run.job().dispatch(), "2@9");
     TestKafka.send(
         List.of(
-            event(id, 1, first, "worker-a", new JobEvent.Metric("after", 2, 1.0)),
-            event(id, 2, late, "worker-c", status(RunStatus.RUNNING)),
-            event(id, 2, late, "worker-c", status(RunStatus.FAILED))));
+            TestKafka.event(id, 1, first, "worker-a", new JobEvent.Metric("after", 2, 1.0)),
+            TestKafka.event(id, 2, late, "worker-c", status(RunStatus.RUNNING)),
+            TestKafka.event(id, 2, late, "worker-c", status(RunStatus.FAILED))));
     assertEquals(new Fence(id, 2, late, first, true), fenceAfter(later, id));
     given()
         .get("/api/v1/jobs/" + id)
@@ -152,10 +146,11 @@ class HolderFencingTest {
     Map<TopicPartition, Long> jobs = TestKafka.mark(JOBS);
     TestKafka.send(
         List.of(
-            event(id, 1, record, "worker-a", status(RunStatus.RUNNING)),
-            event(id, 1, record, "worker-a", new JobEvent.Status(RunStatus.QUEUED, "oom")),
-            event(id, 2, record, "worker-b", status(RunStatus.RUNNING)),
-            event(id, 2, record, "worker-b", new JobEvent.HandedBack("worker stopped"))));
+            TestKafka.event(id, 1, record, "worker-a", status(RunStatus.RUNNING)),
+            TestKafka.event(
+                id, 1, record, "worker-a", new JobEvent.Status(RunStatus.QUEUED, "oom")),
+            TestKafka.event(id, 2, record, "worker-b", status(RunStatus.RUNNING)),
+            TestKafka.event(id, 2, record, "worker-b", new JobEvent.HandedBack("worker stopped"))));
     JobRequest again = job(jobs, id);
     assertNotEquals(dispatch, again.dispatch(), "a new dispatch");
     assertEquals(2, again.priorAttempts(), "the next delivery is attempt 3");
@@ -169,7 +164,7 @@ class HolderFencingTest {
 
     // the old record delivered again (its acknowledgement was lost) is refused
     Map<TopicPartition, Long> control = TestKafka.mark(TestKafka.TOPICS.control());
-    TestKafka.send(List.of(event(id, 3, record, "worker-c", status(RunStatus.RUNNING))));
+    TestKafka.send(List.of(TestKafka.event(id, 3, record, "worker-c", status(RunStatus.RUNNING))));
     Fence fence = fenceAfter(control, id);
     assertEquals(new Fence(id, 3, record, null, false), fence);
     assertTrue(fence.recordSpent());
@@ -177,8 +172,8 @@ class HolderFencingTest {
     JobEvent.Holder fresh = new JobEvent.Holder(again.dispatch(), "0@12");
     TestKafka.send(
         List.of(
-            event(id, 3, fresh, "worker-d", status(RunStatus.RUNNING)),
-            event(id, 3, fresh, "worker-d", status(RunStatus.SUCCEEDED))));
+            TestKafka.event(id, 3, fresh, "worker-d", status(RunStatus.RUNNING)),
+            TestKafka.event(id, 3, fresh, "worker-d", status(RunStatus.SUCCEEDED))));
     JobEventsTest.eventually(
         id,
         view ->
@@ -196,8 +191,8 @@ class HolderFencingTest {
     Map<TopicPartition, Long> control = TestKafka.mark(TestKafka.TOPICS.control());
     TestKafka.send(
         List.of(
-            event(id, 1, record, "worker-a", status(RunStatus.RUNNING)),
-            event(id, 2, record, "worker-b", status(RunStatus.RUNNING))));
+            TestKafka.event(id, 1, record, "worker-a", status(RunStatus.RUNNING)),
+            TestKafka.event(id, 2, record, "worker-b", status(RunStatus.RUNNING))));
     Fence fence = fenceAfter(control, id);
     assertEquals(new Fence(id, 1, record, record, false), fence);
     assertFalse(fence.recordSpent(), "the record is the new holder's delivery now");
@@ -218,8 +213,8 @@ class HolderFencingTest {
     Map<TopicPartition, Long> control = TestKafka.mark(TestKafka.TOPICS.control());
     TestKafka.send(
         List.of(
-            event(id, 1, first, "worker-a", status(RunStatus.RUNNING)),
-            event(id, 2, copy, "worker-b", status(RunStatus.RUNNING))));
+            TestKafka.event(id, 1, first, "worker-a", status(RunStatus.RUNNING)),
+            TestKafka.event(id, 2, copy, "worker-b", status(RunStatus.RUNNING))));
     Fence fence = fenceAfter(control, id);
     assertEquals(new Fence(id, 1, first, copy, false), fence);
     assertTrue(fence.recordSpent());

@@ -95,26 +95,17 @@ class RunLifecycleTest {
         new JobEvent.Holder(
             triedJob.dispatch(), JobEvent.Holder.record(record.partition(), record.offset()));
     List<JobEvent> failures = new java.util.ArrayList<>();
-    for (int attempt = 1;
-        attempt <= 3;
-        attempt++) { // three deliveries, each released after a failure
+    // three deliveries, each released after a failure
+    for (int attempt = 1; attempt <= 3; attempt++) {
       failures.add(
-          new JobEvent(
+          TestKafka.event(
+              tried, attempt, holder, "w", new JobEvent.Status(RunStatus.RUNNING, null)));
+      failures.add(
+          TestKafka.event(
               tried,
               attempt,
               holder,
               "w",
-              TestKafka.VERSION,
-              Instant.now(),
-              new JobEvent.Status(RunStatus.RUNNING, null)));
-      failures.add(
-          new JobEvent(
-              tried,
-              attempt,
-              holder,
-              "w",
-              TestKafka.VERSION,
-              Instant.now(),
               new JobEvent.Status(RunStatus.QUEUED, "attempt " + attempt + " failed")));
     }
     TestKafka.send(failures);
@@ -155,24 +146,10 @@ class RunLifecycleTest {
       JobEvent.Holder holder = new JobEvent.Holder(job.dispatch(), "0@" + (1000 + attempt));
       List<JobEvent> events = new java.util.ArrayList<>();
       events.add(
-          new JobEvent(
-              id,
-              attempt,
-              holder,
-              "w",
-              TestKafka.VERSION,
-              Instant.now(),
-              new JobEvent.Status(RunStatus.RUNNING, null)));
+          TestKafka.event(id, attempt, holder, "w", new JobEvent.Status(RunStatus.RUNNING, null)));
       if (attempt < 3) {
         events.add(
-            new JobEvent(
-                id,
-                attempt,
-                holder,
-                "w",
-                TestKafka.VERSION,
-                Instant.now(),
-                new JobEvent.HandedBack("worker stopped")));
+            TestKafka.event(id, attempt, holder, "w", new JobEvent.HandedBack("worker stopped")));
       }
       Map<TopicPartition, Long> before = TestKafka.mark(jobs);
       TestKafka.send(events);

@@ -219,6 +219,12 @@ final class TestKafka {
     return new JobEvent(runId, attempt, null, worker, VERSION, time, payload);
   }
 
+  /** An event of a worker that holds ({@code attempt}, {@code holder}) of the run. */
+  static JobEvent event(
+      String runId, int attempt, JobEvent.Holder holder, String worker, JobEvent.Payload payload) {
+    return new JobEvent(runId, attempt, holder, worker, VERSION, Instant.now(), payload);
+  }
+
   static String json(Object value) {
     try {
       return Json.mapper().writeValueAsString(value);
