@@ -147,7 +147,16 @@ public class JobEventConsumer {
    */
   private boolean admitted(Run run, JobEvent event) {
     return switch (Holding.of(run).judge(event)) {
-      case HOLDER -> true;
+      case HOLDER -> {
+        if (event.holder() != null
+            && event.payload() instanceof JobEvent.Status s
+            && s.status() == RunStatus.RUNNING) {
+          // the same delivery started again: a broker that restarted may hand a record out anew
+          // with the same delivery count, to a worker that waits for its grant
+          dispatcher.grant(run, event.attempt(), event.holder());
+        }
+        yield true;
+      }
       case TAKES_OVER -> {
         String before = run.holder;
         run.holder = event.holder().record();

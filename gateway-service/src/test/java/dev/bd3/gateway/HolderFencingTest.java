@@ -219,4 +219,22 @@ class HolderFencingTest {
     assertEquals(new Fence(id, 1, first, copy, false), fence);
     assertTrue(fence.recordSpent());
   }
+
+  /**
+   * A broker that restarted may hand the holder's record out again with the same delivery count:
+   * the new worker's RUNNING is the holder's, and it is granted the hold again (it waits for the
+   * grant before its first checkpoint).
+   */
+  @Test
+  void theSameDeliveryStartedAgainIsGrantedAgain() throws Exception {
+    Submitted run = submit();
+    String id = run.id();
+    JobEvent.Holder record = new JobEvent.Holder(run.job().dispatch(), "0@41");
+    Map<TopicPartition, Long> control = TestKafka.mark(TestKafka.TOPICS.control());
+    TestKafka.send(List.of(TestKafka.event(id, 1, record, "worker-a", status(RunStatus.RUNNING))));
+    assertEquals(new Grant(id, 1, record), notice(control, id, Grant.class));
+    Map<TopicPartition, Long> again = TestKafka.mark(TestKafka.TOPICS.control());
+    TestKafka.send(List.of(TestKafka.event(id, 1, record, "worker-b", status(RunStatus.RUNNING))));
+    assertEquals(new Grant(id, 1, record), notice(again, id, Grant.class));
+  }
 }
