@@ -5,6 +5,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import org.jboss.logging.Logger;
 
 /**
  * This worker's hold on one delivery of a job. The queue renews it while the job runs; when a
@@ -16,6 +17,8 @@ import java.util.concurrent.TimeoutException;
 final class Lease {
   private static final Duration CONFIRM_WITHIN = Duration.ofSeconds(60);
   private static final Duration GRANT_POLL = Duration.ofMillis(200);
+  private static final Duration GRANT_WITHIN = Duration.ofMinutes(10);
+  private static final Logger LOG = Logger.getLogger(Lease.class);
 
   private volatile boolean lost;
   private volatile boolean spent;
@@ -38,7 +41,8 @@ final class Lease {
    * Blocks until the queue has renewed the lock (the broker confirmed this worker still holds the
    * job) and the gateway has granted the hold (no copy of the job holds the run), for a side effect
    * another holder must never see twice, such as a checkpoint file; throws when the job went to
-   * another worker. While the gateway is away the job waits here, its lock still renewed.
+   * another worker. While the gateway is away the job waits here, its lock still renewed, for ten
+   * minutes at most.
    */
   void confirm() {
     confirmRenewed();
@@ -50,8 +54,15 @@ final class Lease {
    * job's end waits for it too, so that a copy of the job never reports one.
    */
   void awaitGrant() {
+    long giveUp = System.nanoTime() + GRANT_WITHIN.toNanos();
     while (!granted.isDone()) {
       check();
+      if (System.nanoTime() > giveUp) {
+        // unheard of with a gateway up: rather than hold the job for ever, let another take it
+        LOG.warnf("no word from the gateway on this hold in %s; giving the job up", GRANT_WITHIN);
+        lost = true;
+        throw new LeaseLost();
+      }
       try {
         granted.get(GRANT_POLL.toMillis(), TimeUnit.MILLISECONDS);
       } catch (InterruptedException e) {
