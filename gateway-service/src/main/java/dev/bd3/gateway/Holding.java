@@ -53,21 +53,4 @@ public record Holding(boolean ended, int attempt, String dispatch, String holder
     }
     return ofDispatch && sameHold ? Verdict.HOLDER : Verdict.REFUSED;
   }
-
-  /** The holding after an event that counted (as a live stream follows it). */
-  public Holding after(JobEvent event) {
-    JobEvent.Holder h = event.holder();
-    if (event.payload() instanceof JobEvent.HandedBack) {
-      return new Holding(false, attempt, null, null); // a new dispatch the stream does not know
-    }
-    boolean ends =
-        event.payload() instanceof JobEvent.Status s
-            && s.status() != null
-            && s.status().isTerminal();
-    return new Holding(
-        ended || ends,
-        Math.max(attempt, event.attempt()),
-        h == null ? dispatch : h.dispatch(),
-        h == null ? holder : h.record());
-  }
 }

@@ -34,7 +34,7 @@ public class StaleRuns {
   @Inject QueueProbe queues;
 
   /** A QUEUED run's job as last sent: the record to look for in its queue. */
-  private record Sent(UUID run, String dispatch, JobType type, int partition, long offset) {}
+  private record QueuedJob(UUID run, String dispatch, JobType type, int partition, long offset) {}
 
   @Scheduled(
       every = "${bd3.gateway.runs.stale-check-every:10s}",
@@ -59,7 +59,7 @@ public class StaleRuns {
    * queues (outside any transaction: the broker may be slow), then acts on those that are gone.
    */
   private void findLostJobs(Instant before) {
-    List<Sent> waiting =
+    List<QueuedJob> waiting =
         QuarkusTransaction.requiringNew()
             .call(
                 () ->
@@ -68,36 +68,36 @@ public class StaleRuns {
                         .flatMap(Optional::stream)
                         .toList());
     Map<JobType, Optional<QueueProbe.Start>> starts = new EnumMap<>(JobType.class);
-    for (Sent sent : waiting) {
+    for (QueuedJob job : waiting) {
       boolean held =
           starts
-              .computeIfAbsent(sent.type(), queues::start)
-              .map(start -> start.holds(sent.partition(), sent.offset()))
+              .computeIfAbsent(job.type(), queues::start)
+              .map(start -> start.holds(job.partition(), job.offset()))
               .orElse(true); // the broker cannot tell now: ask again next time
       if (!held) {
-        QuarkusTransaction.requiringNew().run(() -> republish(sent, before));
+        QuarkusTransaction.requiringNew().run(() -> republish(job, before));
       }
     }
   }
 
   /** The record of a QUEUED run's current dispatch, if it was sent (and where is known). */
-  private Optional<Sent> sent(Run run) {
+  private Optional<QueuedJob> sent(Run run) {
     return OutboxMessage.newest(config.topics().jobs(run.type), run.id.toString())
         .filter(m -> m.sentAt != null && m.sentPartition != null && m.sentPartition >= 0)
         .filter(m -> run.dispatch != null && m.payload.contains(run.dispatch))
-        .map(m -> new Sent(run.id, run.dispatch, run.type, m.sentPartition, m.sentOffset));
+        .map(m -> new QueuedJob(run.id, run.dispatch, run.type, m.sentPartition, m.sentOffset));
   }
 
-  private void republish(Sent sent, Instant before) {
-    Run run = Run.findById(sent.run(), LockModeType.PESSIMISTIC_WRITE);
+  private void republish(QueuedJob job, Instant before) {
+    Run run = Run.findById(job.run(), LockModeType.PESSIMISTIC_WRITE);
     if (run.status != RunStatus.QUEUED
-        || !sent.dispatch().equals(run.dispatch)
+        || !job.dispatch().equals(run.dispatch)
         || run.updatedAt.isAfter(before)) {
       return; // something happened meanwhile
     }
     int failures = run.failedAttempts() + 1; // the lost record counts as a failed attempt
     String lost =
-        "the queue no longer held the job (record " + sent.partition() + "@" + sent.offset() + ")";
+        "the queue no longer held the job (record " + job.partition() + "@" + job.offset() + ")";
     if (failures >= config.jobs().attempts()) {
       String reason = "gave up after " + failures + " attempts: " + lost;
       finisher.end(run, RunStatus.FAILED, reason);
