@@ -16,14 +16,15 @@ import java.util.Optional;
  * @param dropout on the residual branches while training
  * @param contextLength L, tokens per training sequence
  * @param blockSize L', tokens generated together by diffusion
+ * @param condDim width of the conditioning vector that drives adaLN-Zero
  */
 public enum ModelPreset {
   /** For tests: 2 layers of width 32, L = 32. */
-  TINY(2, 32, 2, 4, 0.0, 32, 4),
+  TINY(2, 32, 2, 4, 0.0, 32, 4, 16),
   /** For CPU training in minutes: 4 layers of width 128 (about 1M parameters), L = 128. */
-  CPU(4, 128, 4, 4, 0.0, 128, 4),
+  CPU(4, 128, 4, 4, 0.0, 128, 4, 64),
   /** The paper's reference "small" model: 12 layers, width 768, 12 heads, L = 1024. */
-  SMALL(12, 768, 12, 4, 0.1, 1024, 4);
+  SMALL(12, 768, 12, 4, 0.1, 1024, 4, 128);
 
   /** The preset of a training spec that names none. */
   public static final ModelPreset DEFAULT = CPU;
@@ -35,6 +36,7 @@ public enum ModelPreset {
   public final double dropout;
   public final int contextLength;
   public final int blockSize;
+  public final int condDim;
 
   ModelPreset(
       int layers,
@@ -43,7 +45,8 @@ public enum ModelPreset {
       int mlpRatio,
       double dropout,
       int contextLength,
-      int blockSize) {
+      int blockSize,
+      int condDim) {
     this.layers = layers;
     this.width = width;
     this.heads = heads;
@@ -51,6 +54,7 @@ public enum ModelPreset {
     this.dropout = dropout;
     this.contextLength = contextLength;
     this.blockSize = blockSize;
+    this.condDim = condDim;
   }
 
   /** The name in job specs: {@code tiny}, {@code cpu}, {@code small}. */

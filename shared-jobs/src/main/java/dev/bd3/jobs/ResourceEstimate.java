@@ -17,11 +17,18 @@ public final class ResourceEstimate {
 
   private ResourceEstimate() {}
 
-  /** Parameters of a model of this shape (embeddings, layers, untied output layer). */
-  public static long parameters(int vocabulary, int layers, int width, int mlpRatio) {
+  /**
+   * Parameters of a model of this shape: embeddings, layers, untied output layer and, for a
+   * conditioning width C above 0, adaLN-Zero (the sigma embedding from 256 frequencies, six
+   * modulation vectors a layer and two for the final layer).
+   */
+  public static long parameters(int vocabulary, int layers, int width, int mlpRatio, int cond) {
     long d = width;
+    long c = cond;
     long perLayer = 2 * d + 4 * d * d + 2 * mlpRatio * d * d + mlpRatio * d + d;
-    return 2L * vocabulary * d + vocabulary + d + layers * perLayer;
+    long adaLn =
+        c == 0 ? 0 : (256 * c + c + c * c + c) + layers * (c + 1) * 6 * d + (c + 1) * 2 * d;
+    return 2L * vocabulary * d + vocabulary + d + layers * perLayer + adaLn;
   }
 
   /** Bytes a training job holds at its peak. */
@@ -75,6 +82,7 @@ public final class ResourceEstimate {
   }
 
   private static long parameters(TrainSpec s) {
-    return parameters(VOCABULARY, s.layers(), s.width(), ModelPreset.of(s.preset()).mlpRatio);
+    ModelPreset p = ModelPreset.of(s.preset());
+    return parameters(VOCABULARY, s.layers(), s.width(), p.mlpRatio, p.condDim);
   }
 }

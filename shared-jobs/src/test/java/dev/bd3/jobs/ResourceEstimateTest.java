@@ -48,9 +48,13 @@ class ResourceEstimateTest {
 
   @Test
   void parametersOfTheCpuPreset() {
-    // embeddings and output layer 2 x 260 x 128 + 260 + 128; 4 layers of 12 D^2 + 7 D
+    // embeddings and output layer 2 x 260 x 128 + 260 + 128; 4 layers of 12 D^2 + 7 D; adaLN:
+    // sigma embedding 256 C + C + C^2 + C, (C + 1) 6 D a layer, (C + 1) 2 D for the output
     long d = 128;
-    long expected = 2 * 260 * d + 260 + d + 4 * (12 * d * d + 7 * d);
-    assertEquals(expected, ResourceEstimate.parameters(260, 4, 128, 4));
+    long c = 64;
+    long adaLn = 256 * c + c + c * c + c + 4 * (c + 1) * 6 * d + (c + 1) * 2 * d;
+    long expected = 2 * 260 * d + 260 + d + 4 * (12 * d * d + 7 * d) + adaLn;
+    assertEquals(expected, ResourceEstimate.parameters(260, 4, 128, 4, 64));
+    assertEquals(expected - adaLn, ResourceEstimate.parameters(260, 4, 128, 4, 0));
   }
 }

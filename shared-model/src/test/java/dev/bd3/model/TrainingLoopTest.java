@@ -163,9 +163,11 @@ class TrainingLoopTest {
           .run(m);
     }
     System.out.println("live native arrays at steps 5 and 40: " + live[0] + ", " + live[1]);
-    // 20 weights, their EMA and two moments each, plus constants kept with the weights: two
-    // masks, the SUBS vector, two attention scales and five zero LayerNorm biases
-    assertEquals(4 * 20 + 10, live[0], "every array the run holds is counted");
+    // 30 weights (embedding, 4 of the sigma embedding, 10 a layer, final norm and its modulation,
+    // output and bias), their EMA and two moments each, plus constants kept with the weights: two
+    // masks, the SUBS vector, two attention scales, five zero LayerNorm biases, two GELU constants
+    // a layer and the sigma embedding's frequencies
+    assertEquals(4 * 30 + 15, live[0], "every array the run holds is counted");
     assertEquals(live[0], live[1], "native arrays alive at step 5 and step 40");
   }
 

@@ -13,7 +13,6 @@ import ai.djl.nn.core.Linear;
 import ai.djl.training.ParameterStore;
 import ai.djl.training.initializer.Initializer;
 import ai.djl.util.PairList;
-import dev.bd3.model.data.ByteTokenizer;
 import dev.bd3.model.diffusion.BlockDiffusionMask;
 import java.util.ArrayList;
 import java.util.List;
@@ -22,9 +21,11 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
 
 /**
- * The BD3-LM backbone: token embedding, transformer layers, final norm and a zero-initialised
- * output layer (untied), with no time conditioning. Its logits follow the SUBS parameterisation:
- * MASK is never predicted.
+ * The BD3-LM backbone, the reference's DIT: token embedding, transformer layers, final norm and a
+ * zero-initialised output layer (untied). A diffusion model modulates its layers and its final norm
+ * by adaLN-Zero from the conditioning vector c ({@link SigmaEmbedding}); the causal model has no
+ * conditioning and attends causally. Its logits follow the SUBS parameterisation: MASK is never
+ * predicted.
  *
  * <p>Shapes: B batch, L context length, L' block size, T tokens of a call, D width, V vocabulary.
  */
@@ -33,6 +34,8 @@ public final class Bd3Lm extends ModelBlock {
   private final Parameter embedding; // (V, D)
   private final List<TransformerLayer> layers = new ArrayList<>();
   private final BiaslessLayerNorm finalNorm;
+  private final SigmaEmbedding sigmaEmbedding; // null without adaLN
+  private final Modulation finalModulation; // shift and scale; null without adaLN
   private final Parameter outputWeight; // (V, D), zero at start
   private final Parameter outputBias; // (V)
   private final Map<String, NDArray> constants = new ConcurrentHashMap<>();
@@ -43,10 +46,16 @@ public final class Bd3Lm extends ModelBlock {
         addParameter(
             Weights.linear(
                 "embedding", config.vocabSize(), config.width(), Weights.fanIn(config.width())));
+    sigmaEmbedding =
+        config.adaLn() ? addChildBlock("sigma", new SigmaEmbedding(config.condDim())) : null;
     for (int i = 0; i < config.layers(); i++) {
       layers.add(addChildBlock("layer" + i, new TransformerLayer(config)));
     }
     finalNorm = addChildBlock("finalNorm", new BiaslessLayerNorm(config.width()));
+    finalModulation =
+        config.adaLn()
+            ? addChildBlock("finalModulation", new Modulation(config.condDim(), config.width(), 2))
+            : null;
     outputWeight =
         addParameter(
             Weights.linear("output", config.vocabSize(), config.width(), Initializer.ZEROS));
@@ -70,9 +79,18 @@ public final class Bd3Lm extends ModelBlock {
 
   /**
    * Vectorised training forward over {@code [x_t ; x_0]}: x_t and x_0 are (B, L); returns the
-   * logits of the noisy half, (B, L, V). The clean half restarts at position 0.
+   * logits of the noisy half, (B, L, V). The clean half restarts at position 0. Sigma is 0.
    */
   public NDArray denoise(NDArray xt, NDArray x0, boolean training) {
+    return denoise(xt, x0, null, training);
+  }
+
+  /**
+   * As {@link #denoise(NDArray, NDArray, boolean)} at noise levels sigma (B), read only with time
+   * conditioning (null: 0).
+   */
+  public NDArray denoise(NDArray xt, NDArray x0, NDArray sigma, boolean training) {
+    requireDiffusion();
     int l = config.contextLength();
     NDManager m = xt.getManager();
     NDArray tokens = xt.concat(x0, 1); // (B, 2L)
@@ -83,8 +101,26 @@ public final class Bd3Lm extends ModelBlock {
             constant(
                 "obc", () -> additive(BlockDiffusionMask.offsetBlockCausal(l, config.blockSize()))),
             constant("bc", () -> additive(BlockDiffusionMask.blockCausal(l, config.blockSize()))));
-    NDArray hidden = run(tokens, positions, plan, null, training, null);
-    return logits(hidden.get(":, :" + l)); // only the noisy half carries loss
+    NDArray c = conditioning(sigma, m);
+    NDArray hidden = run(tokens, positions, c, plan, null, training, null);
+    return logits(hidden.get(":, :" + l), c); // only the noisy half carries loss
+  }
+
+  /**
+   * The causal model's forward over tokens (B, T), T at most L: logits (B, T, V), position i
+   * predicting token i + 1.
+   */
+  public NDArray nextTokenLogits(NDArray tokens, boolean training) {
+    if (!config.causal()) {
+      throw new IllegalStateException("a diffusion model predicts masked tokens, not the next one");
+    }
+    int t = (int) tokens.getShape().get(1);
+    NDManager m = tokens.getManager();
+    NDArray mask = constant("causal" + t, () -> additive(BlockDiffusionMask.blockCausal(t, 1), t));
+    NDArray positions = m.arange(0, t, 1, DataType.INT64);
+    NDArray hidden =
+        run(tokens, positions, null, new AttentionPlan.Dense(mask), null, training, null);
+    return logits(hidden, null);
   }
 
   /** The logits of a call and the keys and values its tokens produced in each layer. */
@@ -97,14 +133,39 @@ public final class Bd3Lm extends ModelBlock {
    */
   public Output forward(
       NDArray tokens, NDArray positions, KvCache cache, NDArray mask, boolean training) {
+    return forward(tokens, positions, null, cache, mask, training);
+  }
+
+  /** As the other forward, at noise levels sigma (B; null: 0) for a time-conditioned model. */
+  public Output forward(
+      NDArray tokens,
+      NDArray positions,
+      NDArray sigma,
+      KvCache cache,
+      NDArray mask,
+      boolean training) {
     List<LayerKv> kv = new ArrayList<>(layers.size());
-    NDArray hidden = run(tokens, positions, new AttentionPlan.Dense(mask), cache, training, kv);
-    return new Output(logits(hidden), kv);
+    NDArray c = conditioning(sigma, tokens.getManager());
+    NDArray hidden = run(tokens, positions, c, new AttentionPlan.Dense(mask), cache, training, kv);
+    return new Output(logits(hidden, c), kv);
+  }
+
+  /**
+   * c for noise levels sigma (B): (B, C); sigma 0 for all when null or without time conditioning,
+   * then (1, C) for every sequence alike. Null without adaLN.
+   */
+  NDArray conditioning(NDArray sigma, NDManager m) {
+    if (sigmaEmbedding == null) {
+      return null;
+    }
+    NDArray s = sigma == null || !config.timeConditioning() ? m.zeros(new Shape(1)) : sigma;
+    return sigmaEmbedding.forward(s);
   }
 
   private NDArray run(
       NDArray tokens,
       NDArray positions,
+      NDArray c,
       AttentionPlan plan,
       KvCache cache,
       boolean training,
@@ -113,7 +174,7 @@ public final class Bd3Lm extends ModelBlock {
     NDList angles = RotaryEmbedding.angles(positions, config.headSize());
     for (int i = 0; i < layers.size(); i++) {
       LayerKv past = cache == null ? null : cache.layer(i);
-      Attention.Output out = layers.get(i).forward(x, angles, plan, past, training);
+      Attention.Output out = layers.get(i).forward(x, c, angles, plan, past, training);
       x = out.hidden();
       if (kvOut != null) {
         kvOut.add(out.kv());
@@ -136,21 +197,28 @@ public final class Bd3Lm extends ModelBlock {
     weights.add(constant("subs", this::subsMask));
     layers.forEach(layer -> weights.addAll(layer.weights()));
     weights.add(finalNorm.weight());
+    if (finalModulation != null) {
+      weights.addAll(finalModulation.weights());
+    }
     weights.add(outputWeight.getArray());
     weights.add(outputBias.getArray());
-    return new ScriptedForward(weights, config.heads(), config.layers());
+    return new ScriptedForward(this, weights);
   }
 
   /** SUBS: the MASK logit is -inf, so log p(MASK) = -inf and MASK is never drawn. */
-  private NDArray logits(NDArray hidden) {
+  private NDArray logits(NDArray hidden, NDArray c) {
     NDArray h = finalNorm.forward(hidden);
+    if (finalModulation != null) {
+      NDList shiftScale = finalModulation.forward(c);
+      h = Modulation.modulate(h, shiftScale.get(0), shiftScale.get(1));
+    }
     NDArray z = Linear.linear(h, outputWeight.getArray(), outputBias.getArray()).head();
     return z.add(constant("subs", () -> subsMask()));
   }
 
   private NDArray subsMask() {
     float[] subs = new float[config.vocabSize()];
-    subs[ByteTokenizer.MASK] = Float.NEGATIVE_INFINITY;
+    subs[config.vocabSize() - 1] = Float.NEGATIVE_INFINITY; // MASK, the last id
     return embedding.getArray().getManager().create(subs);
   }
 
@@ -160,8 +228,17 @@ public final class Bd3Lm extends ModelBlock {
   }
 
   private NDArray additive(boolean[] mask) {
-    int l = config.contextLength();
+    return additive(mask, config.contextLength());
+  }
+
+  private NDArray additive(boolean[] mask, int l) {
     return Attention.additiveMask(embedding.getArray().getManager(), mask, l, l);
+  }
+
+  private void requireDiffusion() {
+    if (config.causal()) {
+      throw new IllegalStateException("the causal model reads clean tokens, not [x_t ; x_0]");
+    }
   }
 
   /** The model's parameters, in a fixed order (for checkpoints and the optimizer). */
@@ -174,7 +251,10 @@ public final class Bd3Lm extends ModelBlock {
   @Override
   protected NDList forwardInternal(
       ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
-    return new NDList(denoise(inputs.get(0), inputs.get(1), training));
+    return new NDList(
+        config.causal()
+            ? nextTokenLogits(inputs.get(0), training)
+            : denoise(inputs.get(0), inputs.get(1), training));
   }
 
   @Override

@@ -17,6 +17,14 @@ import dev.bd3.model.data.ByteTokenizer;
  * @param dropout dropout rate on the residual branches while training
  * @param contextLength L, the training sequence length
  * @param blockSize L', tokens generated together by diffusion
+ * @param condDim width C of the conditioning vector c that drives adaLN-Zero (the reference's
+ *     {@code cond_dim})
+ * @param causal the reference's autoregressive model: causal attention over clean tokens, each
+ *     position predicting the next token, no adaLN (block size 1); otherwise a diffusion model
+ *     (BD3-LM or MDLM) whose layers are modulated by c
+ * @param timeConditioning c embeds the noise level sigma of each sequence; off (the reference's
+ *     default for BD3-LM), c embeds sigma = 0, a constant, and the modulation is a learned
+ *     per-channel shift, scale and gate
  */
 public record ModelConfig(
     int vocabSize,
@@ -26,7 +34,12 @@ public record ModelConfig(
     int mlpRatio,
     double dropout,
     int contextLength,
-    int blockSize) {
+    int blockSize,
+    int condDim,
+    boolean causal,
+    boolean timeConditioning) {
+  /** The reference's {@code cond_dim} for its small and medium models. */
+  public static final int COND_DIM = 128;
 
   public ModelConfig {
     require(vocabSize > 1, "vocabSize must be above 1");
@@ -38,6 +51,33 @@ public record ModelConfig(
     require(contextLength >= 2, "contextLength must be at least 2");
     require(
         blockSize >= 1 && contextLength % blockSize == 0, "blockSize must divide contextLength");
+    require(condDim >= 1, "condDim must be at least 1");
+    require(!causal || blockSize == 1, "a causal model has block size 1");
+    require(!(causal && timeConditioning), "a causal model has no time conditioning");
+  }
+
+  /** A diffusion model of this shape with the reference's conditioning: C = 128, sigma off. */
+  public ModelConfig(
+      int vocabSize,
+      int layers,
+      int width,
+      int heads,
+      int mlpRatio,
+      double dropout,
+      int contextLength,
+      int blockSize) {
+    this(
+        vocabSize,
+        layers,
+        width,
+        heads,
+        mlpRatio,
+        dropout,
+        contextLength,
+        blockSize,
+        COND_DIM,
+        false,
+        false);
   }
 
   /** For tests: 2 layers of width 32. */
@@ -70,29 +110,82 @@ public record ModelConfig(
         p.mlpRatio,
         p.dropout,
         p.contextLength,
-        p.blockSize);
+        p.blockSize,
+        p.condDim,
+        false,
+        false);
   }
 
   public int headSize() {
     return width / heads;
   }
 
+  /** Generates one token at a time: block size 1, diffusion or causal. */
   @JsonIgnore
   public boolean isAutoregressive() {
     return blockSize == 1;
   }
 
+  /** Layers carry adaLN-Zero: every diffusion model does, the causal one does not. */
+  @JsonIgnore
+  public boolean adaLn() {
+    return !causal;
+  }
+
   public ModelConfig withBlockSize(int l) {
-    return new ModelConfig(vocabSize, layers, width, heads, mlpRatio, dropout, contextLength, l);
+    return new ModelConfig(
+        vocabSize,
+        layers,
+        width,
+        heads,
+        mlpRatio,
+        dropout,
+        contextLength,
+        l,
+        condDim,
+        causal,
+        timeConditioning);
   }
 
   public ModelConfig withContextLength(int n) {
-    return new ModelConfig(vocabSize, layers, width, heads, mlpRatio, dropout, n, blockSize);
+    return new ModelConfig(
+        vocabSize,
+        layers,
+        width,
+        heads,
+        mlpRatio,
+        dropout,
+        n,
+        blockSize,
+        condDim,
+        causal,
+        timeConditioning);
+  }
+
+  public ModelConfig withVocabSize(int v) {
+    return new ModelConfig(
+        v,
+        layers,
+        width,
+        heads,
+        mlpRatio,
+        dropout,
+        contextLength,
+        blockSize,
+        condDim,
+        causal,
+        timeConditioning);
+  }
+
+  /** The reference's causal autoregressive model of this shape. */
+  public ModelConfig asCausal() {
+    return new ModelConfig(
+        vocabSize, layers, width, heads, mlpRatio, dropout, contextLength, 1, condDim, true, false);
   }
 
   /** Parameters of the model built from this configuration. */
   public long parameterCount() {
-    return ResourceEstimate.parameters(vocabSize, layers, width, mlpRatio);
+    return ResourceEstimate.parameters(vocabSize, layers, width, mlpRatio, adaLn() ? condDim : 0);
   }
 
   private static void require(boolean ok, String message) {

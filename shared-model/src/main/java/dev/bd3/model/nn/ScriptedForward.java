@@ -34,16 +34,18 @@ import java.util.zip.ZipOutputStream;
 public final class ScriptedForward implements AutoCloseable {
   private static final String CLASS = "ScriptedForward";
 
+  private final Bd3Lm model;
   private final PtNDManager manager;
   private final PtSymbolBlock module;
   private final IValue weights;
   private final int heads;
   private final int layers;
 
-  ScriptedForward(List<NDArray> weights, int heads, int layers) {
+  ScriptedForward(Bd3Lm model, List<NDArray> weights) {
+    this.model = model;
     this.manager = (PtNDManager) weights.get(0).getManager().newSubManager();
-    this.heads = heads;
-    this.layers = layers;
+    this.heads = model.config().heads();
+    this.layers = model.config().layers();
     try (InputStream archive = new ByteArrayInputStream(archive())) {
       this.module = JniUtils.loadModule(manager, archive, false, false);
     } catch (IOException e) {
@@ -57,7 +59,14 @@ public final class ScriptedForward implements AutoCloseable {
    * (T), attending to {@code cache} (null: none) and to themselves as {@code mask} (null: all).
    */
   public Bd3Lm.Output forward(NDArray tokens, NDArray positions, KvCache cache, NDArray mask) {
+    return forward(tokens, positions, null, cache, mask);
+  }
+
+  /** As {@code model.forward(tokens, positions, sigma, cache, mask, false)}. */
+  public Bd3Lm.Output forward(
+      NDArray tokens, NDArray positions, NDArray sigma, KvCache cache, NDArray mask) {
     NDManager out = tokens.getManager();
+    NDArray c = model.conditioning(sigma, out); // the small MLP of c runs eagerly
     int layers = cache == null || cache.layer(0) == null ? 0 : this.layers; // none while empty
     PtNDArray[] keys = new PtNDArray[layers];
     PtNDArray[] values = new PtNDArray[layers];
@@ -70,6 +79,7 @@ public final class ScriptedForward implements AutoCloseable {
       inputs.add(IValue.from((PtNDArray) tokens));
       inputs.add(IValue.from((PtNDArray) floatPositions));
       inputs.add(weights);
+      inputs.add(c == null ? IValue.listFrom(new PtNDArray[0]) : IValue.listFrom((PtNDArray) c));
       inputs.add(IValue.listFrom(keys));
       inputs.add(IValue.listFrom(values));
       inputs.add(

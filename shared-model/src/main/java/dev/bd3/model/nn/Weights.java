@@ -28,6 +28,11 @@ final class Weights {
         .build();
   }
 
+  /** A linear layer's bias, initialised as PyTorch does: U(-1 / sqrt(in), 1 / sqrt(in)). */
+  static Parameter bias(String name, int size, int in) {
+    return vector(name, Parameter.Type.BIAS, size, fanIn(in));
+  }
+
   /**
    * U(-1 / sqrt(in), 1 / sqrt(in)): PyTorch's default for a linear layer and the reference's for
    * every matrix but the output layer. It keeps the initial attention logits at the same scale at

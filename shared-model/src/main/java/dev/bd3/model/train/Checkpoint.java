@@ -114,7 +114,11 @@ public final class Checkpoint {
       throw new UncheckedIOException("cannot read checkpoint " + file, e);
     }
     if (meta == null || weights == null || meta.format() != CheckpointMeta.FORMAT) {
-      throw new IllegalArgumentException(file + " is not a bd3 checkpoint (format 1)");
+      throw new IllegalArgumentException(
+          file
+              + " is not a bd3 checkpoint of format "
+              + CheckpointMeta.FORMAT
+              + " (format 1 predates adaLN-Zero: retrain or import)");
     }
     return new Checkpoint(meta, weights, ema == null ? weights : ema, optimizer);
   }

@@ -19,5 +19,5 @@ public record CheckpointMeta(
     String corpus,
     String corpusSha256,
     Map<String, Double> metrics) {
-  public static final int FORMAT = 1;
+  public static final int FORMAT = 2;
 }
