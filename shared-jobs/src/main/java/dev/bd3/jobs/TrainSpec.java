@@ -84,6 +84,14 @@ public record TrainSpec(
         Boolean scheduleSearch,
     @Schema(
             description =
+                "redraw a block's mask until its masked fraction lies in the noise interval (the"
+                    + " reference's training.resample)")
+        @DerivedDefault(
+            "true for block diffusion (1 < blockSize < contextLength), as the reference's training"
+                + " scripts; false for AR and MDLM, as its config")
+        Boolean resample,
+    @Schema(
+            description =
                 "training text: europarl (bundled) or the id of a dataset uploaded to POST"
                     + " /api/v1/datasets")
         @Pattern(
@@ -138,10 +146,18 @@ public record TrainSpec(
         requireNonNullElse(noiseMin, 1e-3),
         requireNonNullElse(noiseMax, 1.0),
         requireNonNullElse(scheduleSearch, false),
+        requireNonNullElse(resample, resampleByDefault(p)),
         requireNonNullElse(corpus, CorpusText.BUNDLED),
         corpusSha256,
         requireNonNullElse(seed, 0L),
         initFrom);
+  }
+
+  /** The reference resamples block diffusion's masks, not MDLM's or AR's. */
+  private boolean resampleByDefault(ModelPreset p) {
+    int l = requireNonNullElse(contextLength, p.contextLength);
+    int block = requireNonNullElse(blockSize, p.blockSize);
+    return block > 1 && block < l;
   }
 
   /** True when the corpus is an uploaded dataset rather than the bundled text. */
@@ -169,6 +185,7 @@ public record TrainSpec(
         noiseMin,
         noiseMax,
         scheduleSearch,
+        resample,
         corpus,
         sha256,
         seed,

@@ -8,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Parameter;
-import dev.bd3.model.data.ByteTokenizer;
 import dev.bd3.model.nn.Bd3Lm;
 import dev.bd3.model.nn.ModelConfig;
 import dev.bd3.model.sample.BlockSampler;
@@ -43,7 +42,7 @@ class BlockSamplerTest {
   /** Two samples of {@code length} tokens after "Hello": the same tokens and NFE from both. */
   private static void sameSamples(
       BlockSampler reference, BlockSampler sampler, int length, NDManager m) {
-    int[] prompt = ByteTokenizer.encode("Hello");
+    int[] prompt = Fixtures.BYTES.encode("Hello");
     List<GeneratedSample> expected =
         reference.generate(2, prompt, m, BlockSampler.Listener.NONE).samples();
     List<GeneratedSample> actual =
@@ -79,7 +78,7 @@ class BlockSamplerTest {
   void everyPassAfterThePrefillIsAnEvaluation(int blockSize) {
     try (NDManager m = Fixtures.manager()) {
       Bd3Lm model = Fixtures.randomModel(CONFIG.withBlockSize(blockSize), m, 7);
-      int[] prompt = ByteTokenizer.encode("Hi"); // BOS + 2
+      int[] prompt = Fixtures.BYTES.encode("Hi"); // BOS + 2
       SamplerConfig c = config(Kind.FIRST_HITTING, 24, false);
       BlockSampler.Result cached =
           BlockSampler.cached(model, c).generate(1, prompt, m, BlockSampler.Listener.NONE);
@@ -105,7 +104,7 @@ class BlockSamplerTest {
   void samplesAreValidUtf8ByConstruction(int blockSize) throws Exception {
     try (NDManager m = Fixtures.manager()) {
       Bd3Lm model = Fixtures.randomModel(CONFIG.withBlockSize(blockSize), m, 11);
-      int[] prompt = ByteTokenizer.encode("ça");
+      int[] prompt = Fixtures.BYTES.encode("ça");
       int invalidWithout = 0;
       for (Kind kind : Kind.values()) {
         for (long seed = 0; seed < 12; seed++) {
@@ -117,7 +116,7 @@ class BlockSamplerTest {
                     .generate(3, prompt, m, BlockSampler.Listener.NONE)
                     .samples()) {
               if (valid) {
-                assertEquals(s.text(), ByteTokenizer.decodeStrict(s.tokens()), "seed " + seed);
+                assertEquals(s.text(), Fixtures.BYTES.decodeStrict(s.tokens()), "seed " + seed);
                 assertFalse(s.text().contains("\uFFFD"));
               } else if (s.text().contains("\uFFFD")) {
                 invalidWithout++;
@@ -135,7 +134,7 @@ class BlockSamplerTest {
   void batchSamplingWorksAndUnmaskedTokensNeverChange(Kind kind) {
     try (NDManager m = Fixtures.manager()) {
       Bd3Lm model = Fixtures.randomModel(CONFIG, m, 5);
-      int[] prompt = ByteTokenizer.encode("abcdef"); // BOS + 6: the first block is half prompt
+      int[] prompt = Fixtures.BYTES.encode("abcdef"); // BOS + 6: the first block is half prompt
       List<List<int[]>> blocks = new ArrayList<>();
       for (int i = 0; i < 3; i++) {
         blocks.add(new ArrayList<>());
@@ -149,7 +148,7 @@ class BlockSamplerTest {
         assertEquals(20, s.tokens().length);
         assertEquals(StopReason.MAX_LENGTH, s.stop());
         for (int id : s.tokens()) {
-          assertTrue(id != ByteTokenizer.MASK, "no MASK is left");
+          assertTrue(id != Fixtures.BYTES.mask(), "no MASK is left");
         }
         // the first block kept the prompt's last token "f" and produced 1 more token
         assertEquals(1, blocks.get(i).get(0).length);
@@ -189,7 +188,7 @@ class BlockSamplerTest {
   void generationStopsAtEos() {
     try (NDManager m = Fixtures.manager()) {
       Bd3Lm model = Fixtures.randomModel(CONFIG, m, 5);
-      biasTowards(model, ByteTokenizer.EOS, m);
+      biasTowards(model, Fixtures.BYTES.eos(), m);
       GeneratedSample s =
           BlockSampler.cached(model, config(Kind.DDPM, 100, true))
               .generate(1, new int[0], m, BlockSampler.Listener.NONE)
@@ -198,7 +197,7 @@ class BlockSamplerTest {
       assertEquals(StopReason.EOS, s.stop());
       assertTrue(s.tokens().length < 4, "stopped in the first block: " + s.tokens().length);
       for (int id : s.tokens()) {
-        assertTrue(id != ByteTokenizer.EOS);
+        assertTrue(id != Fixtures.BYTES.eos());
       }
     }
   }
@@ -208,7 +207,7 @@ class BlockSamplerTest {
   void theLengthCapComesBeforeAnEosBeyondIt() {
     try (NDManager m = Fixtures.manager()) {
       Bd3Lm model = Fixtures.randomModel(CONFIG, m, 5);
-      biasTowards(model, ByteTokenizer.EOS, 2, m); // some samples stop at EOS, some at the cap
+      biasTowards(model, Fixtures.BYTES.eos(), 2, m); // some samples stop at EOS, some at the cap
       int eos = 0;
       for (long seed = 0; seed < 8; seed++) {
         SamplerConfig c = new SamplerConfig(Kind.DDPM, 4, 1.0, 1, 5, true, 0, 256, seed, false);
@@ -256,7 +255,7 @@ class BlockSamplerTest {
   private static void biasTowards(Bd3Lm model, int id, float bias, NDManager m) {
     for (Parameter p : model.parameterList()) {
       if (p.getName().equals("outputBias")) {
-        float[] values = new float[ByteTokenizer.VOCAB_SIZE];
+        float[] values = new float[Fixtures.BYTES.vocabSize()];
         values[id] = bias;
         NDArray b = m.create(values);
         b.copyTo(p.getArray());

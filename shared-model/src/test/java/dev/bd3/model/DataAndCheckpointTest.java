@@ -9,8 +9,8 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import dev.bd3.jobs.CorpusText;
 import dev.bd3.jobs.ResourceEstimate;
-import dev.bd3.model.data.ByteTokenizer;
 import dev.bd3.model.data.Corpus;
+import dev.bd3.model.data.Tokenizer;
 import dev.bd3.model.data.Windows;
 import dev.bd3.model.diffusion.ClippedSchedule;
 import dev.bd3.model.nn.Bd3Lm;
@@ -36,26 +36,26 @@ class DataAndCheckpointTest {
   @Test
   void tokenizerRoundTripsUtf8AndSkipsSpecialIds() throws CharacterCodingException {
     String text = "Περί της ψηφοφορίας — ça va";
-    int[] ids = ByteTokenizer.encode(text);
+    int[] ids = Fixtures.BYTES.encode(text);
     // ids are the UTF-8 bytes, by hand: ç = C3 A7, — = E2 80 94
-    assertArrayEquals(new int[] {0xC3, 0xA7, 'a'}, ByteTokenizer.encode("ça"));
-    assertArrayEquals(new int[] {0xE2, 0x80, 0x94}, ByteTokenizer.encode("—"));
-    assertEquals(text, ByteTokenizer.decodeStrict(ids));
+    assertArrayEquals(new int[] {0xC3, 0xA7, 'a'}, Fixtures.BYTES.encode("ça"));
+    assertArrayEquals(new int[] {0xE2, 0x80, 0x94}, Fixtures.BYTES.encode("—"));
+    assertEquals(text, Fixtures.BYTES.decodeStrict(ids));
     int[] withSpecials = new int[ids.length + 2];
-    withSpecials[0] = ByteTokenizer.BOS;
+    withSpecials[0] = Fixtures.BYTES.bos();
     System.arraycopy(ids, 0, withSpecials, 1, ids.length);
-    withSpecials[ids.length + 1] = ByteTokenizer.EOS;
-    assertEquals(text, ByteTokenizer.decode(withSpecials));
-    assertEquals("\uFFFD", ByteTokenizer.decode(new int[] {0xC3})); // a cut multi-byte character
+    withSpecials[ids.length + 1] = Fixtures.BYTES.eos();
+    assertEquals(text, Fixtures.BYTES.decode(withSpecials));
+    assertEquals("\uFFFD", Fixtures.BYTES.decode(new int[] {0xC3})); // a cut multi-byte character
     assertThrows(
-        CharacterCodingException.class, () -> ByteTokenizer.decodeStrict(new int[] {0xC3}));
+        CharacterCodingException.class, () -> Fixtures.BYTES.decodeStrict(new int[] {0xC3}));
   }
 
   /** A character cut by a block's end is streamed whole with the next block. */
   @Test
   void streamedPiecesHoldOnlyCompleteCharacters() {
-    int[] ids = ByteTokenizer.encode("aç€b"); // 61 | C3 A7 | E2 82 AC | 62
-    ByteTokenizer.Stream stream = new ByteTokenizer.Stream();
+    int[] ids = Fixtures.BYTES.encode("aç€b"); // 61 | C3 A7 | E2 82 AC | 62
+    Tokenizer.Stream stream = Fixtures.BYTES.stream();
     assertEquals("a", stream.next(java.util.Arrays.copyOfRange(ids, 0, 2)));
     assertEquals("ç", stream.next(java.util.Arrays.copyOfRange(ids, 2, 4)));
     assertEquals("", stream.next(java.util.Arrays.copyOfRange(ids, 4, 5)));
@@ -66,8 +66,12 @@ class DataAndCheckpointTest {
   @Test
   void bundledCorpusSplitsDeterministically(@TempDir Path dir) throws Exception {
     Corpus a = Corpus.europarl();
-    assertTrue(a.train().length > 15_000_000, "train bytes " + a.train().length);
-    assertTrue(a.test().length > 200_000 && a.validation().length > 200_000);
+    assertTrue(
+        a.tokens(Fixtures.BYTES).train().length > 15_000_000,
+        "train bytes " + a.tokens(Fixtures.BYTES).train().length);
+    assertTrue(
+        a.tokens(Fixtures.BYTES).test().length > 200_000
+            && a.tokens(Fixtures.BYTES).validation().length > 200_000);
     assertEquals(64, a.sha256().length());
     // a file corpus: paragraphs are documents; every 50th goes to test, the next to validation
     StringBuilder text = new StringBuilder();
@@ -77,9 +81,14 @@ class DataAndCheckpointTest {
     Path file = dir.resolve("c.txt");
     Files.writeString(file, text);
     Corpus c = Corpus.fromFile(file);
-    assertEquals("paragraph 0" + (char) ByteTokenizer.EOS + "paragraph 50", string(c.test()));
-    assertEquals("paragraph 1" + (char) ByteTokenizer.EOS + "paragraph 51", string(c.validation()));
-    assertArrayEquals(c.train(), Corpus.fromFile(file).train());
+    assertEquals(
+        "paragraph 0" + (char) Fixtures.BYTES.eos() + "paragraph 50",
+        string(c.tokens(Fixtures.BYTES).test()));
+    assertEquals(
+        "paragraph 1" + (char) Fixtures.BYTES.eos() + "paragraph 51",
+        string(c.tokens(Fixtures.BYTES).validation()));
+    assertArrayEquals(
+        c.tokens(Fixtures.BYTES).train(), Corpus.fromFile(file).tokens(Fixtures.BYTES).train());
   }
 
   /** What the gateway counts in an upload, without keeping it, is what a worker's splits hold. */
@@ -101,13 +110,23 @@ class DataAndCheckpointTest {
       try (BufferedReader reader = Files.newBufferedReader(file)) {
         CorpusText.paragraphs(reader, sizes);
       }
-      assertEquals(corpus.train().length, sizes.tokens(CorpusText.Split.TRAIN));
-      assertEquals(corpus.validation().length, sizes.tokens(CorpusText.Split.VALIDATION));
-      assertEquals(corpus.test().length, sizes.tokens(CorpusText.Split.TEST));
+      assertEquals(
+          corpus.tokens(Fixtures.BYTES).train().length, sizes.tokens(CorpusText.Split.TRAIN));
+      assertEquals(
+          corpus.tokens(Fixtures.BYTES).validation().length,
+          sizes.tokens(CorpusText.Split.VALIDATION));
+      assertEquals(
+          corpus.tokens(Fixtures.BYTES).test().length, sizes.tokens(CorpusText.Split.TEST));
       long eos =
-          IntStream.of(corpus.train()).filter(t -> t == ByteTokenizer.EOS).count()
-              + IntStream.of(corpus.validation()).filter(t -> t == ByteTokenizer.EOS).count()
-              + IntStream.of(corpus.test()).filter(t -> t == ByteTokenizer.EOS).count();
+          IntStream.of(corpus.tokens(Fixtures.BYTES).train())
+                  .filter(t -> t == Fixtures.BYTES.eos())
+                  .count()
+              + IntStream.of(corpus.tokens(Fixtures.BYTES).validation())
+                  .filter(t -> t == Fixtures.BYTES.eos())
+                  .count()
+              + IntStream.of(corpus.tokens(Fixtures.BYTES).test())
+                  .filter(t -> t == Fixtures.BYTES.eos())
+                  .count();
       assertEquals(eos, sizes.documents());
     }
   }
@@ -118,19 +137,24 @@ class DataAndCheckpointTest {
     for (int i = 0; i < 100; i++) {
       stream[i] = i;
     }
-    long[] w = Windows.sequential(stream, 1, 2, 5);
+    long[] w = Windows.sequential(stream, Fixtures.BYTES.bos(), 1, 2, 5);
     assertArrayEquals(new long[] {256, 4, 5, 6, 7, 256, 8, 9, 10, 11}, w);
-    long[] r = Windows.random(stream, 3, 5, new SplittableRandom(1));
+    long[] r = Windows.random(stream, Fixtures.BYTES.bos(), 3, 5, new SplittableRandom(1));
     for (int b = 0; b < 3; b++) {
-      assertEquals(ByteTokenizer.BOS, r[b * 5]);
+      assertEquals(Fixtures.BYTES.bos(), r[b * 5]);
       assertEquals(r[b * 5 + 1] + 1, r[b * 5 + 2]);
     }
   }
 
+  /** The reference's rule: the top ids while the cumulative mass is at most p, at least one. */
   @Test
-  void nucleusKeepsTheSmallestTopSetAndRenormalises() {
+  void nucleusKeepsTheTopIdsWithinPAndRenormalises() {
     double[] p = {0.5, 0.05, 0.3, 0.15};
     assertArrayEquals(new double[] {0.5 / 0.8, 0, 0.3 / 0.8, 0}, Nucleus.filter(p, 0.8), 1e-12);
+    // 0.5 + 0.3 crosses 0.75: the reference drops 0.3 (a top-p that keeps the crossing id would
+    // not)
+    assertArrayEquals(new double[] {1, 0, 0, 0}, Nucleus.filter(p, 0.75), 1e-12);
+    assertArrayEquals(new double[] {1, 0, 0, 0}, Nucleus.filter(p, 0.1), 1e-12);
     assertArrayEquals(p, Nucleus.filter(p, 1.0), 0);
     int[] counts = new int[4];
     SplittableRandom r = new SplittableRandom(0);
@@ -155,7 +179,7 @@ class DataAndCheckpointTest {
         assertEquals(config.parameterCount(), size, config.toString());
       }
     }
-    assertEquals(ByteTokenizer.VOCAB_SIZE, ResourceEstimate.VOCABULARY, "one vocabulary");
+    assertEquals(Fixtures.BYTES.vocabSize(), ResourceEstimate.VOCABULARY, "one vocabulary");
   }
 
   @Test

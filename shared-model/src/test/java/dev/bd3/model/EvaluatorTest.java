@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import dev.bd3.model.data.ByteTokenizer;
 import dev.bd3.model.diffusion.ScheduleSearch;
 import dev.bd3.model.eval.GenerativePerplexity;
 import dev.bd3.model.eval.PerplexityEvaluator;
@@ -20,7 +19,7 @@ import org.junit.jupiter.api.Test;
 
 class EvaluatorTest {
   private static final int[] TEXT =
-      ByteTokenizer.encode("the quick brown fox jumps over the lazy dog ".repeat(40));
+      Fixtures.BYTES.encode("the quick brown fox jumps over the lazy dog ".repeat(40));
 
   /** A fresh model predicts uniformly over the 259 ids that are not MASK: PPL = 259. */
   @Test
@@ -49,11 +48,11 @@ class EvaluatorTest {
       for (int w = 0; w < 3; w++) { // window w: BOS, then TEXT[7w, 7w + 7)
         for (int i = 1; i < 8; i++) {
           long[] input = new long[i + 1];
-          input[0] = ByteTokenizer.BOS;
+          input[0] = Fixtures.BYTES.bos();
           for (int j = 1; j < i; j++) {
             input[j] = TEXT[7 * w + j - 1];
           }
-          input[i] = ByteTokenizer.MASK;
+          input[i] = Fixtures.BYTES.mask();
           boolean[] causal = new boolean[(i + 1) * (i + 1)];
           for (int q = 0; q <= i; q++) {
             for (int k = 0; k <= q; k++) {
@@ -96,11 +95,11 @@ class EvaluatorTest {
       for (int i = 0; i < sample.length; i++) {
         int from = Math.max(0, i - 6);
         long[] input = new long[i - from + 2];
-        input[0] = ByteTokenizer.BOS;
+        input[0] = Fixtures.BYTES.bos();
         for (int j = from; j < i; j++) {
           input[j - from + 1] = sample[j];
         }
-        input[input.length - 1] = ByteTokenizer.MASK;
+        input[input.length - 1] = Fixtures.BYTES.mask();
         nll -= lastLogProbabilities(ar, input, m)[sample[i]];
       }
       GenerativePerplexity.Result g = GenerativePerplexity.judge(ar, List.of(sample), 1, m);

@@ -4,7 +4,8 @@ import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Parameter;
-import dev.bd3.model.data.ByteTokenizer;
+import dev.bd3.jobs.Vocabulary;
+import dev.bd3.model.data.Tokenizer;
 import dev.bd3.model.nn.Bd3Lm;
 import dev.bd3.model.nn.ModelConfig;
 import java.util.SplittableRandom;
@@ -12,6 +13,9 @@ import java.util.SplittableRandom;
 /** Small models and data for tests. */
 final class Fixtures {
   private Fixtures() {}
+
+  /** The byte tokenizer, what most tests read. */
+  static final Tokenizer BYTES = Tokenizer.of(Vocabulary.BYTES);
 
   static NDManager manager() {
     return Engine.getInstance().newBaseManager();
@@ -39,7 +43,7 @@ final class Fixtures {
     SplittableRandom r = new SplittableRandom(seed);
     long[] x = new long[batch * length];
     for (int i = 0; i < x.length; i++) {
-      x[i] = i % length == 0 ? ByteTokenizer.BOS : 97 + r.nextInt(26);
+      x[i] = i % length == 0 ? BYTES.bos() : 97 + r.nextInt(26);
     }
     return x;
   }

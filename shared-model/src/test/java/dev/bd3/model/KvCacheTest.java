@@ -7,7 +7,6 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import dev.bd3.model.data.ByteTokenizer;
 import dev.bd3.model.diffusion.BlockDiffusionMask;
 import dev.bd3.model.nn.Attention;
 import dev.bd3.model.nn.Bd3Lm;
@@ -35,7 +34,7 @@ class KvCacheTest {
     for (int i = 0; i < text.length; i++) {
       text[i] = random.nextInt(256);
     }
-    long[] block = {ByteTokenizer.MASK, 'q', ByteTokenizer.MASK, ByteTokenizer.MASK};
+    long[] block = {Fixtures.BYTES.mask(), 'q', Fixtures.BYTES.mask(), Fixtures.BYTES.mask()};
     try (NDManager m = Fixtures.manager();
         KvCache cache = new KvCache(m, c.layers())) {
       Bd3Lm model = Fixtures.randomModel(c, m, 9);

@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.bd3.model.data.ByteTokenizer;
 import dev.bd3.model.diffusion.ClippedSchedule;
 import dev.bd3.model.diffusion.NoisedBatch;
 import java.util.SplittableRandom;
@@ -74,19 +73,20 @@ class NoisedBatchTest {
   private static int maskedIn(NoisedBatch b, int block) {
     int masked = 0;
     for (int i = block * BLOCK; i < (block + 1) * BLOCK; i++) {
-      masked += b.xt()[i] == ByteTokenizer.MASK ? 1 : 0;
+      masked += b.xt()[i] == Fixtures.BYTES.mask() ? 1 : 0;
     }
     return masked;
   }
 
   private static NoisedBatch noise(long[] x0, ClippedSchedule s, boolean bounded, long seed) {
-    return NoisedBatch.noise(x0, BATCH, LENGTH, BLOCK, s, bounded, new SplittableRandom(seed));
+    return NoisedBatch.noise(
+        x0, BATCH, LENGTH, BLOCK, Fixtures.BYTES.mask(), s, bounded, new SplittableRandom(seed));
   }
 
   private static long[] clean() {
     long[] x0 = new long[BATCH * LENGTH];
     for (int i = 0; i < x0.length; i++) {
-      x0[i] = i % LENGTH == 0 ? ByteTokenizer.BOS : 'a' + i % 26;
+      x0[i] = i % LENGTH == 0 ? Fixtures.BYTES.bos() : 'a' + i % 26;
     }
     return x0;
   }

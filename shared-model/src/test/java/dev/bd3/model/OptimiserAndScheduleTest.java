@@ -31,13 +31,19 @@ import org.junit.jupiter.api.io.TempDir;
 
 class OptimiserAndScheduleTest {
 
-  /** Linear warm-up from lr / W at the first update to lr at update W, then constant. */
+  /**
+   * The reference's constant schedule with warm-up (transformers' {@code
+   * get_constant_schedule_with_warmup}, stepped after each update): lr n / W at update n (from 0),
+   * so 0 at the first, then lr from update W on.
+   */
   @Test
   void learningRateWarmsUpLinearlyThenStaysConstant() {
     TrainingConfig c = TrainingConfig.reference().learningRate(3e-4).warmupSteps(2500).build();
-    assertEquals(3e-4 / 2500, c.learningRateAt(0), 1e-15);
-    assertEquals(3e-4 * 1250 / 2500, c.learningRateAt(1249), 1e-15);
-    assertEquals(3e-4, c.learningRateAt(2499), 1e-15);
+    assertEquals(0, c.learningRateAt(0), 0);
+    assertEquals(3e-4 / 2500, c.learningRateAt(1), 1e-15);
+    assertEquals(3e-4 * 1250 / 2500, c.learningRateAt(1250), 1e-15);
+    assertEquals(3e-4 * 2499 / 2500, c.learningRateAt(2499), 1e-15);
+    assertEquals(3e-4, c.learningRateAt(2500), 1e-15);
     assertEquals(3e-4, c.learningRateAt(100_000), 1e-15);
     assertEquals(1e-3, TrainingConfig.quick(10).warmupSteps(0).build().learningRateAt(0), 0);
   }
@@ -87,7 +93,7 @@ class OptimiserAndScheduleTest {
           }
           assertEquals(Math.sqrt(sq), norm, 1e-4 * Math.sqrt(sq), "norm at step " + t);
           double scale = Math.sqrt(sq) > 2 ? 2 / (Math.sqrt(sq) + 1e-6) : 1;
-          double decay = Math.min(0.5, (1.0 + t - 1) / (10.0 + t - 1));
+          double decay = Math.min(0.5, (1.0 + t) / (10.0 + t)); // the reference counts first
           for (int i = 0; i < 3; i++) {
             double gi = g[i] * scale;
             mom[i] = 0.9 * mom[i] + 0.1 * gi;
@@ -118,7 +124,9 @@ class OptimiserAndScheduleTest {
       List<long[]> batches = new ArrayList<>();
       SplittableRandom r = new SplittableRandom(4);
       for (int i = 0; i < 2; i++) {
-        batches.add(Windows.random(corpus.validation(), 8, 32, r));
+        batches.add(
+            Windows.random(
+                corpus.tokens(Fixtures.BYTES).validation(), Fixtures.BYTES.bos(), 8, 32, r));
       }
       List<ClippedSchedule> candidates =
           List.of(

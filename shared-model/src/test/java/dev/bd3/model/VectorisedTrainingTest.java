@@ -10,7 +10,6 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import ai.djl.training.GradientCollector;
-import dev.bd3.model.data.ByteTokenizer;
 import dev.bd3.model.diffusion.ClippedSchedule;
 import dev.bd3.model.diffusion.Nelbo;
 import dev.bd3.model.diffusion.NoisedBatch;
@@ -49,7 +48,7 @@ class VectorisedTrainingTest {
   })
   void vectorisedEqualsPerBlockPassesAndTwoPasses(int context, int blockSize) {
     ModelConfig config =
-        new ModelConfig(ByteTokenizer.VOCAB_SIZE, 2, 32, 2, 4, 0.0, context, blockSize);
+        new ModelConfig(Fixtures.BYTES.vocabSize(), 2, 32, 2, 4, 0.0, context, blockSize);
     try (NDManager m = Fixtures.manager()) {
       Bd3Lm model = Fixtures.randomModel(config, m, 11);
       NoisedBatch batch =
@@ -58,6 +57,7 @@ class VectorisedTrainingTest {
               BATCH,
               context,
               blockSize,
+              config.mask(),
               ClippedSchedule.FULL,
               false,
               new SplittableRandom(3));
@@ -84,13 +84,20 @@ class VectorisedTrainingTest {
   /** With t = 1 everywhere and L' = 1 the loss is the AR negative log-likelihood. */
   @Test
   void allMaskedBlockSizeOneLossIsTheAutoregressiveNll() {
-    ModelConfig config = new ModelConfig(ByteTokenizer.VOCAB_SIZE, 2, 32, 2, 4, 0.0, 12, 1);
+    ModelConfig config = new ModelConfig(Fixtures.BYTES.vocabSize(), 2, 32, 2, 4, 0.0, 12, 1);
     try (NDManager m = Fixtures.manager()) {
       Bd3Lm model = Fixtures.randomModel(config, m, 4);
       long[] x0 = Fixtures.tokens(2, 12, 9);
       NoisedBatch batch =
           NoisedBatch.noise(
-              x0, 2, 12, 1, ClippedSchedule.ALL_MASKED, false, new SplittableRandom(1));
+              x0,
+              2,
+              12,
+              1,
+              config.mask(),
+              ClippedSchedule.ALL_MASKED,
+              false,
+              new SplittableRandom(1));
       double loss;
       try (NDManager s = m.newSubManager()) {
         loss = Nelbo.tokenTerms(model, batch, s, false).sum().getFloat() / batch.scoredTokens();
@@ -102,7 +109,7 @@ class VectorisedTrainingTest {
           try (NDManager s = m.newSubManager()) {
             long[] input = new long[i + 1];
             System.arraycopy(x0, n * 12, input, 0, i);
-            input[i] = ByteTokenizer.MASK;
+            input[i] = Fixtures.BYTES.mask();
             NDArray logits =
                 model
                     .forward(

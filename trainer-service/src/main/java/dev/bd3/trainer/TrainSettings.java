@@ -39,6 +39,7 @@ final class TrainSettings {
         .checkpointEvery(s.checkpointEvery())
         .schedule(new ClippedSchedule(s.noiseMin(), s.noiseMax()))
         .scheduleSearchEvery(s.scheduleSearch() ? s.checkpointEvery() : 0)
+        .resample(s.resample())
         .logEvery(Math.max(1, Math.min(10, s.steps() / 20)))
         .seed(s.seed())
         .build();

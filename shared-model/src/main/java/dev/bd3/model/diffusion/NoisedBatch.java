@@ -3,7 +3,6 @@ package dev.bd3.model.diffusion;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-import dev.bd3.model.data.ByteTokenizer;
 import java.util.SplittableRandom;
 
 /**
@@ -16,18 +15,19 @@ public record NoisedBatch(
     long[] x0, long[] xt, float[] weights, double[] t, int batch, int length, int blockSize) {
 
   /**
-   * Masks each token of block b independently with probability t_b. BOS (position 0) is never
-   * masked. With {@code boundedFraction}, a block's mask is drawn again (up to 100 times) until its
-   * masked fraction lies in [low, high] of {@code schedule}: the reference's refinement. As there,
-   * only a bound that clips is enforced: a low end of 1e-3 or a high end of 1 is the plain
-   * schedule's own, and redrawing against it would force a mask on blocks drawn with none, weighted
-   * 1 / t at small t (biased, and a large variance).
+   * Masks each token of block b independently with probability t_b (x_t holds {@code mask} there,
+   * the model's MASK id). BOS (position 0) is never masked. With {@code boundedFraction}, a block's
+   * mask is drawn again (up to 100 times) until its masked fraction lies in [low, high] of {@code
+   * schedule}: the reference's refinement. As there, only a bound that clips is enforced: a low end
+   * of 1e-3 or a high end of 1 is the plain schedule's own, and redrawing against it would force a
+   * mask on blocks drawn with none, weighted 1 / t at small t (biased, and a large variance).
    */
   public static NoisedBatch noise(
       long[] x0,
       int batch,
       int length,
       int blockSize,
+      int mask,
       ClippedSchedule schedule,
       boolean boundedFraction,
       SplittableRandom random) {
@@ -43,7 +43,7 @@ public record NoisedBatch(
         drawMask(masked, from - n * length, tb, schedule, boundedFraction, random);
         for (int i = 0; i < blockSize; i++) {
           if (masked[i]) {
-            xt[from + i] = ByteTokenizer.MASK;
+            xt[from + i] = mask;
             weights[from + i] = (float) (1 / tb);
           }
         }

@@ -3,17 +3,19 @@ package dev.bd3.model.eval;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-import dev.bd3.model.data.ByteTokenizer;
+import dev.bd3.model.data.Tokenizer;
 import dev.bd3.model.diffusion.Nelbo;
 import dev.bd3.model.nn.Bd3Lm;
+import dev.bd3.model.nn.ModelConfig;
 import java.util.List;
 
 /**
  * Generative perplexity: generated samples scored by an autoregressive judge (a checkpoint with
- * block size 1), as the mean over samples of each sample's perplexity. A sample longer than the
- * judge's context is scored with a sliding window: each window holds BOS and the L - 1 tokens up to
- * its end and scores only the last {@code stride} of them, so that every token after the first
- * window keeps at least L - 1 - stride tokens of context.
+ * block size 1, diffusion or causal, of the samples' tokenizer), as the mean over samples of each
+ * sample's perplexity. A sample longer than the judge's context is scored with a sliding window:
+ * each window holds BOS and the L - 1 tokens up to its end and scores only the last {@code stride}
+ * of them, so that every token after the first window keeps at least L - 1 - stride tokens of
+ * context.
  */
 public final class GenerativePerplexity {
   private GenerativePerplexity() {}
@@ -60,27 +62,36 @@ public final class GenerativePerplexity {
   }
 
   /**
-   * Exact AR NLL of sample[score, to) in the window BOS + sample[from, to): every position masked,
-   * PAD beyond the end, only the tokens from {@code score} on weighted.
+   * Exact AR NLL of sample[score, to) in the window BOS + sample[from, to): PAD beyond the end,
+   * only the tokens from {@code score} on weighted. A diffusion judge (L' = 1) sees every position
+   * masked, the causal one the clean tokens.
    */
   private static double windowNll(
       Bd3Lm judge, int[] sample, int from, int score, int to, NDManager parent) {
-    int l = judge.config().contextLength();
+    ModelConfig c = judge.config();
+    Tokenizer tokenizer = c.tokenizer();
+    int l = c.contextLength();
     long[] x0 = new long[l];
     long[] xt = new long[l];
     float[] weights = new float[l];
-    x0[0] = ByteTokenizer.BOS;
-    xt[0] = ByteTokenizer.BOS;
+    x0[0] = tokenizer.bos();
+    xt[0] = tokenizer.bos();
     for (int i = 1; i < l; i++) {
       int at = from + i - 1;
-      x0[i] = at < to ? sample[at] : ByteTokenizer.PAD;
-      xt[i] = ByteTokenizer.MASK;
+      x0[i] = at < to ? sample[at] : tokenizer.pad();
+      xt[i] = c.mask();
       weights[i] = at >= score && at < to ? 1 : 0;
     }
     try (NDManager m = parent.newSubManager()) {
       NDArray clean = m.create(x0, new Shape(1, l));
-      NDArray logits = judge.denoise(m.create(xt, new Shape(1, l)), clean, false);
-      return Nelbo.tokenTerms(logits, clean, m.create(weights, new Shape(1, l))).sum().getFloat();
+      NDArray terms =
+          c.causal()
+              ? Nelbo.nextTokenTerms(judge, clean, false)
+              : Nelbo.tokenTerms(
+                  judge.denoise(m.create(xt, new Shape(1, l)), clean, false),
+                  clean,
+                  m.ones(new Shape(1, l)));
+      return terms.mul(m.create(weights, new Shape(1, l))).sum().getFloat();
     }
   }
 }

@@ -44,10 +44,11 @@ public final class PerplexityEvaluator {
     long tokens = 0;
     for (int first = 0; first < sequences; first += batchSize) {
       int b = Math.min(batchSize, sequences - first);
-      long[] x0 = Windows.sequential(stream, first, b, c.contextLength());
+      long[] x0 = Windows.sequential(stream, c.tokenizer().bos(), first, b, c.contextLength());
       for (int d = 0; d < draws; d++) {
         NoisedBatch batch =
-            NoisedBatch.noise(x0, b, c.contextLength(), c.blockSize(), schedule, false, random);
+            NoisedBatch.noise(
+                x0, b, c.contextLength(), c.blockSize(), c.mask(), schedule, false, random);
         try (NDManager m = parent.newSubManager()) {
           perDraw[d] += Nelbo.tokenTerms(model, batch, m, false).sum().getFloat();
         }

@@ -9,6 +9,7 @@ import ai.djl.nn.core.Linear;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Multi-head self-attention with rotary embeddings and no bias on the projections.
@@ -70,6 +71,12 @@ public final class Attention extends ModelBlock {
   /** The scores' scale 1 / sqrt(hd). */
   static float scale(int headSize) {
     return (float) (1 / Math.sqrt(headSize));
+  }
+
+  /** Its weights under the reference's names: {@code attn_qkv} and {@code attn_out}. */
+  void name(String prefix, Map<String, Parameter> out) {
+    out.put(prefix + "attn_qkv.weight", qkv);
+    out.put(prefix + "attn_out.weight", this.out);
   }
 
   /** The projections' weights: qkv (3D, D), out (D, D). */

@@ -15,6 +15,7 @@ import ai.djl.training.initializer.Initializer;
 import ai.djl.util.PairList;
 import dev.bd3.model.diffusion.BlockDiffusionMask;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -239,6 +240,28 @@ public final class Bd3Lm extends ModelBlock {
     if (config.causal()) {
       throw new IllegalStateException("the causal model reads clean tokens, not [x_t ; x_0]");
     }
+  }
+
+  /**
+   * Every parameter under its name in the reference's DIT ({@code state_dict} keys, which the
+   * release layout prefixes with {@code backbone.}): the map to and from the authors' checkpoints.
+   */
+  public Map<String, Parameter> referenceNames() {
+    Map<String, Parameter> out = new LinkedHashMap<>();
+    out.put("vocab_embed.embedding", embedding);
+    if (sigmaEmbedding != null) {
+      sigmaEmbedding.name("sigma_map.", out);
+    }
+    for (int i = 0; i < layers.size(); i++) {
+      layers.get(i).name("blocks." + i + ".", out);
+    }
+    out.put("output_layer.norm_final.weight", finalNorm.parameter());
+    out.put("output_layer.linear.weight", outputWeight);
+    out.put("output_layer.linear.bias", outputBias);
+    if (finalModulation != null) {
+      finalModulation.name("output_layer.", out);
+    }
+    return out;
   }
 
   /** The model's parameters, in a fixed order (for checkpoints and the optimizer). */

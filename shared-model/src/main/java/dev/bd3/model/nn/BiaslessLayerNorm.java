@@ -24,6 +24,11 @@ public final class BiaslessLayerNorm extends ModelBlock.Unary {
     return LayerNorm.layerNorm(x, new Shape(width), scale.getArray(), noBias(), EPS).head();
   }
 
+  /** The learned scale (D) as the parameter the reference calls {@code weight}. */
+  Parameter parameter() {
+    return scale;
+  }
+
   /** The learned scale (D). */
   NDArray weight() {
     return scale.getArray();

@@ -6,6 +6,7 @@ import ai.djl.nn.Activation;
 import ai.djl.nn.Parameter;
 import ai.djl.nn.core.Linear;
 import java.util.List;
+import java.util.Map;
 
 /** The position-wise MLP: D -> mlpRatio D -> GELU (tanh form, as the reference) -> D. */
 public final class FeedForward extends ModelBlock.Unary {
@@ -22,6 +23,14 @@ public final class FeedForward extends ModelBlock.Unary {
     upBias = addParameter(Weights.bias("upBias", hidden, d));
     downWeight = addParameter(Weights.linear("down", d, hidden, Weights.fanIn(hidden)));
     downBias = addParameter(Weights.bias("downBias", d, hidden));
+  }
+
+  /** Its weights under the reference's names: {@code mlp.0} (up) and {@code mlp.2} (down). */
+  void name(String prefix, Map<String, Parameter> out) {
+    out.put(prefix + "mlp.0.weight", upWeight);
+    out.put(prefix + "mlp.0.bias", upBias);
+    out.put(prefix + "mlp.2.weight", downWeight);
+    out.put(prefix + "mlp.2.bias", downBias);
   }
 
   /** up (4D, D), its bias, down (D, 4D), its bias. */

@@ -3,7 +3,8 @@ package dev.bd3.model.nn;
 import com.fasterxml.jackson.annotation.JsonIgnore;
 import dev.bd3.jobs.ModelPreset;
 import dev.bd3.jobs.ResourceEstimate;
-import dev.bd3.model.data.ByteTokenizer;
+import dev.bd3.jobs.Vocabulary;
+import dev.bd3.model.data.Tokenizer;
 
 /**
  * Shape of a BD3-LM. {@code blockSize} L' = 1 is an autoregressive model and L' = {@code
@@ -102,8 +103,13 @@ public record ModelConfig(
 
   /** The shape of a preset (the job contract defines them) over the byte vocabulary. */
   public static ModelConfig of(ModelPreset p) {
+    return of(p, Vocabulary.BYTES);
+  }
+
+  /** The shape of a preset over a tokenizer's vocabulary. */
+  public static ModelConfig of(ModelPreset p, Vocabulary vocabulary) {
     return new ModelConfig(
-        ByteTokenizer.VOCAB_SIZE,
+        vocabulary.size,
         p.layers,
         p.width,
         p.heads,
@@ -114,6 +120,26 @@ public record ModelConfig(
         p.condDim,
         false,
         false);
+  }
+
+  /**
+   * The tokenizer the model reads: the one whose vocabulary has its size (the reference's GPT-2
+   * models have 50,258 ids). A model of another size reads ids only.
+   */
+  @JsonIgnore
+  public Tokenizer tokenizer() {
+    return Tokenizer.of(
+        Vocabulary.ofSize(vocabSize)
+            .orElseThrow(
+                () ->
+                    new IllegalStateException(
+                        "no tokenizer has " + vocabSize + " ids; this model reads ids only")));
+  }
+
+  /** MASK, the last id. */
+  @JsonIgnore
+  public int mask() {
+    return vocabSize - 1;
   }
 
   public int headSize() {

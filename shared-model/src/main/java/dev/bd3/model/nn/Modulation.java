@@ -8,6 +8,7 @@ import ai.djl.training.ParameterStore;
 import ai.djl.training.initializer.Initializer;
 import ai.djl.util.PairList;
 import java.util.List;
+import java.util.Map;
 
 /**
  * adaLN-Zero's map from the conditioning vector c to {@code parts} vectors of width D (shift, scale
@@ -38,6 +39,12 @@ public final class Modulation extends ModelBlock {
   /** x (1 + scale) + shift, the modulated norm. */
   static NDArray modulate(NDArray x, NDArray shift, NDArray scale) {
     return x.add(x.mul(scale)).add(shift);
+  }
+
+  /** Its weights under the reference's names: {@code adaLN_modulation}. */
+  void name(String prefix, Map<String, Parameter> out) {
+    out.put(prefix + "adaLN_modulation.weight", weight);
+    out.put(prefix + "adaLN_modulation.bias", bias);
   }
 
   /** weight (parts D, C), bias (parts D). */

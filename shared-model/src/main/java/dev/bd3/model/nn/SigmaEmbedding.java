@@ -10,6 +10,7 @@ import ai.djl.nn.core.Linear;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The conditioning vector c of adaLN-Zero, the reference's {@code silu(sigma_map(sigma))}: the
@@ -41,6 +42,14 @@ public final class SigmaEmbedding extends ModelBlock {
     NDArray features = args.cos().concat(args.sin(), 1); // (N, 256)
     NDArray h = silu(Linear.linear(features, inWeight.getArray(), inBias.getArray()).head());
     return silu(Linear.linear(h, outWeight.getArray(), outBias.getArray()).head());
+  }
+
+  /** Its weights under the reference's names: {@code sigma_map.mlp.0} and {@code .2}. */
+  void name(String prefix, Map<String, Parameter> out) {
+    out.put(prefix + "mlp.0.weight", inWeight);
+    out.put(prefix + "mlp.0.bias", inBias);
+    out.put(prefix + "mlp.2.weight", outWeight);
+    out.put(prefix + "mlp.2.bias", outBias);
   }
 
   /** in (C, 256), its bias, out (C, C), its bias. */

@@ -2,11 +2,13 @@ package dev.bd3.model.nn;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
+import ai.djl.nn.Parameter;
 import ai.djl.nn.norm.Dropout;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /**
  * A pre-norm transformer layer. With adaLN-Zero (diffusion models), c gives a shift, scale and gate
@@ -52,6 +54,17 @@ public final class TransformerLayer extends ModelBlock {
     }
     x = x.add(gated(drop(mlp.forward(h), training), m, 5));
     return new Attention.Output(x, a.kv());
+  }
+
+  /** Its weights under the reference's names ({@code DDiTBlock}'s). */
+  void name(String prefix, Map<String, Parameter> out) {
+    out.put(prefix + "norm1.weight", norm1.parameter());
+    attention.name(prefix, out);
+    out.put(prefix + "norm2.weight", norm2.parameter());
+    mlp.name(prefix, out);
+    if (modulation != null) {
+      modulation.name(prefix, out);
+    }
   }
 
   /** The layer's weights in the order ScriptedForward reads them. */

@@ -4,7 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import dev.bd3.model.data.ByteTokenizer;
+import dev.bd3.model.data.Tokenizer;
 import dev.bd3.model.diffusion.BlockDiffusionMask;
 import dev.bd3.model.eval.UnigramEntropy;
 import dev.bd3.model.nn.Attention;
@@ -35,12 +35,22 @@ public final class BlockSampler {
   private final SamplerConfig config;
   private final boolean useCache;
   private final boolean scripted;
+  private final Tokenizer tokenizer;
+  private final int mask;
+  private final Utf8Constraint automaton;
 
   private BlockSampler(Bd3Lm model, SamplerConfig config, boolean useCache, boolean scripted) {
+    if (model.config().causal()) {
+      throw new IllegalArgumentException(
+          "the causal model predicts the next token; block sampling needs a diffusion model");
+    }
     this.model = model;
     this.config = config;
     this.useCache = useCache;
     this.scripted = scripted;
+    this.tokenizer = model.config().tokenizer();
+    this.mask = model.config().mask();
+    this.automaton = Utf8Constraint.of(tokenizer);
   }
 
   /**
@@ -80,7 +90,9 @@ public final class BlockSampler {
    */
   public record Result(List<GeneratedSample> samples, int batchPasses) {}
 
-  /** Generates {@code n} samples continuing {@code prompt} (byte ids, may be empty). */
+  /**
+   * Generates {@code n} samples continuing {@code prompt} (the model's token ids, may be empty).
+   */
   public Result generate(int n, int[] prompt, NDManager parent, Listener listener) {
     return generate(n, prompt, parent, listener, () -> false);
   }
@@ -93,12 +105,12 @@ public final class BlockSampler {
       int n, int[] prompt, NDManager parent, Listener listener, BooleanSupplier cancelled) {
     int lb = model.config().blockSize();
     int[] prefix = new int[prompt.length + 1];
-    prefix[0] = ByteTokenizer.BOS;
+    prefix[0] = tokenizer.bos();
     System.arraycopy(prompt, 0, prefix, 1, prompt.length);
     int full = prefix.length / lb * lb; // prefix tokens in complete blocks
     Batch batch = new Batch(n, prefix, full);
     SplittableRandom random = new SplittableRandom(config.seed());
-    DenoisingRule rule = DenoisingRule.of(config);
+    DenoisingRule rule = DenoisingRule.of(config, mask);
     try (NDManager m = parent.newSubManager();
         KvCache cache = new KvCache(m, model.config().layers());
         ScriptedForward script = scripted ? model.scripted() : null;
@@ -119,7 +131,7 @@ public final class BlockSampler {
         }
         int[][] x = new int[batch.active.size()][lb];
         for (int[] row : x) {
-          Arrays.fill(row, ByteTokenizer.MASK);
+          Arrays.fill(row, mask);
           System.arraycopy(fixed, 0, row, 0, fixed.length);
         }
         batch.passes += denoise(x, position, rule, random, batch, cache, unstored, forward, m);
@@ -204,7 +216,7 @@ public final class BlockSampler {
     }
     int start = batch.utf8[batch.active.get(row)];
     return (x, j, p, random) -> {
-      boolean[] ok = Utf8Constraint.allowed(start, x, j);
+      boolean[] ok = automaton.allowed(start, x, j);
       double[] q = restricted(p, ok);
       if (q == null) {
         double[] all = restricted(raw[row][j], ok);
@@ -278,7 +290,7 @@ public final class BlockSampler {
     double[][][] raw = config.validUtf8() ? new double[x.length][lb][] : null;
     for (int i = 0; i < x.length; i++) {
       for (int j = 0; j < lb; j++) {
-        if (x[i][j] == ByteTokenizer.MASK) {
+        if (x[i][j] == mask) {
           double[] row = Arrays.copyOfRange(flat, (i * lb + j) * v, (i * lb + j + 1) * v);
           p[i][j] = Nucleus.filter(row, config.topP());
           if (raw != null) {
@@ -350,10 +362,10 @@ public final class BlockSampler {
     return m.arange(from, from + count, 1, DataType.INT64);
   }
 
-  private static boolean anyMasked(int[][] x) {
+  private boolean anyMasked(int[][] x) {
     for (int[] row : x) {
       for (int id : row) {
-        if (id == ByteTokenizer.MASK) {
+        if (id == mask) {
           return true;
         }
       }
@@ -388,12 +400,12 @@ public final class BlockSampler {
       lengths = new int[n];
       nfe = new int[n];
       utf8 = new int[n];
-      promptUtf8 = Utf8Constraint.after(Utf8Constraint.BOUNDARY, prefix, 0, prefix.length);
+      promptUtf8 = automaton.after(Utf8Constraint.BOUNDARY, prefix, 0, prefix.length);
       stops = new StopReason[n];
       for (int i = 0; i < n; i++) {
         sequences.add(Arrays.copyOf(prefix, Math.max(16, prefix.length * 2)));
         lengths[i] = complete;
-        utf8[i] = Utf8Constraint.after(Utf8Constraint.BOUNDARY, prefix, 0, complete);
+        utf8[i] = automaton.after(Utf8Constraint.BOUNDARY, prefix, 0, complete);
         active.add(i);
       }
     }
@@ -434,7 +446,7 @@ public final class BlockSampler {
       }
       System.arraycopy(block, 0, seq, lengths[sample], block.length);
       lengths[sample] += block.length;
-      utf8[sample] = Utf8Constraint.after(utf8[sample], block, 0, block.length);
+      utf8[sample] = automaton.after(utf8[sample], block, 0, block.length);
     }
 
     /** Stop rules, checked after each block; may shorten the sample. */
@@ -443,7 +455,7 @@ public final class BlockSampler {
       int end = Math.min(lengths[sample], promptLength + config.maxTokens()); // the cap comes first
       if (config.stopOnEos()) {
         for (int i = Math.max(blockStart, promptLength); i < end; i++) {
-          if (seq[i] == ByteTokenizer.EOS) {
+          if (seq[i] == tokenizer.eos()) {
             lengths[sample] = i;
             return StopReason.EOS;
           }
@@ -473,7 +485,7 @@ public final class BlockSampler {
       int[] seq = sequences.get(i);
       while (config.validUtf8()
           && end > promptLength
-          && !Utf8Constraint.complete(Utf8Constraint.after(promptUtf8, seq, promptLength, end))) {
+          && !Utf8Constraint.complete(automaton.after(promptUtf8, seq, promptLength, end))) {
         end--;
       }
       return end;
@@ -486,7 +498,7 @@ public final class BlockSampler {
         out.add(
             new GeneratedSample(
                 generated,
-                ByteTokenizer.decode(generated),
+                tokenizer.decode(generated),
                 nfe[i],
                 stops[i] == null ? StopReason.CANCELLED : stops[i],
                 UnigramEntropy.of(generated)));

@@ -1,6 +1,5 @@
 package dev.bd3.model.sample;
 
-import dev.bd3.model.data.ByteTokenizer;
 import java.util.SplittableRandom;
 
 /**
@@ -27,11 +26,12 @@ interface DenoisingRule {
     TokenDraw FROM_P = (x, j, p, random) -> Nucleus.draw(p, random);
   }
 
-  static DenoisingRule of(SamplerConfig c) {
+  /** The rule of a sampler configuration, for a model whose MASK id is {@code mask}. */
+  static DenoisingRule of(SamplerConfig c, int mask) {
     return switch (c.kind()) {
-      case DDPM -> new Ddpm(c.steps());
-      case FIRST_HITTING -> new FirstHitting();
-      case PARALLEL -> new Parallel(c.tokensPerStep());
+      case DDPM -> new Ddpm(c.steps(), mask);
+      case FIRST_HITTING -> new FirstHitting(mask);
+      case PARALLEL -> new Parallel(c.tokensPerStep(), mask);
     };
   }
 
@@ -39,7 +39,7 @@ interface DenoisingRule {
    * DDPM posterior on the time grid t_k = 1 - k / T: from t to s a masked token stays masked with
    * probability s / t, else takes a token drawn from p_theta; at s = 0 nothing stays masked.
    */
-  record Ddpm(int total) implements DenoisingRule {
+  record Ddpm(int total, int mask) implements DenoisingRule {
     @Override
     public int steps(int blockSize) {
       return total;
@@ -51,7 +51,7 @@ interface DenoisingRule {
       double s = 1 - (double) (k + 1) / total;
       boolean changed = false;
       for (int j = 0; j < x.length; j++) {
-        if (x[j] == ByteTokenizer.MASK && (s <= 0 || random.nextDouble() >= s / t)) {
+        if (x[j] == mask && (s <= 0 || random.nextDouble() >= s / t)) {
           x[j] = draw.draw(x, j, p[j], random);
           changed = true;
         }
@@ -61,7 +61,7 @@ interface DenoisingRule {
   }
 
   /** One uniformly chosen masked position per step. */
-  record FirstHitting() implements DenoisingRule {
+  record FirstHitting(int mask) implements DenoisingRule {
     @Override
     public int steps(int blockSize) {
       return blockSize;
@@ -71,14 +71,14 @@ interface DenoisingRule {
     public boolean step(int[] x, double[][] p, int k, SplittableRandom random, TokenDraw draw) {
       int masked = 0;
       for (int id : x) {
-        masked += id == ByteTokenizer.MASK ? 1 : 0;
+        masked += id == mask ? 1 : 0;
       }
       if (masked == 0) {
         return false;
       }
       int pick = random.nextInt(masked);
       for (int j = 0; j < x.length; j++) {
-        if (x[j] == ByteTokenizer.MASK && pick-- == 0) {
+        if (x[j] == mask && pick-- == 0) {
           x[j] = draw.draw(x, j, p[j], random);
           break;
         }
@@ -88,7 +88,7 @@ interface DenoisingRule {
   }
 
   /** The {@code perStep} masked positions with the most confident p_theta, drawn together. */
-  record Parallel(int perStep) implements DenoisingRule {
+  record Parallel(int perStep, int mask) implements DenoisingRule {
     @Override
     public int steps(int blockSize) {
       return (blockSize + perStep - 1) / perStep;
@@ -100,8 +100,7 @@ interface DenoisingRule {
       for (int n = 0; n < perStep; n++) {
         int best = -1;
         for (int j = 0; j < x.length; j++) {
-          if (x[j] == ByteTokenizer.MASK
-              && (best < 0 || Nucleus.max(p[j]) > Nucleus.max(p[best]))) {
+          if (x[j] == mask && (best < 0 || Nucleus.max(p[j]) > Nucleus.max(p[best]))) {
             best = j;
           }
         }

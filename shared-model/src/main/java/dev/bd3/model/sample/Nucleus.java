@@ -8,8 +8,9 @@ public final class Nucleus {
   private Nucleus() {}
 
   /**
-   * Keeps the smallest set of most likely ids whose mass reaches {@code topP} and renormalises;
-   * returns the filtered distribution (a new array).
+   * The reference's nucleus rule: keeps the most likely ids while their cumulative mass stays at
+   * most {@code topP} (the id whose mass crosses it is dropped), always the most likely one, and
+   * renormalises; returns the filtered distribution (a new array).
    */
   public static double[] filter(double[] p, double topP) {
     double[] out = p.clone();
@@ -21,9 +22,9 @@ public final class Nucleus {
       order[i] = i;
     }
     Arrays.sort(order, (a, b) -> Double.compare(p[b], p[a]));
-    double mass = 0;
-    int kept = 0;
-    while (kept < order.length && mass < topP) {
+    double mass = p[order[0]];
+    int kept = 1;
+    while (kept < order.length && mass + p[order[kept]] <= topP) {
       mass += p[order[kept++]];
     }
     for (int i = kept; i < order.length; i++) {

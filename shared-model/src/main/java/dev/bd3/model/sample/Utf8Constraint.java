@@ -1,14 +1,19 @@
 package dev.bd3.model.sample;
 
-import dev.bd3.model.data.ByteTokenizer;
+import dev.bd3.jobs.Vocabulary;
+import dev.bd3.model.data.Tokenizer;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Valid UTF-8 by construction. The automaton of well-formed UTF-8 (RFC 3629: no overlong forms, no
  * surrogates, nothing above U+10FFFF) tells which tokens may stand at a position of a block given
  * the state after the committed text and the block's other positions: its fixed tokens, and masked
- * ones that may still become anything. A token is allowed where some completion of the block stays
- * well formed; special tokens (EOS, BOS, PAD) only between characters. Drawing the positions of a
- * block one after another under this rule, in any order, never leaves a dead end.
+ * ones that may still become anything. A token moves the automaton by all its bytes (one for the
+ * byte tokenizer; a BPE token may end inside a character, leaving continuation bytes to come). A
+ * token is allowed where some completion of the block stays well formed; special tokens (EOS, BOS,
+ * PAD) only between characters. Drawing the positions of a block one after another under this rule,
+ * in any order, never leaves a dead end.
  */
 final class Utf8Constraint {
   /** Between characters. */
@@ -16,27 +21,46 @@ final class Utf8Constraint {
 
   private static final int DEAD = -1;
   private static final int STATES = 8;
-  // 1..3: that many continuation bytes to go; 4..7: after E0, ED, F0, F4 (a narrower second byte)
-  private static final int[][] NEXT = new int[STATES][ByteTokenizer.VOCAB_SIZE];
-  private static final int[] ANY = new int[STATES]; // states reachable by some token, as bits
+  private static final Map<Vocabulary, Utf8Constraint> BUILT = new ConcurrentHashMap<>();
 
-  static {
-    for (int s = 0; s < STATES; s++) {
-      for (int c = 0; c < ByteTokenizer.VOCAB_SIZE; c++) {
-        NEXT[s][c] = transition(s, c);
-        if (NEXT[s][c] != DEAD) {
-          ANY[s] |= 1 << NEXT[s][c];
+  private final int mask;
+  // 1..3: that many continuation bytes to go; 4..7: after E0, ED, F0, F4 (a narrower second byte)
+  private final int[][] next;
+  private final int[] any = new int[STATES]; // states reachable by some token, as bits
+
+  private Utf8Constraint(Tokenizer tokenizer) {
+    mask = tokenizer.mask();
+    next = new int[STATES][tokenizer.vocabSize()];
+    for (int c = 0; c < tokenizer.vocabSize(); c++) {
+      byte[] bytes = tokenizer.bytes(c);
+      for (int s = 0; s < STATES; s++) {
+        next[s][c] = transition(s, c, bytes);
+        if (next[s][c] != DEAD) {
+          any[s] |= 1 << next[s][c];
         }
       }
     }
   }
 
-  private Utf8Constraint() {}
+  /** The automaton over a tokenizer's ids, built once. */
+  static Utf8Constraint of(Tokenizer tokenizer) {
+    return BUILT.computeIfAbsent(tokenizer.vocabulary(), v -> new Utf8Constraint(tokenizer));
+  }
 
-  private static int transition(int state, int token) {
-    if (token >= 256) {
-      return state == BOUNDARY && token != ByteTokenizer.MASK ? BOUNDARY : DEAD;
+  private int transition(int state, int token, byte[] bytes) {
+    if (bytes.length == 0) { // a special id
+      return state == BOUNDARY && token != mask ? BOUNDARY : DEAD;
     }
+    for (byte b : bytes) {
+      state = byteTransition(state, b & 0xff);
+      if (state == DEAD) {
+        return DEAD;
+      }
+    }
+    return state;
+  }
+
+  private static int byteTransition(int state, int token) {
     boolean continuation = token >= 0x80 && token <= 0xBF;
     return switch (state) {
       case BOUNDARY -> lead(token);
@@ -70,10 +94,10 @@ final class Utf8Constraint {
   }
 
   /** The state after {@code tokens}; text that is not UTF-8 (a prompt) restarts at a boundary. */
-  static int after(int state, int[] tokens, int from, int to) {
+  int after(int state, int[] tokens, int from, int to) {
     for (int i = from; i < to; i++) {
-      int next = NEXT[state][tokens[i]];
-      state = next == DEAD ? NEXT[BOUNDARY][tokens[i]] : next;
+      int n = next[state][tokens[i]];
+      state = n == DEAD ? next[BOUNDARY][tokens[i]] : n;
       state = state == DEAD ? BOUNDARY : state;
     }
     return state;
@@ -88,7 +112,7 @@ final class Utf8Constraint {
    * The tokens allowed at position j of block x entered in state {@code start}: positions holding
    * MASK (or -1, chosen but not yet drawn) may become any token; what follows the block is free.
    */
-  static boolean[] allowed(int start, int[] x, int j) {
+  boolean[] allowed(int start, int[] x, int j) {
     int reach = 1 << start;
     for (int i = 0; i < j; i++) {
       reach = forward(reach, x[i]);
@@ -97,38 +121,38 @@ final class Utf8Constraint {
     for (int i = x.length - 1; i > j; i--) {
       live = backward(live, x[i]);
     }
-    boolean[] ok = new boolean[ByteTokenizer.VOCAB_SIZE];
+    boolean[] ok = new boolean[next[0].length];
     for (int s = 0; s < STATES; s++) {
       if ((reach & 1 << s) != 0) {
         for (int c = 0; c < ok.length; c++) {
-          ok[c] |= NEXT[s][c] != DEAD && (live & 1 << NEXT[s][c]) != 0;
+          ok[c] |= next[s][c] != DEAD && (live & 1 << next[s][c]) != 0;
         }
       }
     }
     return ok;
   }
 
-  private static boolean free(int token) {
-    return token == ByteTokenizer.MASK || token < 0;
+  private boolean free(int token) {
+    return token == mask || token < 0;
   }
 
-  private static int forward(int reach, int token) {
+  private int forward(int reach, int token) {
     int out = 0;
     for (int s = 0; s < STATES; s++) {
       if ((reach & 1 << s) != 0) {
-        out |= free(token) ? ANY[s] : NEXT[s][token] == DEAD ? 0 : 1 << NEXT[s][token];
+        out |= free(token) ? any[s] : next[s][token] == DEAD ? 0 : 1 << next[s][token];
       }
     }
     return out;
   }
 
-  private static int backward(int live, int token) {
+  private int backward(int live, int token) {
     int out = 0;
     for (int s = 0; s < STATES; s++) {
       boolean ok =
           free(token)
-              ? (ANY[s] & live) != 0
-              : NEXT[s][token] != DEAD && (live & 1 << NEXT[s][token]) != 0;
+              ? (any[s] & live) != 0
+              : next[s][token] != DEAD && (live & 1 << next[s][token]) != 0;
       out |= ok ? 1 << s : 0;
     }
     return out;

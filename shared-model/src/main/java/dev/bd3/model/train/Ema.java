@@ -31,7 +31,8 @@ public final class Ema implements AutoCloseable {
 
   /** The decay applied at the next update. */
   public double currentDecay() {
-    return Math.min(decay, (1.0 + updates) / (10.0 + updates));
+    long n = updates + 1; // the reference counts this update before it computes the decay
+    return Math.min(decay, (1.0 + n) / (10.0 + n));
   }
 
   public void update() {

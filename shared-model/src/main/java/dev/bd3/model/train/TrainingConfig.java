@@ -9,7 +9,8 @@ import dev.bd3.model.diffusion.ClippedSchedule;
  *
  * @param schedule the clipped interval t is drawn from (overridden by the search when enabled)
  * @param scheduleSearchEvery search the reference grid every this many steps (0 = never)
- * @param boundedMaskFraction redraw a block's mask until its masked fraction lies in the interval
+ * @param resample redraw a block's mask until its masked fraction lies in the interval (the
+ *     reference's {@code training.resample}, on in its block diffusion training scripts)
  * @param logEvery report loss and progress every this many steps
  * @param validationBatches held-out batches for the validation loss and the schedule search (16, so
  *     that the search does not follow the noise of one batch)
@@ -28,7 +29,7 @@ public record TrainingConfig(
     int checkpointEvery,
     ClippedSchedule schedule,
     int scheduleSearchEvery,
-    boolean boundedMaskFraction,
+    boolean resample,
     int logEvery,
     int validationBatches,
     long seed) {
@@ -73,18 +74,21 @@ public record TrainingConfig(
     b.checkpointEvery = checkpointEvery;
     b.schedule = schedule;
     b.scheduleSearchEvery = scheduleSearchEvery;
-    b.boundedMaskFraction = boundedMaskFraction;
+    b.resample = resample;
     b.logEvery = logEvery;
     b.validationBatches = validationBatches;
     b.seed = seed;
     return b;
   }
 
-  /** Learning rate at a step: linear warm-up, then constant. */
+  /**
+   * Learning rate of update {@code step} (from 0): linear warm-up, then constant. As the
+   * reference's schedule (stepped after each update), the first update's is 0.
+   */
   public double learningRateAt(long step) {
     return warmupSteps == 0
         ? learningRate
-        : learningRate * Math.min(1.0, (step + 1.0) / warmupSteps);
+        : learningRate * Math.min(1.0, (double) step / warmupSteps);
   }
 
   /** Builds a configuration; starts from the paper's recipe. */
@@ -102,7 +106,7 @@ public record TrainingConfig(
     private int checkpointEvery = 500;
     private ClippedSchedule schedule = ClippedSchedule.FULL;
     private int scheduleSearchEvery = 0;
-    private boolean boundedMaskFraction = false;
+    private boolean resample = true;
     private int logEvery = 10;
     private int validationBatches = 16;
     private long seed = 0;
@@ -168,8 +172,8 @@ public record TrainingConfig(
       return this;
     }
 
-    public Builder boundedMaskFraction(boolean v) {
-      boundedMaskFraction = v;
+    public Builder resample(boolean v) {
+      resample = v;
       return this;
     }
 
@@ -203,7 +207,7 @@ public record TrainingConfig(
           checkpointEvery,
           schedule,
           scheduleSearchEvery,
-          boundedMaskFraction,
+          resample,
           logEvery,
           validationBatches,
           seed);

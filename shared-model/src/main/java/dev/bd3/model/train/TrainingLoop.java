@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Parameter;
 import dev.bd3.model.data.Corpus;
+import dev.bd3.model.data.Tokenizer;
 import dev.bd3.model.data.Windows;
 import dev.bd3.model.diffusion.ClippedSchedule;
 import dev.bd3.model.diffusion.Nelbo;
@@ -34,6 +35,8 @@ public final class TrainingLoop {
   private final ModelConfig modelConfig;
   private final TrainingConfig config;
   private final Corpus corpus;
+  private final Tokenizer tokenizer;
+  private final Corpus.Tokens tokens;
   private final Path checkpointDir;
   private final TrainingListener listener;
   private Path initFrom;
@@ -47,6 +50,8 @@ public final class TrainingLoop {
     this.modelConfig = modelConfig;
     this.config = config;
     this.corpus = corpus;
+    this.tokenizer = modelConfig.tokenizer();
+    this.tokens = corpus.tokens(tokenizer);
     this.checkpointDir = checkpointDir;
     this.listener = listener;
   }
@@ -110,7 +115,11 @@ public final class TrainingLoop {
     for (int i = 0; i < config.validationBatches(); i++) {
       batches.add(
           Windows.random(
-              corpus.validation(), config.batchSize(), modelConfig.contextLength(), random));
+              tokens.validation(),
+              tokenizer.bos(),
+              config.batchSize(),
+              modelConfig.contextLength(),
+              random));
     }
     return batches;
   }
@@ -189,10 +198,17 @@ public final class TrainingLoop {
       Engine.getInstance().setRandomSeed((int) random.nextLong()); // dropout
       int b = config.batchSize();
       int l = modelConfig.contextLength();
-      long[] x0 = Windows.random(corpus.train(), b, l, random);
+      long[] x0 = Windows.random(tokens.train(), tokenizer.bos(), b, l, random);
       NoisedBatch batch =
           NoisedBatch.noise(
-              x0, b, l, modelConfig.blockSize(), schedule, config.boundedMaskFraction(), random);
+              x0,
+              b,
+              l,
+              modelConfig.blockSize(),
+              modelConfig.mask(),
+              schedule,
+              config.resample(),
+              random);
       double loss = trainer.run(batch, s);
       step = s;
       return loss;
@@ -269,6 +285,7 @@ public final class TrainingLoop {
                     config.batchSize(),
                     modelConfig.contextLength(),
                     modelConfig.blockSize(),
+                    modelConfig.mask(),
                     evalSchedule,
                     false,
                     random);

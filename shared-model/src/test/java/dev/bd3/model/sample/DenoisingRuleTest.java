@@ -2,7 +2,8 @@ package dev.bd3.model.sample;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import dev.bd3.model.data.ByteTokenizer;
+import dev.bd3.jobs.Vocabulary;
+import dev.bd3.model.data.Tokenizer;
 import dev.bd3.model.sample.SamplerConfig.Kind;
 import java.util.Arrays;
 import java.util.SplittableRandom;
@@ -10,6 +11,8 @@ import org.junit.jupiter.api.Test;
 
 /** The denoising rules' statistics, on a fixed p_theta (token 'a' everywhere). */
 class DenoisingRuleTest {
+  private static final Tokenizer BYTES = Tokenizer.of(Vocabulary.BYTES);
+
   private static final int BLOCK = 16;
 
   /**
@@ -19,7 +22,7 @@ class DenoisingRuleTest {
   @Test
   void ddpmUnmasksTheFractionOneMinusSOverTAtEveryStep() {
     int total = 8;
-    DenoisingRule rule = DenoisingRule.of(config(Kind.DDPM, total));
+    DenoisingRule rule = DenoisingRule.of(config(Kind.DDPM, total), BYTES.mask());
     SplittableRandom random = new SplittableRandom(11);
     long[] masked = new long[total];
     long[] unmasked = new long[total];
@@ -46,7 +49,7 @@ class DenoisingRuleTest {
   /** First hitting unmasks one position per step, chosen uniformly among the masked ones. */
   @Test
   void firstHittingChoosesAMaskedPositionUniformly() {
-    DenoisingRule rule = DenoisingRule.of(config(Kind.FIRST_HITTING, 1));
+    DenoisingRule rule = DenoisingRule.of(config(Kind.FIRST_HITTING, 1), BYTES.mask());
     SplittableRandom random = new SplittableRandom(3);
     int trials = 32_000;
     long[] chosen = new long[BLOCK];
@@ -72,13 +75,13 @@ class DenoisingRuleTest {
 
   private static int[] maskedBlock() {
     int[] x = new int[BLOCK];
-    Arrays.fill(x, ByteTokenizer.MASK);
+    Arrays.fill(x, BYTES.mask());
     return x;
   }
 
   /** p_theta certain of 'a' at every position. */
   private static double[][] certain() {
-    double[][] p = new double[BLOCK][ByteTokenizer.VOCAB_SIZE];
+    double[][] p = new double[BLOCK][BYTES.vocabSize()];
     for (double[] row : p) {
       row['a'] = 1;
     }
@@ -88,7 +91,7 @@ class DenoisingRuleTest {
   private static int count(int[] x) {
     int n = 0;
     for (int id : x) {
-      n += id == ByteTokenizer.MASK ? 1 : 0;
+      n += id == BYTES.mask() ? 1 : 0;
     }
     return n;
   }
