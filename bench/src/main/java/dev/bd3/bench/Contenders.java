@@ -1,7 +1,9 @@
 package dev.bd3.bench;
 
 import ai.djl.ndarray.NDManager;
+import dev.bd3.jobs.ModelPreset;
 import dev.bd3.model.data.Corpus;
+import dev.bd3.model.data.Tokenizer;
 import dev.bd3.model.diffusion.ClippedSchedule;
 import dev.bd3.model.nn.Bd3Lm;
 import dev.bd3.model.nn.ModelConfig;
@@ -30,13 +32,17 @@ final class Contenders {
   final ModelConfig shape;
   final Path out;
   final Corpus corpus;
+  final Tokenizer tokenizer;
+  final Corpus.Tokens tokens;
   final int batch;
 
   Contenders(Options options) {
     this.o = options;
-    this.shape = options.model(4, 128, 4, 128, 4);
+    this.shape = options.model(4, 128, 4, 128, 4, ModelPreset.CPU.condDim);
     this.out = Path.of(options.text("out", "bench/target/paper-table"));
     this.corpus = Corpus.named(options.text("corpus", Corpus.EUROPARL));
+    this.tokenizer = shape.tokenizer();
+    this.tokens = corpus.tokens(tokenizer);
     this.batch = options.integer("batch", 16);
   }
 
@@ -100,6 +106,7 @@ final class Contenders {
             .validationBatches(o.integer("search-batches", 16))
             .schedule(schedule.equals("paper") ? paperInterval(name) : ClippedSchedule.FULL)
             .scheduleSearchEvery(schedule.equals("search") ? o.integer("search-every", 100) : 0)
+            .resample(Boolean.parseBoolean(o.text("resample", "true")))
             .seed(seed)
             .build();
     TrainingLoop loop =

@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.jni.JniUtils;
+import dev.bd3.jobs.ModelPreset;
 import dev.bd3.model.data.Corpus;
 import dev.bd3.model.data.Windows;
 import dev.bd3.model.diffusion.BlockDiffusionMask;
@@ -31,7 +32,7 @@ final class KvCacheBench extends Benchmark {
   @Override
   void run() throws Exception {
     int prefix = o.integer("prefix", 512);
-    ModelConfig c = o.model(4, 128, 4, 1024, 16);
+    ModelConfig c = o.model(4, 128, 4, 1024, 16, ModelPreset.CPU.condDim);
     int lb = c.blockSize();
     int total = prefix + lb;
     int repeats = o.integer("repeats", 20);
@@ -41,7 +42,12 @@ final class KvCacheBench extends Benchmark {
       int threads = JniUtils.getNumThreads(); // once the engine has loaded libtorch
       Bd3Lm model = Bd3Lm.create(c, m, 0);
       long[] tokens =
-          Windows.random(Corpus.europarl().validation(), batch, total, new SplittableRandom(2));
+          Windows.random(
+              Corpus.europarl().tokens(c.tokenizer()).validation(),
+              c.tokenizer().bos(),
+              batch,
+              total,
+              new SplittableRandom(2));
       NDArray all = m.create(tokens, new Shape(batch, total));
       NDArray block = all.get(":, " + prefix + ":");
       NDArray blockPositions = m.arange(prefix, total, 1, DataType.INT64);

@@ -1,6 +1,6 @@
 package dev.bd3.bench;
 
-import dev.bd3.model.data.ByteTokenizer;
+import dev.bd3.jobs.Vocabulary;
 import dev.bd3.model.nn.ModelConfig;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -38,17 +38,23 @@ final class Options {
     return values.getOrDefault(name, fallback);
   }
 
-  /** A model from --layers --width --heads --context --block (defaults given). */
-  ModelConfig model(int layers, int width, int heads, int context, int block) {
+  /**
+   * A diffusion model from --tokenizer --layers --width --heads --context --block and --cond (the
+   * conditioning width of adaLN-Zero; 0 leaves it out), defaults given.
+   */
+  ModelConfig model(int layers, int width, int heads, int context, int block, int cond) {
     return new ModelConfig(
-        ByteTokenizer.VOCAB_SIZE,
+        Vocabulary.of(text("tokenizer", Vocabulary.DEFAULT.json())).size,
         integer("layers", layers),
         integer("width", width),
         integer("heads", heads),
         4,
         0.0,
         integer("context", context),
-        integer("block", block));
+        integer("block", block),
+        integer("cond", cond),
+        false,
+        false);
   }
 
   /** The options as given, for the report. */

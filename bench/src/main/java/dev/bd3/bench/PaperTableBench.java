@@ -61,10 +61,11 @@ final class PaperTableBench extends Benchmark {
     int sequences = o.integer("eval-sequences", 256);
     List<String> names = c.names();
     r.line(
-        "corpus %s (%d train / %d test bytes); model %d layers x %d, L = %d, batch %d",
+        "corpus %s (%d train / %d test tokens of %s); model %d layers x %d, L = %d, batch %d",
         c.corpus.name(),
-        c.corpus.train().length,
-        c.corpus.test().length,
+        c.tokens.train().length,
+        c.tokens.test().length,
+        c.tokenizer.name(),
         c.shape.layers(),
         c.shape.width(),
         c.shape.contextLength(),
@@ -99,7 +100,7 @@ final class PaperTableBench extends Benchmark {
           try (NDManager e = m.newSubManager()) {
             Bd3Lm model = Checkpoint.read(result.lastCheckpoint().path(), e).model(e, true);
             PerplexityEvaluator.Result eval =
-                PerplexityEvaluator.evaluate(model, c.corpus.test(), sequences, 16, draws, 1, e);
+                PerplexityEvaluator.evaluate(model, c.tokens.test(), sequences, 16, draws, 1, e);
             Row row = rows.get(name);
             row.ppl().add(eval.perplexity());
             row.mcError().add(eval.perplexity() * eval.stdError()); // delta method: d exp(x)
@@ -212,7 +213,7 @@ final class PaperTableBench extends Benchmark {
       SplittableRandom random = new SplittableRandom(7_000 + seed);
       double[] nelbo = new double[batches];
       for (int k = 0; k < batches; k++) {
-        long[] x0 = Windows.random(c.corpus.train(), c.batch, l, random);
+        long[] x0 = Windows.random(c.tokens.train(), c.tokenizer.bos(), c.batch, l, random);
         nelbo[k] = batchNelbo(model, x0, c, schedules[s], random, m);
       }
       out[s] = ScheduleSearch.variance(nelbo);
@@ -229,7 +230,7 @@ final class PaperTableBench extends Benchmark {
     double[] out = new double[2];
     SplittableRandom windows = new SplittableRandom(5);
     for (int k = 0; k < batches; k++) {
-      long[] x0 = Windows.random(c.corpus.validation(), c.batch, l, windows);
+      long[] x0 = Windows.random(c.tokens.validation(), c.tokenizer.bos(), c.batch, l, windows);
       for (int s = 0; s < 2; s++) {
         double[] estimates = new double[draws];
         SplittableRandom random = new SplittableRandom(100 + k);
@@ -251,7 +252,15 @@ final class PaperTableBench extends Benchmark {
       NDManager m) {
     int l = c.shape.contextLength();
     NoisedBatch b =
-        NoisedBatch.noise(x0, c.batch, l, model.config().blockSize(), schedule, false, random);
+        NoisedBatch.noise(
+            x0,
+            c.batch,
+            l,
+            model.config().blockSize(),
+            model.config().mask(),
+            schedule,
+            false,
+            random);
     try (NDManager step = m.newSubManager()) {
       return Nelbo.tokenTerms(model, b, step, false).sum().getFloat() / b.scoredTokens();
     }

@@ -3,6 +3,7 @@ package dev.bd3.bench;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Parameter;
+import dev.bd3.jobs.ModelPreset;
 import dev.bd3.model.data.Corpus;
 import dev.bd3.model.data.Windows;
 import dev.bd3.model.diffusion.ClippedSchedule;
@@ -33,14 +34,14 @@ final class PlateauBench extends Benchmark {
 
   @Override
   void run() {
-    ModelConfig shape = o.model(4, 128, 4, 128, 4);
+    ModelConfig shape = o.model(4, 128, 4, 128, 4, ModelPreset.CPU.condDim);
     Corpus corpus = Corpus.named(o.text("corpus", Corpus.EUROPARL));
     int steps = o.integer("steps", 300);
     int seeds = o.integer("seeds", 3);
     double margin = o.real("margin", 0.2);
     List<String> models = Arrays.asList(o.text("models", "ar,bd3_4,bd3_16").split(","));
     List<String> inits = Arrays.asList(o.text("inits", "reference,fixed").split(","));
-    double h1 = UnigramEntropy.of(corpus.train());
+    double h1 = UnigramEntropy.of(corpus.tokens(shape.tokenizer()).train());
     r.line(
         "corpus %s, unigram entropy H1 = %.3f nats; %d layers x %d, L = %d; %d steps, batch %d",
         corpus.name(), h1, shape.layers(), shape.width(), shape.contextLength(), steps, 16);
@@ -84,10 +85,23 @@ final class PlateauBench extends Benchmark {
       try (TrainingStep trainer = new TrainingStep(model, tc, m)) {
         for (int s = 1; s <= steps; s++) {
           SplittableRandom random = TrainingLoop.randomFor(seed, s); // the loop's data, step s
-          long[] x0 = Windows.random(corpus.train(), 16, config.contextLength(), random);
+          long[] x0 =
+              Windows.random(
+                  corpus.tokens(config.tokenizer()).train(),
+                  config.tokenizer().bos(),
+                  16,
+                  config.contextLength(),
+                  random);
           NoisedBatch batch =
               NoisedBatch.noise(
-                  x0, 16, config.contextLength(), config.blockSize(), schedule, false, random);
+                  x0,
+                  16,
+                  config.contextLength(),
+                  config.blockSize(),
+                  config.mask(),
+                  schedule,
+                  false,
+                  random);
           losses[s - 1] = trainer.run(batch, s);
         }
       }

@@ -2,6 +2,7 @@ package dev.bd3.bench;
 
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDManager;
+import dev.bd3.jobs.ModelPreset;
 import dev.bd3.model.data.Corpus;
 import dev.bd3.model.data.Windows;
 import dev.bd3.model.diffusion.ClippedSchedule;
@@ -23,7 +24,7 @@ final class ThroughputBench extends Benchmark {
 
   @Override
   void run() throws Exception {
-    ModelConfig c = o.model(4, 256, 4, 256, 4);
+    ModelConfig c = o.model(4, 256, 4, 256, 4, ModelPreset.CPU.condDim);
     int batch = o.integer("batch", 8);
     int steps = o.integer("steps", 10);
     int n = o.integer("matmul", 1024);
@@ -39,13 +40,20 @@ final class ThroughputBench extends Benchmark {
                 2,
                 steps,
                 () -> {
-                  long[] x0 = Windows.random(corpus.train(), batch, c.contextLength(), random);
+                  long[] x0 =
+                      Windows.random(
+                          corpus.tokens(c.tokenizer()).train(),
+                          c.tokenizer().bos(),
+                          batch,
+                          c.contextLength(),
+                          random);
                   NoisedBatch b =
                       NoisedBatch.noise(
                           x0,
                           batch,
                           c.contextLength(),
                           c.blockSize(),
+                          c.mask(),
                           ClippedSchedule.FULL,
                           false,
                           random);

@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Parameter;
 import ai.djl.training.GradientCollector;
+import dev.bd3.jobs.ModelPreset;
 import dev.bd3.model.data.Corpus;
 import dev.bd3.model.data.Windows;
 import dev.bd3.model.diffusion.ClippedSchedule;
@@ -33,16 +34,29 @@ final class VectorisedBench extends Benchmark {
 
   @Override
   void run() throws Exception {
-    ModelConfig c = o.model(4, 128, 4, 256, 16);
+    ModelConfig c = o.model(4, 128, 4, 256, 16, ModelPreset.CPU.condDim);
     int batch = o.integer("batch", 8);
     int repeats = o.integer("repeats", 10);
     try (NDManager m = Engine.getInstance().newBaseManager()) {
       Bd3Lm model = Bd3Lm.create(c, m, 0);
       SplittableRandom random = new SplittableRandom(1);
-      long[] x0 = Windows.random(Corpus.europarl().train(), batch, c.contextLength(), random);
+      long[] x0 =
+          Windows.random(
+              Corpus.europarl().tokens(c.tokenizer()).train(),
+              c.tokenizer().bos(),
+              batch,
+              c.contextLength(),
+              random);
       NoisedBatch b =
           NoisedBatch.noise(
-              x0, batch, c.contextLength(), c.blockSize(), ClippedSchedule.FULL, false, random);
+              x0,
+              batch,
+              c.contextLength(),
+              c.blockSize(),
+              c.mask(),
+              ClippedSchedule.FULL,
+              false,
+              random);
       Terms vectorised = Nelbo::tokenTerms;
       Terms twoPass = ReferencePasses::twoPass;
       Terms dense = ReferencePasses::dense;

@@ -47,7 +47,7 @@ public class EvalHandler implements JobHandler {
       PerplexityEvaluator.Result r =
           PerplexityEvaluator.evaluate(
               model,
-              corpus.split(spec.split()),
+              corpus.tokens(model.config().tokenizer()).split(spec.split()),
               spec.maxSequences(),
               spec.batchSize(),
               spec.mcDraws(),
@@ -55,14 +55,22 @@ public class EvalHandler implements JobHandler {
               manager);
       context.evalResult(uri, "nelbo", r.nelbo());
       context.evalResult(uri, "ppl", r.perplexity());
+      context.evalResult(uri, "bits_per_byte", r.bitsPerByte());
       context.evalResult(uri, "tokens", r.tokens());
+      context.evalResult(uri, "bytes", r.bytes());
       context.evalResult(uri, "mc_draws", r.draws());
       if (r.draws() > 1) {
         context.evalResult(uri, "nelbo_std_error", r.stdError());
       }
       LOG.infof(
-          "run %s: %s %s PPL <= %.3f over %d tokens",
-          job.runId(), uri, spec.split(), r.perplexity(), r.tokens());
+          "run %s: %s %s PPL <= %.3f per token (%s), %.4f bits per byte, over %d tokens",
+          job.runId(),
+          uri,
+          spec.split(),
+          r.perplexity(),
+          model.config().tokenizer().name(),
+          r.bitsPerByte(),
+          r.tokens());
       if (spec.genSamples() > 0 && !context.cancelled()) {
         generative(spec, uri, model, spec.genSamples(), context, manager);
       }

@@ -238,8 +238,8 @@ class JobSubmissionTest {
     String train = JobEventsTest.submit("{\"type\":\"train\",\"spec\":{\"steps\":100}}");
     TrainSpec effective =
         new TrainSpec(
-                null, null, null, null, null, null, null, 100, null, null, null, null, null, null,
-                null, null, null, null, null, null, null)
+                null, null, null, null, null, null, null, null, 100, null, null, null, null, null,
+                null, null, null, null, null, null, null, null, null)
             .resolved();
     JsonNode spec =
         Json.mapper()

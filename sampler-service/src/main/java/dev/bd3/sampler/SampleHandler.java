@@ -5,7 +5,7 @@ import ai.djl.ndarray.NDManager;
 import dev.bd3.jobs.JobRequest;
 import dev.bd3.jobs.JobType;
 import dev.bd3.jobs.SampleSpec;
-import dev.bd3.model.data.ByteTokenizer;
+import dev.bd3.model.data.Tokenizer;
 import dev.bd3.model.nn.Bd3Lm;
 import dev.bd3.model.sample.BlockSampler;
 import dev.bd3.model.sample.GeneratedSample;
@@ -38,10 +38,11 @@ public class SampleHandler implements JobHandler {
       int blockSize = checkpoint.meta().model().blockSize();
       SampleSpec spec = given.resolved(blockSize);
       Bd3Lm model = checkpoint.model(manager, spec.useEma());
-      int[] prompt = ByteTokenizer.encode(spec.prompt());
-      ByteTokenizer.Stream[] streams = new ByteTokenizer.Stream[spec.numSamples()];
+      Tokenizer tokenizer = model.config().tokenizer();
+      int[] prompt = tokenizer.encode(spec.prompt());
+      Tokenizer.Stream[] streams = new Tokenizer.Stream[spec.numSamples()];
       for (int i = 0; i < streams.length; i++) {
-        streams[i] = new ByteTokenizer.Stream();
+        streams[i] = tokenizer.stream();
       }
       long started = System.nanoTime();
       BlockSampler.Result result =

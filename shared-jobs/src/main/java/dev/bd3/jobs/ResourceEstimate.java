@@ -10,9 +10,6 @@ package dev.bd3.jobs;
  * sample; for evaluation one forward pass without gradients. Work counts tokens processed.
  */
 public final class ResourceEstimate {
-  /** Token ids the models read: the 256 bytes, BOS, EOS, PAD and MASK. */
-  public static final int VOCABULARY = 260;
-
   private static final long FLOAT = 4;
 
   private ResourceEstimate() {}
@@ -37,7 +34,7 @@ public final class ResourceEstimate {
     long tokens = 2L * s.contextLength(); // the vectorised pass over [x_t ; x_0]
     long perLayer = 16L * tokens * s.width() + 2L * s.heads() * tokens * tokens;
     long activations = (long) s.batchSize() * s.layers() * perLayer;
-    long logits = 3L * s.batchSize() * s.contextLength() * VOCABULARY;
+    long logits = 3L * s.batchSize() * s.contextLength() * s.vocabulary().size;
     return FLOAT * (5 * parameters(s) + activations + logits);
   }
 
@@ -83,6 +80,6 @@ public final class ResourceEstimate {
 
   private static long parameters(TrainSpec s) {
     ModelPreset p = ModelPreset.of(s.preset());
-    return parameters(VOCABULARY, s.layers(), s.width(), p.mlpRatio, p.condDim);
+    return parameters(s.vocabulary().size, s.layers(), s.width(), p.mlpRatio, p.condDim);
   }
 }

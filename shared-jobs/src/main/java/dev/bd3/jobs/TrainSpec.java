@@ -48,6 +48,12 @@ public record TrainSpec(
         @DecimalMin("0.0")
         @DecimalMax("0.9")
         Double dropout,
+    @Schema(
+            description =
+                "tokenizer, part of the model: bytes (UTF-8 bytes, 260 ids) or gpt2 (GPT-2's BPE,"
+                    + " the paper's for OpenWebText, 50,258 ids)")
+        @Pattern(regexp = Vocabulary.PATTERN, message = "must be bytes or gpt2")
+        String tokenizer,
     @Schema(description = "optimiser steps") @Min(1) @Max(10_000_000) Integer steps,
     @Schema(description = "sequences per step") @Min(1) @Max(4096) Integer batchSize,
     @Schema(description = "AdamW learning rate after warm-up")
@@ -136,6 +142,7 @@ public record TrainSpec(
         requireNonNullElse(contextLength, p.contextLength),
         requireNonNullElse(blockSize, p.blockSize),
         requireNonNullElse(dropout, p.dropout),
+        requireNonNullElse(tokenizer, Vocabulary.DEFAULT.json()),
         n,
         requireNonNullElse(batchSize, 16),
         requireNonNullElse(learningRate, 1e-3),
@@ -175,6 +182,7 @@ public record TrainSpec(
         contextLength,
         blockSize,
         dropout,
+        tokenizer,
         steps,
         batchSize,
         learningRate,
@@ -196,7 +204,16 @@ public record TrainSpec(
   public boolean sameWeightShapes(TrainSpec other) {
     TrainSpec a = resolved();
     TrainSpec b = other.resolved();
-    return a.layers.equals(b.layers) && a.width.equals(b.width) && a.heads.equals(b.heads);
+    return a.layers.equals(b.layers)
+        && a.width.equals(b.width)
+        && a.heads.equals(b.heads)
+        && a.tokenizer.equals(b.tokenizer)
+        && a.presetOrDefault().condDim == b.presetOrDefault().condDim;
+  }
+
+  /** The tokenizer's vocabulary. */
+  public Vocabulary vocabulary() {
+    return Vocabulary.of(requireNonNullElse(tokenizer, Vocabulary.DEFAULT.json()));
   }
 
   /**

@@ -16,6 +16,9 @@ public enum Vocabulary {
   /** GPT-2's BPE (50,257 tokens, EOS = BOS = 50256), the paper's for OpenWebText, then MASK. */
   GPT2(50_258);
 
+  /** The names as a validation pattern (a test checks it against the constants). */
+  public static final String PATTERN = "bytes|gpt2";
+
   /** The tokenizer of a spec that names none. */
   public static final Vocabulary DEFAULT = BYTES;
 

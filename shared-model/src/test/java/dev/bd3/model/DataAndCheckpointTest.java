@@ -8,7 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import dev.bd3.jobs.CorpusText;
-import dev.bd3.jobs.ResourceEstimate;
+import dev.bd3.jobs.Vocabulary;
 import dev.bd3.model.data.Corpus;
 import dev.bd3.model.data.Tokenizer;
 import dev.bd3.model.data.Windows;
@@ -23,6 +23,7 @@ import java.nio.charset.CharacterCodingException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
+import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.Map;
 import java.util.SplittableRandom;
@@ -179,7 +180,15 @@ class DataAndCheckpointTest {
         assertEquals(config.parameterCount(), size, config.toString());
       }
     }
-    assertEquals(Fixtures.BYTES.vocabSize(), ResourceEstimate.VOCABULARY, "one vocabulary");
+    for (Vocabulary v : Vocabulary.values()) {
+      Tokenizer t = Tokenizer.of(v);
+      assertEquals(v.size, t.vocabSize(), "one vocabulary");
+      assertEquals(0, t.bytes(t.mask()).length, "MASK stands for no text");
+      assertEquals(0, t.bytes(t.eos()).length, "EOS stands for no text");
+    }
+    assertEquals(
+        String.join("|", Arrays.stream(Vocabulary.values()).map(Vocabulary::json).toList()),
+        Vocabulary.PATTERN);
   }
 
   @Test

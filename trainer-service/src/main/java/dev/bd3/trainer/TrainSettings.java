@@ -2,7 +2,6 @@ package dev.bd3.trainer;
 
 import dev.bd3.jobs.ModelPreset;
 import dev.bd3.jobs.TrainSpec;
-import dev.bd3.model.data.ByteTokenizer;
 import dev.bd3.model.diffusion.ClippedSchedule;
 import dev.bd3.model.nn.ModelConfig;
 import dev.bd3.model.train.TrainingConfig;
@@ -16,15 +15,19 @@ final class TrainSettings {
 
   static ModelConfig model(TrainSpec spec) {
     TrainSpec s = spec.resolved();
+    ModelPreset preset = ModelPreset.of(s.preset());
     return new ModelConfig(
-        ByteTokenizer.VOCAB_SIZE,
+        s.vocabulary().size,
         s.layers(),
         s.width(),
         s.heads(),
-        ModelPreset.of(s.preset()).mlpRatio,
+        preset.mlpRatio,
         s.dropout(),
         s.contextLength(),
-        s.blockSize());
+        s.blockSize(),
+        preset.condDim,
+        false,
+        false);
   }
 
   static TrainingConfig training(TrainSpec spec) {

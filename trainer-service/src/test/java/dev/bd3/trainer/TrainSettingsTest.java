@@ -15,8 +15,8 @@ class TrainSettingsTest {
 
   private static TrainSpec spec(String preset, Integer blockSize, Integer steps, Boolean search) {
     return new TrainSpec(
-        preset, null, null, null, null, blockSize, null, steps, null, null, null, null, null, null,
-        0.45, 0.95, search, null, null, 7L, null);
+        preset, null, null, null, null, blockSize, null, null, steps, null, null, null, null, null,
+        null, 0.45, 0.95, search, null, null, null, 7L, null);
   }
 
   @Test
@@ -45,6 +45,7 @@ class TrainSettingsTest {
                 64,
                 8,
                 0.1,
+                null,
                 40,
                 5,
                 2e-3,
@@ -55,6 +56,7 @@ class TrainSettingsTest {
                 0.2,
                 0.8,
                 false,
+                true,
                 "europarl",
                 null,
                 11L,
@@ -62,7 +64,19 @@ class TrainSettingsTest {
             .resolved();
     ModelConfig m = TrainSettings.model(r);
     assertEquals(
-        new ModelConfig(m.vocabSize(), 3, 48, 4, ModelPreset.TINY.mlpRatio, 0.1, 64, 8), m);
+        new ModelConfig(
+            m.vocabSize(),
+            3,
+            48,
+            4,
+            ModelPreset.TINY.mlpRatio,
+            0.1,
+            64,
+            8,
+            ModelPreset.TINY.condDim,
+            false,
+            false),
+        m);
     TrainingConfig t = TrainSettings.training(r);
     assertEquals(
         TrainingConfig.reference()
@@ -75,6 +89,7 @@ class TrainSettingsTest {
             .checkpointEvery(20)
             .schedule(new ClippedSchedule(0.2, 0.8))
             .scheduleSearchEvery(0)
+            .resample(true)
             .logEvery(2)
             .seed(11)
             .build(),
@@ -86,7 +101,7 @@ class TrainSettingsTest {
     TrainSpec empty =
         new TrainSpec(
             null, null, null, null, null, null, null, null, null, null, null, null, null, null,
-            null, null, null, null, null, null, null);
+            null, null, null, null, null, null, null, null, null);
     assertEquals(ModelConfig.of(ModelPreset.DEFAULT), TrainSettings.model(empty));
     assertEquals(empty.resolved().steps(), TrainSettings.training(empty).steps());
     assertEquals(ClippedSchedule.FULL, TrainSettings.training(empty).schedule());

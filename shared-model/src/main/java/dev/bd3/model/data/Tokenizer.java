@@ -61,6 +61,15 @@ public interface Tokenizer {
   /** The UTF-8 bytes id stands for; none for a special id. */
   byte[] bytes(int id);
 
+  /**
+   * The bytes id stands for in text, a special id counting as one (EOS separates documents as a
+   * newline would): what bits per byte divide by, alike for every tokenizer.
+   */
+  default int textBytes(int id) {
+    int n = bytes(id).length;
+    return n == 0 ? 1 : n;
+  }
+
   /** The bytes of a run of ids. */
   default byte[] bytes(int[] ids, int from, int to) {
     ByteArrayOutputStream out = new ByteArrayOutputStream();

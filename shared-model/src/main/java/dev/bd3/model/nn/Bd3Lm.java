@@ -91,6 +91,18 @@ public final class Bd3Lm extends ModelBlock {
    * conditioning (null: 0).
    */
   public NDArray denoise(NDArray xt, NDArray x0, NDArray sigma, boolean training) {
+    return subs(vectorised(xt, x0, sigma, training));
+  }
+
+  /**
+   * The reference's {@code DIT.forward} on {@code [x_t ; x_0]} at sigma 0: the raw output of the
+   * noisy half, before SUBS, (B, L, V). What its checkpoints are compared by.
+   */
+  public NDArray backbone(NDArray xt, NDArray x0) {
+    return vectorised(xt, x0, null, false);
+  }
+
+  private NDArray vectorised(NDArray xt, NDArray x0, NDArray sigma, boolean training) {
     requireDiffusion();
     int l = config.contextLength();
     NDManager m = xt.getManager();
@@ -104,7 +116,7 @@ public final class Bd3Lm extends ModelBlock {
             constant("bc", () -> additive(BlockDiffusionMask.blockCausal(l, config.blockSize()))));
     NDArray c = conditioning(sigma, m);
     NDArray hidden = run(tokens, positions, c, plan, null, training, null);
-    return logits(hidden.get(":, :" + l), c); // only the noisy half carries loss
+    return output(hidden.get(":, :" + l), c); // only the noisy half carries loss
   }
 
   /**
@@ -121,7 +133,7 @@ public final class Bd3Lm extends ModelBlock {
     NDArray positions = m.arange(0, t, 1, DataType.INT64);
     NDArray hidden =
         run(tokens, positions, null, new AttentionPlan.Dense(mask), null, training, null);
-    return logits(hidden, null);
+    return subs(output(hidden, null));
   }
 
   /** The logits of a call and the keys and values its tokens produced in each layer. */
@@ -148,7 +160,7 @@ public final class Bd3Lm extends ModelBlock {
     List<LayerKv> kv = new ArrayList<>(layers.size());
     NDArray c = conditioning(sigma, tokens.getManager());
     NDArray hidden = run(tokens, positions, c, new AttentionPlan.Dense(mask), cache, training, kv);
-    return new Output(logits(hidden, c), kv);
+    return new Output(subs(output(hidden, c)), kv);
   }
 
   /**
@@ -206,15 +218,19 @@ public final class Bd3Lm extends ModelBlock {
     return new ScriptedForward(this, weights);
   }
 
-  /** SUBS: the MASK logit is -inf, so log p(MASK) = -inf and MASK is never drawn. */
-  private NDArray logits(NDArray hidden, NDArray c) {
+  /** The output layer: final norm (modulated with adaLN), then the linear map to V logits. */
+  private NDArray output(NDArray hidden, NDArray c) {
     NDArray h = finalNorm.forward(hidden);
     if (finalModulation != null) {
       NDList shiftScale = finalModulation.forward(c);
       h = Modulation.modulate(h, shiftScale.get(0), shiftScale.get(1));
     }
-    NDArray z = Linear.linear(h, outputWeight.getArray(), outputBias.getArray()).head();
-    return z.add(constant("subs", () -> subsMask()));
+    return Linear.linear(h, outputWeight.getArray(), outputBias.getArray()).head();
+  }
+
+  /** SUBS: the MASK logit is -inf, so log p(MASK) = -inf and MASK is never drawn. */
+  private NDArray subs(NDArray logits) {
+    return logits.add(constant("subs", this::subsMask));
   }
 
   private NDArray subsMask() {

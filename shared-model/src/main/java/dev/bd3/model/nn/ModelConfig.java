@@ -19,10 +19,10 @@ import dev.bd3.model.data.Tokenizer;
  * @param contextLength L, the training sequence length
  * @param blockSize L', tokens generated together by diffusion
  * @param condDim width C of the conditioning vector c that drives adaLN-Zero (the reference's
- *     {@code cond_dim})
+ *     {@code cond_dim}); 0 for none (its {@code adaln: false}, an ablation for diffusion models)
  * @param causal the reference's autoregressive model: causal attention over clean tokens, each
  *     position predicting the next token, no adaLN (block size 1); otherwise a diffusion model
- *     (BD3-LM or MDLM) whose layers are modulated by c
+ *     (BD3-LM or MDLM), whose layers the reference modulates by c
  * @param timeConditioning c embeds the noise level sigma of each sequence; off (the reference's
  *     default for BD3-LM), c embeds sigma = 0, a constant, and the modulation is a learned
  *     per-channel shift, scale and gate
@@ -52,9 +52,10 @@ public record ModelConfig(
     require(contextLength >= 2, "contextLength must be at least 2");
     require(
         blockSize >= 1 && contextLength % blockSize == 0, "blockSize must divide contextLength");
-    require(condDim >= 1, "condDim must be at least 1");
+    require(condDim >= 0, "condDim must not be negative");
     require(!causal || blockSize == 1, "a causal model has block size 1");
-    require(!(causal && timeConditioning), "a causal model has no time conditioning");
+    require(!causal || condDim == 0, "a causal model has no adaLN (condDim 0)");
+    require(!timeConditioning || condDim > 0, "time conditioning needs adaLN (condDim > 0)");
   }
 
   /** A diffusion model of this shape with the reference's conditioning: C = 128, sigma off. */
@@ -152,10 +153,10 @@ public record ModelConfig(
     return blockSize == 1;
   }
 
-  /** Layers carry adaLN-Zero: every diffusion model does, the causal one does not. */
+  /** Layers carry adaLN-Zero: the reference's diffusion models do, its causal one does not. */
   @JsonIgnore
   public boolean adaLn() {
-    return !causal;
+    return condDim > 0;
   }
 
   public ModelConfig withBlockSize(int l) {
@@ -206,12 +207,12 @@ public record ModelConfig(
   /** The reference's causal autoregressive model of this shape. */
   public ModelConfig asCausal() {
     return new ModelConfig(
-        vocabSize, layers, width, heads, mlpRatio, dropout, contextLength, 1, condDim, true, false);
+        vocabSize, layers, width, heads, mlpRatio, dropout, contextLength, 1, 0, true, false);
   }
 
   /** Parameters of the model built from this configuration. */
   public long parameterCount() {
-    return ResourceEstimate.parameters(vocabSize, layers, width, mlpRatio, adaLn() ? condDim : 0);
+    return ResourceEstimate.parameters(vocabSize, layers, width, mlpRatio, condDim);
   }
 
   private static void require(boolean ok, String message) {

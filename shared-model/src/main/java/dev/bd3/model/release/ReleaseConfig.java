@@ -73,9 +73,8 @@ public record ReleaseConfig(
 
   /** Our model of this shape; a combination the reference cannot build is an error. */
   public ModelConfig model() {
-    if (adaln == causal) {
-      throw new IllegalArgumentException(
-          "adaln must be " + !causal + " for a " + (causal ? "causal" : "diffusion") + " model");
+    if (adaln && causal) {
+      throw new IllegalArgumentException("adaln must be false for a causal model");
     }
     if (crossAttn == causal) {
       throw new IllegalArgumentException(
@@ -94,7 +93,7 @@ public record ReleaseConfig(
         dropout,
         modelLength,
         causal ? 1 : blockSize,
-        condDim,
+        adaln ? condDim : 0,
         causal,
         timeConditioning);
   }
