@@ -15,7 +15,9 @@ public final class Main {
           "plateau", "steps until training leaves the unigram plateau, per initialisation",
           "chaos", "mixed jobs while workers, gateway, broker and database are killed: none lost",
           "fuzz",
-              "hostile requests as every role: no 5xx, every error a problem, no unallowed change");
+              "hostile requests as every role: no 5xx, every error a problem, no unallowed change",
+          "forward",
+              "raw logits of a model in the authors' release layout, to compare with their code");
 
   private Main() {}
 
@@ -36,6 +38,7 @@ public final class Main {
       case "plateau" -> new PlateauBench(options, report).run();
       case "chaos" -> new ChaosBench(options, report).run();
       case "fuzz" -> new FuzzBench(options, report).run();
+      case "forward" -> new ForwardBench(options, report).run();
       default -> throw new IllegalStateException();
     }
     options.rejectUnused();

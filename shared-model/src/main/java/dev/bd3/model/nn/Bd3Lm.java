@@ -124,6 +124,15 @@ public final class Bd3Lm extends ModelBlock {
    * predicting token i + 1.
    */
   public NDArray nextTokenLogits(NDArray tokens, boolean training) {
+    return subs(causal(tokens, training));
+  }
+
+  /** The reference's {@code DIT.forward} of the causal model: raw output, before SUBS. */
+  public NDArray backbone(NDArray tokens) {
+    return causal(tokens, false);
+  }
+
+  private NDArray causal(NDArray tokens, boolean training) {
     if (!config.causal()) {
       throw new IllegalStateException("a diffusion model predicts masked tokens, not the next one");
     }
@@ -133,7 +142,7 @@ public final class Bd3Lm extends ModelBlock {
     NDArray positions = m.arange(0, t, 1, DataType.INT64);
     NDArray hidden =
         run(tokens, positions, null, new AttentionPlan.Dense(mask), null, training, null);
-    return subs(output(hidden, null));
+    return output(hidden, null);
   }
 
   /** The logits of a call and the keys and values its tokens produced in each layer. */
