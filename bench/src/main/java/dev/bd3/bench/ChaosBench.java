@@ -115,7 +115,7 @@ final class ChaosBench extends Benchmark {
 
   private static ObjectNode train(int steps, long seed) {
     return Bd3Client.object()
-        .put("preset", "tiny")
+        .put("preset", "micro")
         .put("steps", steps)
         .put("batchSize", 8)
         .put("checkpointEvery", 20)

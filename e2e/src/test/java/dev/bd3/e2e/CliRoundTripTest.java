@@ -74,7 +74,7 @@ class CliRoundTripTest {
             "submit",
             "train",
             "--preset",
-            "tiny",
+            "micro",
             "--steps",
             "60",
             "--checkpoint-every",
@@ -89,7 +89,7 @@ class CliRoundTripTest {
     assertEquals("SUCCEEDED", run.path("status").asText(), train.all());
     assertEquals(NAME, run.path("name").asText());
     assertEquals(60, run.path("spec").path("steps").asInt(), "typed option sent: " + run);
-    assertEquals("tiny", run.path("spec").path("preset").asText());
+    assertEquals("micro", run.path("spec").path("preset").asText());
     assertEquals(2, run.path("checkpoints").size(), "checkpoints at 30 and 60: " + run);
     assertTrue(train.err().contains("60/60"), "progress on stderr:\n" + train.err());
     trainId = run.path("id").asText();
@@ -247,7 +247,7 @@ class CliRoundTripTest {
     assertTrue(list.out().contains(id), list.all());
 
     Result train =
-        bd3("submit", "train", "--preset", "tiny", "--steps", "10", "--corpus", id, "--wait");
+        bd3("submit", "train", "--preset", "micro", "--steps", "10", "--corpus", id, "--wait");
     assertEquals(0, train.exitCode(), train.all());
     JsonNode run = train.json();
     assertEquals("SUCCEEDED", run.path("status").asText(), train.all());

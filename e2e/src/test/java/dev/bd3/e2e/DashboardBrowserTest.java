@@ -90,7 +90,7 @@ class DashboardBrowserTest {
                 "train",
                 name,
                 Bd3Client.object()
-                    .put("preset", "tiny")
+                    .put("preset", "micro")
                     .put("blockSize", blockSize)
                     .put("steps", 40)
                     .put("checkpointEvery", 40)

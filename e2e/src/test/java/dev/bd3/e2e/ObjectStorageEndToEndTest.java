@@ -79,7 +79,7 @@ class ObjectStorageEndToEndTest {
         api.submit(
                 "train",
                 Bd3Client.object()
-                    .put("preset", "tiny")
+                    .put("preset", "micro")
                     .put("steps", 400)
                     .put("batchSize", 8)
                     .put("checkpointEvery", 100)

@@ -104,7 +104,7 @@ class SuiteEndToEndTest {
             api.submit(
                 "train",
                 Bd3Client.object()
-                    .put("preset", "tiny")
+                    .put("preset", "micro")
                     .put("steps", 150)
                     .put("batchSize", 16)
                     .put("learningRate", 3e-3)

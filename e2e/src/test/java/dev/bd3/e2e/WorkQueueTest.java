@@ -55,7 +55,7 @@ class WorkQueueTest {
   /** A tiny training job: a few seconds for a few hundred steps on two cores. */
   private static ObjectNode tiny(int steps, int checkpointEvery, long seed) {
     return Bd3Client.object()
-        .put("preset", "tiny")
+        .put("preset", "micro")
         .put("steps", steps)
         .put("batchSize", 8)
         .put("checkpointEvery", checkpointEvery)

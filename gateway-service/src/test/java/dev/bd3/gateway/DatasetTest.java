@@ -179,7 +179,7 @@ class DatasetTest {
     byte[] latin1 = paragraphs(60, "x").getBytes(StandardCharsets.ISO_8859_1);
     assertProblem(upload(alice, "latin1", latin1), 400, "body", "UTF-8");
     assertProblem(upload(alice, "nul", paragraphs(60, "a\u0000b")), 400, "body", "NUL");
-    assertProblem(upload(alice, "tiny", "one line\ntwo lines"), 400, "body", "too little text");
+    assertProblem(upload(alice, "micro", "one line\ntwo lines"), 400, "body", "too little text");
     assertProblem(upload(alice, "empty", ""), 400, "body", "too little text");
     assertProblem(upload(alice, "", paragraphs(60, "y")), 400, "name", "name");
     assertProblem(upload(alice, "../../etc/passwd", paragraphs(60, "y")), 400, "name", "name");

@@ -51,7 +51,7 @@ class JobSubmissionTest {
             .body(
                 "{\"type\":\"train\",\"name\":\""
                     + name
-                    + "\",\"spec\":{\"preset\":\"tiny\",\"steps\":10}}")
+                    + "\",\"spec\":{\"preset\":\"micro\",\"steps\":10}}")
             .when()
             .post("/api/v1/jobs")
             .then()
@@ -73,7 +73,7 @@ class JobSubmissionTest {
     assertEquals(id, request.get("runId").asText());
     assertEquals("train", request.get("type").asText());
     assertEquals(10, request.get("spec").get("steps").asInt());
-    assertEquals("tiny", request.get("spec").get("preset").asText());
+    assertEquals("micro", request.get("spec").get("preset").asText());
     assertNotNull(request.get("submittedAt"));
   }
 
@@ -211,7 +211,7 @@ class JobSubmissionTest {
   /** Every boundary of every rule gets the contract's verdict (the workers' test checks theirs). */
   @Test
   void theApiReachesTheContractsVerdictOnEveryBoundary() {
-    String train = JobEventsTest.submit("{\"type\":\"train\",\"spec\":{\"preset\":\"tiny\"}}");
+    String train = JobEventsTest.submit("{\"type\":\"train\",\"spec\":{\"preset\":\"micro\"}}");
     JobEventsTest.checkpoint(train, 10);
     for (SpecBoundaries.Case c : SpecBoundaries.all()) {
       var response =
@@ -274,11 +274,11 @@ class JobSubmissionTest {
   void initFromNamesARecordedCheckpointOfTheSameShape() {
     String mdlm =
         JobEventsTest.submit(
-            "{\"type\":\"train\",\"spec\":{\"preset\":\"tiny\",\"blockSize\":32}}");
+            "{\"type\":\"train\",\"spec\":{\"preset\":\"micro\",\"blockSize\":32}}");
     String uri = JobEventsTest.checkpoint(mdlm, 20);
     given()
         .contentType(ContentType.JSON)
-        .body("{\"type\":\"train\",\"spec\":{\"preset\":\"tiny\",\"initFrom\":\"" + uri + "\"}}")
+        .body("{\"type\":\"train\",\"spec\":{\"preset\":\"micro\",\"initFrom\":\"" + uri + "\"}}")
         .when()
         .post("/api/v1/jobs")
         .then()

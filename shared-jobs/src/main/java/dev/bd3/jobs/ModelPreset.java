@@ -20,11 +20,15 @@ import java.util.Optional;
  */
 public enum ModelPreset {
   /** For tests: 2 layers of width 32, L = 32. */
-  TINY(2, 32, 2, 4, 0.0, 32, 4, 16),
+  MICRO(2, 32, 2, 4, 0.0, 32, 4, 16),
   /** For CPU training in minutes: 4 layers of width 128 (about 1M parameters), L = 128. */
   CPU(4, 128, 4, 4, 0.0, 128, 4, 64),
-  /** The paper's reference "small" model: 12 layers, width 768, 12 heads, L = 1024. */
-  SMALL(12, 768, 12, 4, 0.1, 1024, 4, 128);
+  /** The reference's {@code tiny} model: 8 layers, width 256, 8 heads, C = 64, L = 1024. */
+  TINY(8, 256, 8, 4, 0.1, 1024, 4, 64),
+  /** The reference's {@code small} model (the paper's): 12 layers, width 768, 12 heads. */
+  SMALL(12, 768, 12, 4, 0.1, 1024, 4, 128),
+  /** The reference's {@code medium} model: 24 layers, width 1024, 16 heads. */
+  MEDIUM(24, 1024, 16, 4, 0.1, 1024, 4, 128);
 
   /** The preset of a training spec that names none. */
   public static final ModelPreset DEFAULT = CPU;
@@ -57,7 +61,7 @@ public enum ModelPreset {
     this.condDim = condDim;
   }
 
-  /** The name in job specs: {@code tiny}, {@code cpu}, {@code small}. */
+  /** The name in job specs: {@code micro}, {@code cpu}, {@code tiny}, {@code small}, ... */
   @JsonValue
   public String json() {
     return name().toLowerCase(Locale.ROOT);

@@ -101,8 +101,8 @@ public final class SpecCatalog {
   public static String presetsMarkdown() {
     StringBuilder table =
         new StringBuilder(
-            "| preset | layers | width | heads | context L | block L' | dropout |\n"
-                + "|---|---|---|---|---|---|---|\n");
+            "| preset | layers | width | heads | context L | block L' | dropout | adaLN C |\n"
+                + "|---|---|---|---|---|---|---|---|\n");
     for (ModelPreset p : ModelPreset.values()) {
       table.append(
           Arrays.stream(
@@ -113,7 +113,8 @@ public final class SpecCatalog {
                     p.heads,
                     p.contextLength,
                     p.blockSize,
-                    p.dropout
+                    p.dropout,
+                    p.condDim
                   })
               .map(String::valueOf)
               .collect(Collectors.joining(" | ", "| ", " |\n")));

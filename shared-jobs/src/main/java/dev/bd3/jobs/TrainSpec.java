@@ -93,8 +93,7 @@ public record TrainSpec(
                 "redraw a block's mask until its masked fraction lies in the noise interval (the"
                     + " reference's training.resample)")
         @DerivedDefault(
-            "true for block diffusion (1 < blockSize < contextLength), as the reference's training"
-                + " scripts; false for AR and MDLM, as its config")
+            "1 < blockSize < contextLength (as the reference: on for BD3, off for AR, MDLM)")
         Boolean resample,
     @Schema(
             description =

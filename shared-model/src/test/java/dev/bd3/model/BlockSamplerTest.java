@@ -23,7 +23,7 @@ import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 class BlockSamplerTest {
-  private static final ModelConfig CONFIG = ModelConfig.tiny(); // L = 32, L' = 4
+  private static final ModelConfig CONFIG = ModelConfig.micro(); // L = 32, L' = 4
 
   private static SamplerConfig config(Kind kind, int maxTokens, boolean eos) {
     return new SamplerConfig(kind, 4, 1.0, 2, maxTokens, eos, 0, 256, 42, false);

@@ -27,7 +27,7 @@ class CheckpointRetentionTest {
         new CheckpointMeta(
             CheckpointMeta.FORMAT,
             step,
-            ModelConfig.tiny(),
+            ModelConfig.micro(),
             ClippedSchedule.FULL,
             0,
             step,

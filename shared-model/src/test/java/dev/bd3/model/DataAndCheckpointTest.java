@@ -173,7 +173,7 @@ class DataAndCheckpointTest {
   @Test
   void theEstimatedParameterCountIsTheModels() {
     for (ModelConfig config :
-        new ModelConfig[] {ModelConfig.tiny(), ModelConfig.cpu().withBlockSize(1)}) {
+        new ModelConfig[] {ModelConfig.micro(), ModelConfig.cpu().withBlockSize(1)}) {
       try (NDManager m = Fixtures.manager()) {
         Bd3Lm model = Fixtures.randomModel(config, m, 1);
         long size = model.parameterList().stream().mapToLong(p -> p.getArray().size()).sum();
@@ -194,14 +194,14 @@ class DataAndCheckpointTest {
   @Test
   void checkpointRoundTripsWeightsAndMetadata(@TempDir Path dir) throws Exception {
     try (NDManager m = Fixtures.manager()) {
-      Bd3Lm model = Fixtures.randomModel(ModelConfig.tiny(), m, 9);
+      Bd3Lm model = Fixtures.randomModel(ModelConfig.micro(), m, 9);
       NDList weights = new NDList();
       model.parameterList().forEach(p -> weights.add(p.getArray()));
       CheckpointMeta meta =
           new CheckpointMeta(
               CheckpointMeta.FORMAT,
               500,
-              ModelConfig.tiny(),
+              ModelConfig.micro(),
               new ClippedSchedule(0.45, 0.95),
               9,
               500,

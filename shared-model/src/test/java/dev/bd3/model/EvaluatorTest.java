@@ -25,7 +25,7 @@ class EvaluatorTest {
   @Test
   void untrainedAutoregressiveModelHasUniformPerplexity() {
     try (NDManager m = Fixtures.manager()) {
-      Bd3Lm ar = Bd3Lm.create(ModelConfig.tiny().withBlockSize(1), m, 1);
+      Bd3Lm ar = Bd3Lm.create(ModelConfig.micro().withBlockSize(1), m, 1);
       PerplexityEvaluator.Result r = PerplexityEvaluator.evaluate(ar, TEXT, 10, 4, 1, 0, m);
       assertEquals(259, r.perplexity(), 1e-3);
       assertEquals(10 * 31, r.tokens());
@@ -40,7 +40,7 @@ class EvaluatorTest {
   /** A random AR model: the evaluator's NLL equals one causal forward per scored position. */
   @Test
   void autoregressivePerplexityIsTheExactLikelihoodOfConsecutiveWindows() {
-    ModelConfig config = ModelConfig.tiny().withContextLength(8).withBlockSize(1);
+    ModelConfig config = ModelConfig.micro().withContextLength(8).withBlockSize(1);
     try (NDManager m = Fixtures.manager()) {
       Bd3Lm ar = Fixtures.randomModel(config, m, 6);
       PerplexityEvaluator.Result r = PerplexityEvaluator.evaluate(ar, TEXT, 3, 2, 1, 0, m);
@@ -87,7 +87,7 @@ class EvaluatorTest {
    */
   @Test
   void generativePerplexityIsTheExactLikelihoodUnderTheSlidingWindow() {
-    ModelConfig config = ModelConfig.tiny().withContextLength(8).withBlockSize(1);
+    ModelConfig config = ModelConfig.micro().withContextLength(8).withBlockSize(1);
     int[] sample = java.util.Arrays.copyOfRange(TEXT, 3, 23); // 20 tokens, window 7
     try (NDManager m = Fixtures.manager()) {
       Bd3Lm ar = Fixtures.randomModel(config, m, 8);
@@ -138,7 +138,7 @@ class EvaluatorTest {
   @Test
   void diffusionBoundIsUnbiasedAndTightensWithDraws() {
     try (NDManager m = Fixtures.manager()) {
-      Bd3Lm model = Bd3Lm.create(ModelConfig.tiny(), m, 1);
+      Bd3Lm model = Bd3Lm.create(ModelConfig.micro(), m, 1);
       PerplexityEvaluator.Result many = PerplexityEvaluator.evaluate(model, TEXT, 40, 8, 16, 3, m);
       assertEquals(Math.log(259), many.nelbo(), 0.1);
       assertEquals(16, many.draws());
@@ -157,7 +157,7 @@ class EvaluatorTest {
   @Test
   void judgeMustBeAutoregressive() {
     try (NDManager m = Fixtures.manager()) {
-      Bd3Lm model = Bd3Lm.create(ModelConfig.tiny(), m, 1);
+      Bd3Lm model = Bd3Lm.create(ModelConfig.micro(), m, 1);
       assertThrows(
           IllegalArgumentException.class,
           () -> GenerativePerplexity.judge(model, List.of(TEXT), m));

@@ -25,7 +25,7 @@ class KvCacheTest {
    */
   @Test
   void theSlidingCacheGivesThePassOverTheWindow() {
-    ModelConfig t = ModelConfig.tiny();
+    ModelConfig t = ModelConfig.micro();
     ModelConfig c = new ModelConfig(t.vocabSize(), 1, t.width(), t.heads(), t.mlpRatio(), 0, 32, 4);
     int lb = c.blockSize();
     int keep = c.contextLength() - lb;

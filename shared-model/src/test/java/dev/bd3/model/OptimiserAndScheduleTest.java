@@ -120,7 +120,7 @@ class OptimiserAndScheduleTest {
   void searchPrefersLowVarianceIntervalsAndTheLoopStoresItsChoice(@TempDir Path dir) {
     Corpus corpus = Corpus.europarl();
     try (NDManager m = Fixtures.manager()) {
-      Bd3Lm model = Fixtures.randomModel(ModelConfig.tiny(), m, 2);
+      Bd3Lm model = Fixtures.randomModel(ModelConfig.micro(), m, 2);
       List<long[]> batches = new ArrayList<>();
       SplittableRandom r = new SplittableRandom(4);
       for (int i = 0; i < 2; i++) {
@@ -156,7 +156,7 @@ class OptimiserAndScheduleTest {
               .validationBatches(1)
               .build();
       TrainingLoop.Result result =
-          new TrainingLoop(ModelConfig.tiny(), c, corpus, dir, listener).run(m);
+          new TrainingLoop(ModelConfig.micro(), c, corpus, dir, listener).run(m);
       assertEquals(2, lows.size(), "searched at steps 2 and 4");
       ClippedSchedule stored = Checkpoint.read(result.lastCheckpoint().path(), m).meta().schedule();
       assertEquals(result.schedule(), stored);

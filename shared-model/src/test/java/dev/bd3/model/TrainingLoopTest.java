@@ -46,7 +46,7 @@ class TrainingLoopTest {
     try (NDManager m = Fixtures.manager()) {
       losses =
           new TrainingLoop(
-                  ModelConfig.tiny(),
+                  ModelConfig.micro(),
                   quick(40).learningRate(3e-3).warmupSteps(5).build(),
                   corpus,
                   dir,
@@ -67,7 +67,7 @@ class TrainingLoopTest {
 
   @Test
   void resumedRunContinuesWithTheSameLosses(@TempDir Path straight, @TempDir Path stopped) {
-    ModelConfig t = ModelConfig.tiny();
+    ModelConfig t = ModelConfig.micro();
     // dropout on: its masks too must be drawn again identically after the resume
     ModelConfig config =
         new ModelConfig(t.vocabSize(), t.layers(), t.width(), t.heads(), t.mlpRatio(), 0.1, 16, 4);
@@ -124,7 +124,7 @@ class TrainingLoopTest {
     try (NDManager m = Fixtures.manager()) {
       result =
           new TrainingLoop(
-                  ModelConfig.tiny().withContextLength(16),
+                  ModelConfig.micro().withContextLength(16),
                   quick(100).build(),
                   corpus,
                   dir,
@@ -154,7 +154,7 @@ class TrainingLoopTest {
         };
     try (NDManager m = Fixtures.manager()) {
       new TrainingLoop(
-              ModelConfig.tiny().withContextLength(16),
+              ModelConfig.micro().withContextLength(16),
               // checkpoints (validation with the EMA swapped in) and searches between the probes
               quick(40).checkpointEvery(10).scheduleSearchEvery(10).build(),
               corpus,

@@ -40,7 +40,7 @@ public final class SpecBoundaries {
   public static List<Case> all() {
     return List.of(
         train("{}", null),
-        train("{\"preset\":\"tiny\"}", null),
+        train("{\"preset\":\"micro\"}", null),
         train("{\"preset\":\"huge\"}", "preset"),
         train("{\"preset\":5}", "preset"),
         train("{\"emaDecay\":0.0}", null),

@@ -38,7 +38,7 @@ class TrainSettingsTest {
   void everyResolvedFieldReachesTheConfigurations() {
     TrainSpec r =
         new TrainSpec(
-                "tiny",
+                "micro",
                 3,
                 48,
                 4,
@@ -69,11 +69,11 @@ class TrainSettingsTest {
             3,
             48,
             4,
-            ModelPreset.TINY.mlpRatio,
+            ModelPreset.MICRO.mlpRatio,
             0.1,
             64,
             8,
-            ModelPreset.TINY.condDim,
+            ModelPreset.MICRO.condDim,
             false,
             false),
         m);

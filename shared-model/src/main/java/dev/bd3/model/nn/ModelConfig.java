@@ -83,8 +83,8 @@ public record ModelConfig(
   }
 
   /** For tests: 2 layers of width 32. */
-  public static ModelConfig tiny() {
-    return of(ModelPreset.TINY);
+  public static ModelConfig micro() {
+    return of(ModelPreset.MICRO);
   }
 
   /** For CPU training in minutes: 4 layers of width 128 (about 1M parameters), L = 128. */
@@ -97,7 +97,7 @@ public record ModelConfig(
     return of(ModelPreset.SMALL);
   }
 
-  /** A named preset: {@code tiny}, {@code cpu} or {@code small}. */
+  /** A named preset ({@code micro}, {@code cpu}, {@code tiny}, {@code small}, {@code medium}). */
   public static ModelConfig preset(String name) {
     return of(ModelPreset.of(name));
   }
