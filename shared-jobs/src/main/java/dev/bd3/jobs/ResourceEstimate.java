@@ -14,18 +14,9 @@ public final class ResourceEstimate {
 
   private ResourceEstimate() {}
 
-  /**
-   * Parameters of a model of this shape: embeddings, layers, untied output layer and, for a
-   * conditioning width C above 0, adaLN-Zero (the sigma embedding from 256 frequencies, six
-   * modulation vectors a layer and two for the final layer).
-   */
+  /** Parameters of a model of this shape (the sum of its {@link TensorLayout}). */
   public static long parameters(int vocabulary, int layers, int width, int mlpRatio, int cond) {
-    long d = width;
-    long c = cond;
-    long perLayer = 2 * d + 4 * d * d + 2 * mlpRatio * d * d + mlpRatio * d + d;
-    long adaLn =
-        c == 0 ? 0 : (256 * c + c + c * c + c) + layers * (c + 1) * 6 * d + (c + 1) * 2 * d;
-    return 2L * vocabulary * d + vocabulary + d + layers * perLayer + adaLn;
+    return new TensorLayout(vocabulary, layers, width, mlpRatio, cond).parameters();
   }
 
   /** Bytes a training job holds at its peak. */

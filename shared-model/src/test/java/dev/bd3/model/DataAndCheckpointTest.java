@@ -23,8 +23,10 @@ import java.nio.charset.CharacterCodingException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.stream.Collectors;
@@ -173,11 +175,26 @@ class DataAndCheckpointTest {
   @Test
   void theEstimatedParameterCountIsTheModels() {
     for (ModelConfig config :
-        new ModelConfig[] {ModelConfig.micro(), ModelConfig.cpu().withBlockSize(1)}) {
+        new ModelConfig[] {
+          ModelConfig.micro(), ModelConfig.cpu().withBlockSize(1), ModelConfig.micro().asCausal()
+        }) {
       try (NDManager m = Fixtures.manager()) {
         Bd3Lm model = Fixtures.randomModel(config, m, 1);
         long size = model.parameterList().stream().mapToLong(p -> p.getArray().size()).sum();
         assertEquals(config.parameterCount(), size, config.toString());
+        // the layout the gateway converts checkpoints by is the model's: names, shapes, order
+        List<String> names = new ArrayList<>();
+        model
+            .referenceNames()
+            .forEach(
+                (name, p) -> {
+                  names.add(name);
+                  assertArrayEquals(
+                      config.layout().tensors().get(name),
+                      p.getArray().getShape().getShape(),
+                      name);
+                });
+        assertEquals(List.copyOf(config.layout().tensors().keySet()), names);
       }
     }
     for (Vocabulary v : Vocabulary.values()) {

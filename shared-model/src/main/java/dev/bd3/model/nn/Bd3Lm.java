@@ -289,11 +289,12 @@ public final class Bd3Lm extends ModelBlock {
     return out;
   }
 
-  /** The model's parameters, in a fixed order (for checkpoints and the optimizer). */
+  /**
+   * The model's parameters in the order of their {@link dev.bd3.jobs.TensorLayout} (the
+   * reference's): how checkpoints, the optimizer and the moving average list them.
+   */
   public List<Parameter> parameterList() {
-    List<Parameter> out = new ArrayList<>();
-    getParameters().forEach(p -> out.add(p.getValue()));
-    return out;
+    return new ArrayList<>(referenceNames().values());
   }
 
   @Override

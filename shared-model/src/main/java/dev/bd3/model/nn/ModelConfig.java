@@ -2,7 +2,7 @@ package dev.bd3.model.nn;
 
 import com.fasterxml.jackson.annotation.JsonIgnore;
 import dev.bd3.jobs.ModelPreset;
-import dev.bd3.jobs.ResourceEstimate;
+import dev.bd3.jobs.TensorLayout;
 import dev.bd3.jobs.Vocabulary;
 import dev.bd3.model.data.Tokenizer;
 
@@ -210,9 +210,15 @@ public record ModelConfig(
         vocabSize, layers, width, heads, mlpRatio, dropout, contextLength, 1, 0, true, false);
   }
 
+  /** The model's tensors under the reference's names, in its order. */
+  @JsonIgnore
+  public TensorLayout layout() {
+    return new TensorLayout(vocabSize, layers, width, mlpRatio, condDim);
+  }
+
   /** Parameters of the model built from this configuration. */
   public long parameterCount() {
-    return ResourceEstimate.parameters(vocabSize, layers, width, mlpRatio, condDim);
+    return layout().parameters();
   }
 
   private static void require(boolean ok, String message) {

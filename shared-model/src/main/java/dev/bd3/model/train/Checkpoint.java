@@ -1,5 +1,6 @@
 package dev.bd3.model.train;
 
+import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Parameter;
@@ -16,8 +17,10 @@ import java.nio.file.StandardCopyOption;
 import java.security.DigestOutputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -27,14 +30,18 @@ import java.util.zip.ZipInputStream;
 import java.util.zip.ZipOutputStream;
 
 /**
- * A checkpoint file ({@code step-00000500.ckpt}): a zip of {@code meta.json}, the weights, their
- * EMA and the optimiser's moments, each an NDList in DJL's encoding. Written to a temporary file
- * and moved into place, so a crash never leaves a half-written checkpoint under the final name.
+ * A checkpoint file ({@code step-00000500.ckpt}): a zip of {@code meta.json}, the weights and their
+ * EMA as safetensors under the reference's names ({@link dev.bd3.jobs.TensorLayout}, so that the
+ * gateway converts them to and from the release layout without loading them), and the optimiser's
+ * moments as an NDList in DJL's encoding. Written to a temporary file and moved into place, so a
+ * crash never leaves a half-written checkpoint under the final name.
  */
 public final class Checkpoint {
   private static final ObjectMapper JSON =
       new ObjectMapper().disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
   private static final Pattern NAME = Pattern.compile("step-(\\d+)\\.ckpt");
+  public static final String WEIGHTS = "weights.safetensors";
+  public static final String EMA = "ema.safetensors";
 
   private final CheckpointMeta meta;
   private final NDList weights;
@@ -68,8 +75,9 @@ public final class Checkpoint {
           ZipOutputStream zip = new ZipOutputStream(digest)) {
         zip.putNextEntry(new ZipEntry("meta.json"));
         zip.write(JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(meta));
-        entry(zip, "weights.ndlist", weights);
-        entry(zip, "ema.ndlist", ema);
+        List<String> names = List.copyOf(meta.model().layout().tensors().keySet());
+        named(zip, WEIGHTS, names, weights);
+        named(zip, EMA, names, ema);
         entry(zip, "optimizer.ndlist", optimizer);
         zip.finish();
         file.getChannel().force(true); // on disk before it takes the final name
@@ -82,6 +90,21 @@ public final class Checkpoint {
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
     }
+  }
+
+  /** Arrays in the layout's order as safetensors under its names. */
+  private static void named(ZipOutputStream zip, String entry, List<String> names, NDList arrays)
+      throws IOException {
+    if (arrays.size() != names.size()) {
+      throw new IllegalArgumentException(
+          "the model holds " + names.size() + " tensors; " + arrays.size() + " were given");
+    }
+    for (int i = 0; i < names.size(); i++) {
+      arrays.get(i).setName(names.get(i));
+    }
+    zip.putNextEntry(new ZipEntry(entry));
+    arrays.encode(zip, NDList.Encoding.SAFETENSORS);
+    zip.closeEntry();
   }
 
   private static void entry(ZipOutputStream zip, String name, NDList arrays) throws IOException {
@@ -104,8 +127,8 @@ public final class Checkpoint {
       for (ZipEntry e = zip.getNextEntry(); e != null; e = zip.getNextEntry()) {
         switch (e.getName()) {
           case "meta.json" -> meta = JSON.readValue(zip.readAllBytes(), CheckpointMeta.class);
-          case "weights.ndlist" -> weights = NDList.decode(manager, zip.readAllBytes());
-          case "ema.ndlist" -> ema = NDList.decode(manager, zip.readAllBytes());
+          case WEIGHTS -> weights = NDList.decode(manager, zip.readAllBytes());
+          case EMA -> ema = NDList.decode(manager, zip.readAllBytes());
           case "optimizer.ndlist" -> optimizer = NDList.decode(manager, zip.readAllBytes());
           default -> {}
         }
@@ -120,7 +143,24 @@ public final class Checkpoint {
               + CheckpointMeta.FORMAT
               + " (format 1 predates adaLN-Zero: retrain or import)");
     }
-    return new Checkpoint(meta, weights, ema == null ? weights : ema, optimizer);
+    List<String> names = List.copyOf(meta.model().layout().tensors().keySet());
+    return new Checkpoint(
+        meta, inOrder(weights, names), ema == null ? weights : inOrder(ema, names), optimizer);
+  }
+
+  /** The decoded arrays in the layout's order, each present once. */
+  private static NDList inOrder(NDList arrays, List<String> names) {
+    Map<String, NDArray> byName = new HashMap<>();
+    arrays.forEach(a -> byName.put(a.getName(), a));
+    NDList out = new NDList(names.size());
+    for (String name : names) {
+      NDArray a = byName.get(name);
+      if (a == null) {
+        throw new IllegalArgumentException("the checkpoint lacks " + name);
+      }
+      out.add(a);
+    }
+    return out;
   }
 
   /** A checkpoint's metadata alone (its other entries are not read). */
