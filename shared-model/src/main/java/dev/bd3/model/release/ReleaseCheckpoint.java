@@ -7,6 +7,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.nn.Parameter;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.bd3.jobs.release.ReleaseConfig;
 import dev.bd3.model.diffusion.ClippedSchedule;
 import dev.bd3.model.nn.Bd3Lm;
 import dev.bd3.model.nn.ModelConfig;
@@ -55,7 +56,7 @@ public final class ReleaseCheckpoint {
   /** Reads a release folder into a model whose arrays live in {@code manager}. */
   public static Loaded read(Path dir, NDManager manager) {
     ReleaseConfig config = config(dir);
-    ModelConfig shape = config.model();
+    ModelConfig shape = model(config);
     Bd3Lm model = Bd3Lm.create(shape, manager, 0);
     try (NDManager scratch = manager.newSubManager();
         InputStream in = Files.newInputStream(dir.resolve(WEIGHTS))) {
@@ -84,7 +85,7 @@ public final class ReleaseCheckpoint {
     ModelConfig shape = model.config();
     try {
       Files.createDirectories(dir);
-      JSON.writeValue(dir.resolve(CONFIG).toFile(), ReleaseConfig.of(shape, schedule, tokenizer));
+      JSON.writeValue(dir.resolve(CONFIG).toFile(), release(shape, schedule, tokenizer));
       NDManager owner = model.referenceNames().values().iterator().next().getArray().getManager();
       try (NDManager scratch = owner.newSubManager();
           OutputStream out = Files.newOutputStream(dir.resolve(WEIGHTS))) {
@@ -125,12 +126,51 @@ public final class ReleaseCheckpoint {
     from.copyTo(to);
   }
 
+  /** Our model of a release config's shape. */
+  public static ModelConfig model(ReleaseConfig c) {
+    return new ModelConfig(
+        c.vocabSize(),
+        c.nBlocks(),
+        c.hiddenDim(),
+        c.nHeads(),
+        ReleaseConfig.MLP_RATIO,
+        c.dropout(),
+        c.modelLength(),
+        c.effectiveBlockSize(),
+        c.effectiveCondDim(),
+        c.causal(),
+        c.timeConditioning());
+  }
+
+  /** The release config of a model and the noise interval it trained with. */
+  static ReleaseConfig release(ModelConfig m, ClippedSchedule schedule, String tokenizer) {
+    if (m.mlpRatio() != ReleaseConfig.MLP_RATIO) {
+      throw new IllegalArgumentException(
+          "the reference's layers have an MLP of 4 D; this model's is " + m.mlpRatio() + " D");
+    }
+    return ReleaseConfig.of(
+        m.vocabSize(),
+        m.layers(),
+        m.width(),
+        m.heads(),
+        m.dropout(),
+        m.contextLength(),
+        m.blockSize(),
+        m.condDim(),
+        m.causal(),
+        m.timeConditioning(),
+        schedule.low(),
+        schedule.high(),
+        tokenizer);
+  }
+
   /** The interval the weights carry, else the config's. */
   private static ClippedSchedule schedule(ReleaseConfig config, Map<String, NDArray> tensors) {
     NDArray low = tensors.get(EPS_MIN);
     NDArray high = tensors.get(EPS_MAX);
     if (low == null || high == null || !config.varMin()) {
-      return config.schedule();
+      double[] interval = config.interval();
+      return new ClippedSchedule(interval[0], interval[1]);
     }
     return new ClippedSchedule(decimal(low), decimal(high));
   }
