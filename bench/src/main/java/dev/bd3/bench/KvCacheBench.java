@@ -54,7 +54,7 @@ final class KvCacheBench extends Benchmark {
       NDArray allPositions = m.arange(0, total, 1, DataType.INT64);
       NDArray mask =
           Attention.additiveMask(m, BlockDiffusionMask.blockCausal(total, lb), total, total);
-      try (KvCache cache = new KvCache(m, c.layers())) {
+      try (KvCache cache = new KvCache(m, c.layers(), c.headSize())) {
         NDArray prefixMask =
             Attention.additiveMask(m, BlockDiffusionMask.blockCausal(prefix, lb), prefix, prefix);
         cache.append(

@@ -129,9 +129,13 @@ class BlockSamplerTest {
     }
   }
 
+  /**
+   * Three samples together: each reaches the cap with no MASK left, the first block keeps the
+   * prompt's last token, and what the listener streamed, block by block, is exactly each sample.
+   */
   @ParameterizedTest
   @EnumSource(Kind.class)
-  void batchSamplingWorksAndUnmaskedTokensNeverChange(Kind kind) {
+  void aBatchStreamsExactlyItsSamples(Kind kind) {
     try (NDManager m = Fixtures.manager()) {
       Bd3Lm model = Fixtures.randomModel(CONFIG, m, 5);
       int[] prompt = Fixtures.BYTES.encode("abcdef"); // BOS + 6: the first block is half prompt
@@ -152,10 +156,70 @@ class BlockSamplerTest {
         }
         // the first block kept the prompt's last token "f" and produced 1 more token
         assertEquals(1, blocks.get(i).get(0).length);
-        int streamed = blocks.get(i).stream().mapToInt(b -> b.length).sum();
-        assertTrue(streamed >= 20, "every generated token was streamed");
+        int[] streamed = blocks.get(i).stream().flatMapToInt(java.util.Arrays::stream).toArray();
+        assertArrayEquals(s.tokens(), streamed, "sample " + i + " as streamed");
       }
       assertTrue(result.batchPasses() > 0);
+    }
+  }
+
+  /**
+   * MDLM (L' = L = 32) past its context slides a window of L tokens, half context and half new, as
+   * the reference's semi-autoregressive sampler: the first window holds BOS and the prompt and
+   * fills the rest, each later one adds 16 tokens after the last 16.
+   */
+  @Test
+  void mdlmKeepsHalfItsWindowAsContext() {
+    try (NDManager m = Fixtures.manager()) {
+      Bd3Lm model = Fixtures.randomModel(CONFIG.withBlockSize(32), m, 8);
+      List<Integer> sizes = new ArrayList<>();
+      GeneratedSample s =
+          BlockSampler.cached(model, config(Kind.FIRST_HITTING, 80, false))
+              .generate(
+                  1, Fixtures.BYTES.encode("Hi"), m, (i, b, tokens) -> sizes.add(tokens.length))
+              .samples()
+              .get(0);
+      assertEquals(List.of(29, 16, 16, 16, 3), sizes); // BOS + "Hi" + 29, then 16 at a time
+      assertEquals(80, s.tokens().length);
+      assertEquals(29 + 4 * 16, s.nfe(), "first hitting: one evaluation per masked position");
+    }
+  }
+
+  /** A prompt far longer than the context is prefilled within the window: L - L' tokens, once. */
+  @Test
+  void aLongPromptIsPrefilledWithinTheWindow() {
+    try (NDManager m = Fixtures.manager()) {
+      Bd3Lm model = Fixtures.randomModel(CONFIG, m, 8);
+      int[] prompt = Fixtures.BYTES.encode("a long prompt ".repeat(40)); // 560 bytes, L = 32
+      SamplerConfig c = config(Kind.FIRST_HITTING, 12, false);
+      BlockSampler.Result result =
+          BlockSampler.cached(model, c).generate(2, prompt, m, BlockSampler.Listener.NONE);
+      assertEquals(result.samples().get(0).nfe() + 1, result.batchPasses(), "one prefill pass");
+      assertEquals(List.of(12, 12), result.samples().stream().map(x -> x.tokens().length).toList());
+    }
+  }
+
+  /** A prompt the constraint cannot continue is refused with the reason, not a failure inside. */
+  @Test
+  void invalidPromptsAreRefusedClearly() {
+    try (NDManager m = Fixtures.manager()) {
+      Bd3Lm model = Fixtures.randomModel(CONFIG, m, 8);
+      BlockSampler sampler =
+          BlockSampler.cached(
+              model, new SamplerConfig(Kind.DDPM, 4, 1.0, 1, 8, false, 0, 256, 1, true));
+      for (int[] prompt :
+          new int[][] {
+            {'a', 0xE2, 0x82}, // ends inside "€"
+            {0xFF, 'a'}, // never UTF-8
+            {'a', Fixtures.BYTES.mask()}, // not a token of the text
+            {'a', 300} // beyond the vocabulary
+          }) {
+        IllegalArgumentException e =
+            org.junit.jupiter.api.Assertions.assertThrows(
+                IllegalArgumentException.class,
+                () -> sampler.generate(1, prompt, m, BlockSampler.Listener.NONE));
+        assertTrue(e.getMessage().startsWith("the prompt"), e.getMessage());
+      }
     }
   }
 

@@ -93,7 +93,7 @@ class ReferenceParityTest {
       NDArray expected = ids(m, c.get("logits"), DataType.FLOAT32).get(":, " + prefix + ":");
       NDArray block = tokens.get(":, " + prefix + ":");
       NDArray at = m.arange(prefix, total, 1, DataType.INT64);
-      try (KvCache cache = new KvCache(m, model.config().layers());
+      try (KvCache cache = new KvCache(m, model.config().layers(), model.config().headSize());
           ScriptedForward scripted = model.scripted()) {
         NDArray first = tokens.get(":, :" + prefix);
         cache.append(

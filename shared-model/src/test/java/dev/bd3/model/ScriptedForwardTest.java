@@ -30,8 +30,8 @@ class ScriptedForwardTest {
   @Test
   void theScriptedForwardGivesTheEagerLogitsAndCache() {
     try (NDManager m = Fixtures.manager();
-        KvCache eagerCache = new KvCache(m, CONFIG.layers());
-        KvCache scriptedCache = new KvCache(m, CONFIG.layers())) {
+        KvCache eagerCache = new KvCache(m, CONFIG.layers(), CONFIG.headSize());
+        KvCache scriptedCache = new KvCache(m, CONFIG.layers(), CONFIG.headSize())) {
       Bd3Lm model = Fixtures.randomModel(CONFIG, m, 3);
       try (ScriptedForward scripted = model.scripted()) {
         int lb = CONFIG.blockSize();

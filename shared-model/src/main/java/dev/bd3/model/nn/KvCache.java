@@ -1,22 +1,28 @@
 package dev.bd3.model.nn;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import java.util.List;
 
 /**
  * Keys and values of the finished (clean) blocks, per layer, each (B, H, S, hd). Passed explicitly
- * to {@link Bd3Lm#forward}; the caller appends a block once it is final.
+ * to {@link Bd3Lm#forward}; the caller appends a block once it is final. Keys are rotated at their
+ * position in the window: when the window slides, they are rotated back by the tokens dropped, so
+ * positions stay within the window (as the reference's cache, which it rotates afresh each pass)
+ * rather than growing with the sample.
  */
 public final class KvCache implements AutoCloseable {
   private final NDManager manager;
   private final LayerKv[] layers;
+  private final int headSize;
   private int length;
 
-  /** An empty cache whose arrays live in a sub-manager of {@code parent}. */
-  public KvCache(NDManager parent, int layers) {
+  /** An empty cache of heads of {@code headSize}, in a sub-manager of {@code parent}. */
+  public KvCache(NDManager parent, int layers, int headSize) {
     this.manager = parent.newSubManager();
     this.layers = new LayerKv[layers];
+    this.headSize = headSize;
   }
 
   /**
@@ -24,7 +30,7 @@ public final class KvCache implements AutoCloseable {
    * whose gradients must flow.
    */
   public static KvCache of(NDManager parent, List<LayerKv> kv) {
-    KvCache cache = new KvCache(parent, kv.size());
+    KvCache cache = new KvCache(parent, kv.size(), (int) kv.get(0).keys().getShape().get(3));
     for (int i = 0; i < kv.size(); i++) {
       cache.layers[i] = kv.get(i);
     }
@@ -60,15 +66,20 @@ public final class KvCache implements AutoCloseable {
     length += (int) block.get(0).length();
   }
 
-  /** Keeps only the newest {@code keep} tokens: a sliding window for generation past L. */
+  /**
+   * Keeps only the newest {@code keep} tokens, their keys rotated back to positions 0..keep-1: a
+   * sliding window for generation past L.
+   */
   public void keepLast(int keep) {
     if (length <= keep) {
       return;
     }
     int drop = length - keep;
+    NDList back =
+        RotaryEmbedding.angles(manager.create(new long[] {-drop}), headSize); // (1, hd) each
     for (int i = 0; i < layers.length; i++) {
       LayerKv old = layers[i];
-      NDArray k = old.keys().get(":, :, " + drop + ":");
+      NDArray k = RotaryEmbedding.apply(old.keys().get(":, :, " + drop + ":"), back);
       NDArray v = old.values().get(":, :, " + drop + ":");
       k.attach(manager);
       v.attach(manager);
@@ -76,7 +87,22 @@ public final class KvCache implements AutoCloseable {
       old.keys().close();
       old.values().close();
     }
+    back.close();
     length = keep;
+  }
+
+  /** Repeats the cache of one sequence for {@code n} rows (a prompt shared by every sample). */
+  public void repeatRows(int n) {
+    for (int i = 0; i < layers.length; i++) {
+      LayerKv old = layers[i];
+      NDArray k = old.keys().repeat(0, n);
+      NDArray v = old.values().repeat(0, n);
+      k.attach(manager);
+      v.attach(manager);
+      layers[i] = new LayerKv(k, v);
+      old.keys().close();
+      old.values().close();
+    }
   }
 
   /** Keeps only the rows (sequences) listed, e.g. to drop finished samples from a batch. */

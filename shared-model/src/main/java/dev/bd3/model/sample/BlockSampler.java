@@ -13,6 +13,7 @@ import dev.bd3.model.nn.IntraOpThreads;
 import dev.bd3.model.nn.KvCache;
 import dev.bd3.model.nn.LayerKv;
 import dev.bd3.model.nn.ScriptedForward;
+import java.nio.charset.CharacterCodingException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -103,61 +104,101 @@ public final class BlockSampler {
    */
   public Result generate(
       int n, int[] prompt, NDManager parent, Listener listener, BooleanSupplier cancelled) {
+    int[] prefix = prefix(prompt);
     int lb = model.config().blockSize();
-    int[] prefix = new int[prompt.length + 1];
-    prefix[0] = tokenizer.bos();
-    System.arraycopy(prompt, 0, prefix, 1, prompt.length);
-    int full = prefix.length / lb * lb; // prefix tokens in complete blocks
+    int l = model.config().contextLength();
+    boolean mdlm = lb == l;
+    // MDLM slides a window of L tokens, half context, half new (the reference's semi-AR sampler)
+    int context = mdlm ? Math.min(prefix.length, l / 2) : 0;
+    int full = mdlm ? prefix.length - context : prefix.length / lb * lb; // prefix tokens done
     Batch batch = new Batch(n, prefix, full);
     SplittableRandom random = new SplittableRandom(config.seed());
     DenoisingRule rule = DenoisingRule.of(config, mask);
     try (NDManager m = parent.newSubManager();
-        KvCache cache = new KvCache(m, model.config().layers());
+        KvCache cache = new KvCache(m, model.config().layers(), model.config().headSize());
         ScriptedForward script = scripted ? model.scripted() : null;
         IntraOpThreads threads = scripted ? IntraOpThreads.limit(1) : null) {
       Forward forward =
           script != null ? script::forward : (t, p, c, mask) -> model.forward(t, p, c, mask, false);
-      if (useCache && full > 0) {
-        prefill(Arrays.copyOf(prefix, full), n, cache, forward, m);
+      if (useCache && !mdlm && full > 0) {
+        // only what the window keeps: the last L - L' tokens of the prompt's complete blocks
+        prefill(
+            Arrays.copyOfRange(prefix, Math.max(0, full - (l - lb)), full), n, cache, forward, m);
         batch.passes++;
       }
-      int position = full;
       int[] fixed = Arrays.copyOfRange(prefix, full, prefix.length);
+      int overlap = 0; // leading tokens of x that are committed text (MDLM's context)
       int[][] unstored = null; // the last finished block of each row, not yet in the cache
       for (int block = 0; !batch.active.isEmpty() && !cancelled.getAsBoolean(); block++) {
         if (useCache) {
-          // the window stays L tokens: the cache, the unstored block, the block being denoised
-          cache.keepLast(model.config().contextLength() - lb - (unstored == null ? 0 : lb));
+          // the window stays L tokens: the cache, the unstored block, the block being denoised;
+          // positions count from the window's start, as the reference's do
+          cache.keepLast(l - lb - (unstored == null ? 0 : lb));
         }
+        int position = useCache ? cache.length() + (unstored == null ? 0 : lb) : batch.done();
         int[][] x = new int[batch.active.size()][lb];
-        for (int[] row : x) {
-          Arrays.fill(row, mask);
-          System.arraycopy(fixed, 0, row, 0, fixed.length);
+        for (int i = 0; i < x.length; i++) {
+          Arrays.fill(x[i], mask);
+          int[] committed = overlap > 0 ? batch.last(batch.active.get(i), overlap) : fixed;
+          System.arraycopy(committed, 0, x[i], 0, committed.length);
         }
+        batch.startBlock(overlap);
         batch.passes += denoise(x, position, rule, random, batch, cache, unstored, forward, m);
-        List<Integer> keep = batch.finishBlock(x, block, listener);
-        // MDLM (L' = L) keeps no context across blocks: its window holds one block only
-        unstored = useCache && 2 * lb <= model.config().contextLength() ? rows(x, keep) : null;
+        List<Integer> keep = batch.finishBlock(x, overlap, block, listener);
+        unstored = useCache && !mdlm ? rows(x, keep) : null;
         if (useCache && keep.size() < x.length && !keep.isEmpty()) {
           try (NDManager step = m.newSubManager()) {
             cache.keepRows(step.create(keep.stream().mapToLong(Integer::longValue).toArray()));
           }
         }
-        position += lb;
         fixed = new int[0];
+        overlap = mdlm ? l / 2 : 0;
       }
     }
     return new Result(batch.samples(), batch.passes);
   }
 
-  /** The complete blocks of the prompt go into the cache in one block-causal pass. */
+  /**
+   * BOS and the prompt. With the UTF-8 constraint the prompt must be complete, valid UTF-8: a
+   * sample continues its text, and no completion repairs bytes that are already malformed.
+   */
+  private int[] prefix(int[] prompt) {
+    for (int id : prompt) {
+      if (id < 0 || id >= model.config().vocabSize() || id == mask) {
+        throw new IllegalArgumentException(
+            "the prompt holds " + id + ", not a token of " + tokenizer.name());
+      }
+    }
+    if (config.validUtf8()) {
+      try {
+        tokenizer.decodeStrict(prompt);
+      } catch (CharacterCodingException e) {
+        throw new IllegalArgumentException("the prompt is not valid UTF-8 text", e);
+      }
+      if (!Utf8Constraint.complete(
+          automaton.after(Utf8Constraint.BOUNDARY, prompt, 0, prompt.length))) {
+        throw new IllegalArgumentException("the prompt ends inside a character");
+      }
+    }
+    int[] prefix = new int[prompt.length + 1];
+    prefix[0] = tokenizer.bos();
+    System.arraycopy(prompt, 0, prefix, 1, prompt.length);
+    return prefix;
+  }
+
+  /**
+   * Tokens of complete blocks go into the cache in one block-causal pass, computed once for the
+   * batch (the prompt is the same for every sample) and shared by its rows.
+   */
   private void prefill(int[] tokens, int n, KvCache cache, Forward forward, NDManager m) {
     try (NDManager step = m.newSubManager()) {
-      int[][] rows = new int[n][];
-      Arrays.fill(rows, tokens);
       NDArray mask = blockCausal(step, tokens.length);
       cache.append(
-          forward.run(tokens(step, rows), positions(step, 0, tokens.length), null, mask).kv());
+          forward
+              .run(
+                  tokens(step, new int[][] {tokens}), positions(step, 0, tokens.length), null, mask)
+              .kv());
+      cache.repeatRows(n);
     }
   }
 
@@ -214,7 +255,7 @@ public final class BlockSampler {
     if (!config.validUtf8()) {
       return DenoisingRule.TokenDraw.FROM_P;
     }
-    int start = batch.utf8[batch.active.get(row)];
+    int start = batch.blockStart[row];
     return (x, j, p, random) -> {
       boolean[] ok = automaton.allowed(start, x, j);
       double[] q = restricted(p, ok);
@@ -271,7 +312,9 @@ public final class BlockSampler {
       } else {
         int[][] rows = new int[x.length][];
         for (int i = 0; i < x.length; i++) {
-          int[] prior = batch.tokens(batch.active.get(i));
+          // MDLM's window holds its context itself; the others attend to the whole prefix
+          int[] prior =
+              lb == model.config().contextLength() ? new int[0] : batch.tokens(batch.active.get(i));
           rows[i] = Arrays.copyOf(prior, prior.length + lb);
           System.arraycopy(x[i], 0, rows[i], prior.length, lb);
         }
@@ -390,6 +433,7 @@ public final class BlockSampler {
     final int[] nfe;
     final int[] utf8; // the UTF-8 automaton's state after each sample's finished text
     final int promptUtf8; // and after the prompt
+    int[] blockStart = new int[0]; // the state where each active row's block x begins
     final StopReason[] stops;
     final List<Integer> active = new ArrayList<>();
     int passes;
@@ -414,14 +458,40 @@ public final class BlockSampler {
       return Arrays.copyOf(sequences.get(sample), lengths[sample]);
     }
 
-    /** Appends the finished blocks, applies the stop rules; returns the rows that go on. */
-    List<Integer> finishBlock(int[][] x, int block, Listener listener) {
+    /** The last {@code count} committed tokens of a sample. */
+    int[] last(int sample, int count) {
+      return Arrays.copyOfRange(sequences.get(sample), lengths[sample] - count, lengths[sample]);
+    }
+
+    /** Committed tokens of the active samples (alike until one stops). */
+    int done() {
+      return active.isEmpty() ? 0 : lengths[active.get(0)];
+    }
+
+    /** Notes where each row's block begins: {@code overlap} committed tokens before its end. */
+    void startBlock(int overlap) {
+      blockStart = new int[active.size()];
+      for (int row = 0; row < blockStart.length; row++) {
+        int sample = active.get(row);
+        blockStart[row] =
+            overlap == 0
+                ? utf8[sample]
+                : automaton.after(
+                    Utf8Constraint.BOUNDARY, sequences.get(sample), 0, lengths[sample] - overlap);
+      }
+    }
+
+    /**
+     * Appends the finished blocks (but their first {@code overlap} tokens, committed already),
+     * applies the stop rules; returns the rows that go on.
+     */
+    List<Integer> finishBlock(int[][] x, int overlap, int block, Listener listener) {
       List<Integer> keep = new ArrayList<>();
       List<Integer> still = new ArrayList<>();
       for (int row = 0; row < x.length; row++) {
         int sample = active.get(row);
         int start = lengths[sample];
-        append(sample, x[row]);
+        append(sample, Arrays.copyOfRange(x[row], overlap, x[row].length));
         StopReason stop = stopRule(sample, start);
         int from = Math.min(Math.max(start, promptLength), lengths[sample]);
         listener.onBlock(

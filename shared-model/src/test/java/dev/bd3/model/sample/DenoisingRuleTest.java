@@ -5,7 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import dev.bd3.jobs.Vocabulary;
 import dev.bd3.model.data.Tokenizer;
 import dev.bd3.model.sample.SamplerConfig.Kind;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
@@ -69,8 +71,53 @@ class DenoisingRuleTest {
     }
   }
 
+  /**
+   * The parallel rule unmasks, each step, the k masked positions whose p_theta is most confident
+   * (its largest probability), never one already unmasked, and draws their tokens.
+   */
+  @Test
+  void parallelUnmasksTheMostConfidentPositions() {
+    DenoisingRule rule = DenoisingRule.of(config(Kind.PARALLEL, 1, 3), BYTES.mask());
+    SplittableRandom random = new SplittableRandom(7);
+    double[][] p = new double[BLOCK][BYTES.vocabSize()];
+    double[] confidence = new double[BLOCK];
+    for (int j = 0; j < BLOCK; j++) {
+      confidence[j] = 0.5 + 0.03 * ((j * 7) % BLOCK); // distinct, scrambled, the largest p
+      p[j]['a' + j % 20] = confidence[j];
+      p[j]['z'] = 1 - confidence[j];
+    }
+    int[] x = maskedBlock();
+    x[5] = 'q'; // unmasked already: the most confident position of all, never to change
+    p[5]['a' + 5] = 0.99;
+    p[5]['z'] = 0.01;
+    for (int k = 0; count(x) > 0; k++) {
+      int[] before = x.clone();
+      rule.step(x, p, k, random, DenoisingRule.TokenDraw.FROM_P);
+      List<Integer> expected = new ArrayList<>();
+      for (int j = 0; j < BLOCK; j++) {
+        if (before[j] == BYTES.mask()) {
+          expected.add(j);
+        }
+      }
+      expected.sort((a, b) -> Double.compare(confidence[b], confidence[a]));
+      List<Integer> chosen = expected.subList(0, Math.min(3, expected.size()));
+      for (int j = 0; j < BLOCK; j++) {
+        if (before[j] != BYTES.mask()) {
+          assertEquals(before[j], x[j], "unmasked position " + j + " changed at step " + k);
+        } else {
+          assertEquals(chosen.contains(j), x[j] != BYTES.mask(), "position " + j + ", step " + k);
+        }
+      }
+    }
+    assertEquals('q', x[5]);
+  }
+
   private static SamplerConfig config(Kind kind, int steps) {
-    return new SamplerConfig(kind, steps, 1.0, 1, 64, false, 0, 256, 1, false);
+    return config(kind, steps, 1);
+  }
+
+  private static SamplerConfig config(Kind kind, int steps, int perStep) {
+    return new SamplerConfig(kind, steps, 1.0, perStep, 64, false, 0, 256, 1, false);
   }
 
   private static int[] maskedBlock() {
