@@ -41,7 +41,17 @@ public final class ResourceEstimate {
     SampleSpec s = spec.resolved(m.blockSize());
     long cache = 2L * s.numSamples() * m.layers() * m.contextLength() * m.width();
     long scores = (long) s.numSamples() * m.heads() * m.blockSize() * 2L * m.contextLength();
-    return FLOAT * (parameters(m) + cache + scores);
+    // the prompt's prefill: one sequence, at most a window of L tokens, whatever the prompt's size
+    long window = Math.min(m.contextLength(), promptTokensAtMost(s.prompt()));
+    long prefill = m.heads() * window * window + 4L * window * m.width();
+    // p_theta of every position of a block, in float64 on the host (2 floats' worth)
+    long probabilities = 2L * s.numSamples() * m.blockSize() * m.vocabulary().size;
+    return FLOAT * (parameters(m) + cache + scores + prefill + probabilities);
+  }
+
+  /** No tokenizer makes more tokens of a text than its UTF-8 bytes, plus BOS. */
+  private static long promptTokensAtMost(String prompt) {
+    return prompt.getBytes(java.nio.charset.StandardCharsets.UTF_8).length + 1L;
   }
 
   /** Tokens a sample job generates: samples x length. */

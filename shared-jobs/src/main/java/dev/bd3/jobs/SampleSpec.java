@@ -112,6 +112,24 @@ public record SampleSpec(
   /** Every field is checked on its own. */
   @Override
   public List<SpecViolation> crossFieldViolations() {
+    // a lone surrogate (JSON's "\ud800") is no character: no tokenizer could encode it
+    if (prompt != null && hasLoneSurrogate(prompt)) {
+      return List.of(new SpecViolation("prompt", "must be valid Unicode text (a lone surrogate)"));
+    }
     return List.of();
+  }
+
+  private static boolean hasLoneSurrogate(String s) {
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (Character.isHighSurrogate(c)
+          && i + 1 < s.length()
+          && Character.isLowSurrogate(s.charAt(i + 1))) {
+        i++;
+      } else if (Character.isSurrogate(c)) {
+        return true;
+      }
+    }
+    return false;
   }
 }

@@ -30,6 +30,31 @@ class ResourceEstimateTest {
     assertTrue(perSequence(128) > 2.4 * perSequence(64), "superlinear in L");
   }
 
+  /**
+   * A prompt is prefilled once, within the window: 4,000 "é" with 64 samples (once admitted, then
+   * asking libtorch for 32.8 GB) costs what a prompt of one window costs, and less than 1 GiB on
+   * the cpu preset; a shorter prompt costs less.
+   */
+  @Test
+  void thePromptCountsAtMostOneWindow() throws Exception {
+    long huge = sampling("é".repeat(4000));
+    assertEquals(sampling("x".repeat(127)), huge, "BOS + 127 bytes fill the window of 128");
+    assertTrue(huge < GIB, "64 samples after a long prompt: " + huge);
+    assertTrue(sampling("x") < huge);
+    SampleSpec lone = Json.mapper().readValue("{\"prompt\":\"a\\ud800b\"}", SampleSpec.class);
+    assertEquals("prompt", lone.crossFieldViolations().get(0).field());
+  }
+
+  private static long sampling(String prompt) throws Exception {
+    SampleSpec spec =
+        Json.mapper()
+            .readValue(
+                Json.mapper()
+                    .writeValueAsString(java.util.Map.of("prompt", prompt, "numSamples", 64)),
+                SampleSpec.class);
+    return ResourceEstimate.samplingMemory(spec, train("{}"));
+  }
+
   /** Memory of seven more sequences of context L (the weights cancel out). */
   private static double perSequence(int l) throws Exception {
     String batch8 = "{\"contextLength\":" + l + ",\"batchSize\":8}";

@@ -15,7 +15,6 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -30,8 +29,8 @@ import java.util.Map;
  * The safetensors format (huggingface/safetensors), as bytes: an 8-byte little-endian length, a
  * JSON header of name to {@code {dtype, shape, data_offsets: [begin, end]}} (offsets into the data
  * after the header; an optional {@code __metadata__} of strings), then the data. No tensor library
- * is needed, so the gateway checks and converts checkpoints of any size without holding a tensor:
- * a header is checked as the format's reference reader checks it, and data is copied as streams.
+ * is needed, so the gateway checks and converts checkpoints of any size without holding a tensor: a
+ * header is checked as the format's reference reader checks it, and data is copied as streams.
  */
 public final class Safetensors {
   /** The largest header read, the reference reader's limit. */
@@ -134,15 +133,18 @@ public final class Safetensors {
       }
     }
     tensors.sort(Comparator.comparingLong(Tensor::begin).thenComparingLong(Tensor::end));
-    Map<String, Tensor> byName = new LinkedHashMap<>();
-    for (Tensor t : tensors) {
-      Tensor before = byName.isEmpty() ? null : tensors.get(byName.size() - 1);
-      if (before != null && t.begin() < before.end()) {
+    for (int i = 1; i < tensors.size(); i++) {
+      if (tensors.get(i).begin() < tensors.get(i - 1).end()) {
         throw new IllegalArgumentException(
-            "the data of tensors " + before.name() + " and " + t.name() + " overlap");
+            "the data of tensors "
+                + tensors.get(i - 1).name()
+                + " and "
+                + tensors.get(i).name()
+                + " overlap");
       }
-      byName.put(t.name(), t);
     }
+    Map<String, Tensor> byName = new LinkedHashMap<>();
+    tensors.forEach(t -> byName.put(t.name(), t));
     return new Header(Collections.unmodifiableMap(byName), 8 + length);
   }
 
@@ -311,15 +313,5 @@ public final class Safetensors {
       out.write(b, off, len);
       count += len;
     }
-
-    @Override
-    public void close() {
-      // the stream is the file's: an entry does not close it
-    }
-  }
-
-  /** The bytes of a UTF-8 string: for error messages that quote a header. */
-  static String text(byte[] bytes) {
-    return new String(bytes, StandardCharsets.UTF_8);
   }
 }

@@ -45,6 +45,10 @@ public final class BlockSampler {
       throw new IllegalArgumentException(
           "the causal model predicts the next token; block sampling needs a diffusion model");
     }
+    if (model.config().timeConditioning()) {
+      // the reference's BD3-LMs are not time-conditioned; their sampler's sigma is not ported
+      throw new IllegalArgumentException("sampling a time-conditioned model is not supported");
+    }
     this.model = model;
     this.config = config;
     this.useCache = useCache;
