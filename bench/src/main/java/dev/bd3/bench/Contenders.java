@@ -23,7 +23,10 @@ import java.util.Map;
  * The models of the paper's table, one shape with different block sizes: AR (L' = 1), BD3-LM L' =
  * 4, 8, 16 and MDLM (L' = L), each trained on the same number of tokens (the L tokens of each
  * sequence; the clean copy of the vectorised pass is not new data). Checkpoints go to {@code --out}
- * (default bench/target/paper-table)/NAME/seed-N, where the sampling benchmark finds them.
+ * (default bench/target/paper-table)/NAME/seed-N, where the sampling benchmark finds them. A name
+ * may carry variants for ablations: {@code -linear} trains on [1e-3, 1] whatever {@code --schedule}
+ * says, {@code -noadaln} leaves adaLN-Zero out, {@code -noresample} draws masks without the
+ * reference's resampling.
  */
 final class Contenders {
   static final String[] NAMES = {"ar", "bd3_4", "bd3_8", "bd3_16", "mdlm"};
@@ -50,23 +53,34 @@ final class Contenders {
   List<String> names() {
     List<String> asked = List.of(o.text("models", String.join(",", NAMES)).split(","));
     for (String name : asked) {
-      if (!List.of(NAMES).contains(name)) {
+      if (!List.of(NAMES).contains(base(name))) {
         throw new IllegalArgumentException("--models: unknown model " + name);
       }
     }
-    return List.of(NAMES).stream().filter(asked::contains).toList();
+    return asked;
+  }
+
+  /** The model a name with variants ({@code bd3_4-noadaln}) starts from. */
+  static String base(String name) {
+    int dash = name.indexOf('-');
+    return dash < 0 ? name : name.substring(0, dash);
+  }
+
+  private static boolean has(String name, String variant) {
+    return name.contains("-" + variant);
   }
 
   static int blockSize(String name, int context) {
-    return switch (name) {
+    return switch (base(name)) {
       case "ar" -> 1;
       case "mdlm" -> context;
-      default -> Integer.parseInt(name.substring(4));
+      default -> Integer.parseInt(base(name).substring(4));
     };
   }
 
   ModelConfig config(String name) {
-    return shape.withBlockSize(blockSize(name, shape.contextLength()));
+    ModelConfig c = shape.withBlockSize(blockSize(name, shape.contextLength()));
+    return has(name, "noadaln") ? c.withCondDim(0) : c;
   }
 
   /** Optimiser steps that read {@code tokens} training tokens. */
@@ -104,9 +118,15 @@ final class Contenders {
             .checkpointEvery(steps)
             .logEvery(Integer.MAX_VALUE)
             .validationBatches(o.integer("search-batches", 16))
-            .schedule(schedule.equals("paper") ? paperInterval(name) : ClippedSchedule.FULL)
-            .scheduleSearchEvery(schedule.equals("search") ? o.integer("search-every", 100) : 0)
-            .resample(Boolean.parseBoolean(o.text("resample", "true")))
+            .schedule(
+                schedule.equals("paper") && !has(name, "linear")
+                    ? paperInterval(base(name))
+                    : ClippedSchedule.FULL)
+            .scheduleSearchEvery(
+                schedule.equals("search") && !has(name, "linear")
+                    ? o.integer("search-every", 100)
+                    : 0)
+            .resample(!has(name, "noresample"))
             .seed(seed)
             .build();
     TrainingLoop loop =

@@ -189,6 +189,21 @@ public record ModelConfig(
         timeConditioning);
   }
 
+  public ModelConfig withCondDim(int c) {
+    return new ModelConfig(
+        vocabSize,
+        layers,
+        width,
+        heads,
+        mlpRatio,
+        dropout,
+        contextLength,
+        blockSize,
+        c,
+        causal,
+        timeConditioning);
+  }
+
   public ModelConfig withVocabSize(int v) {
     return new ModelConfig(
         v,
