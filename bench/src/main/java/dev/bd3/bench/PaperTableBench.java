@@ -2,6 +2,9 @@ package dev.bd3.bench;
 
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDManager;
+import dev.bd3.jobs.Vocabulary;
+import dev.bd3.model.data.Corpus;
+import dev.bd3.model.data.Tokenizer;
 import dev.bd3.model.data.Windows;
 import dev.bd3.model.diffusion.ClippedSchedule;
 import dev.bd3.model.diffusion.Nelbo;
@@ -159,19 +162,16 @@ final class PaperTableBench extends Benchmark {
         }
       }
     }
-    report(rows, tokensPerByte, table8Variance, mcVariance);
+    report(c, rows, table8Variance, mcVariance);
   }
 
   private void report(
-      Map<String, Row> rows,
-      double tokensPerByte,
-      List<double[]> table8Variance,
-      double[] mcVariance) {
+      Contenders c, Map<String, Row> rows, List<double[]> table8Variance, double[] mcVariance) {
     r.line("");
     r.line(
         "| model | test PPL per %s token (mean over seeds) | seed spread (sd) | Monte Carlo error |"
             + " bits per byte | interval |",
-        new Contenders(o).tokenizer.name());
+        c.tokenizer.name());
     r.line("|---|---|---|---|---|---|");
     rows.forEach(
         (name, row) ->
@@ -217,18 +217,19 @@ final class PaperTableBench extends Benchmark {
     }
     if (rows.containsKey("ar") && rows.containsKey("bd3_4")) {
       double ratio = rows.get("bd3_4").mean() / rows.get("ar").mean();
-      // per token t = tokensPerByte tokens a byte: a per-token ratio q is q^t per byte
-      double paperPerByte = Math.pow(1.2, tokensPerByte);
-      r.line(
-          "PPL(L'=4) / PPL(AR) = %.3f per token of this tokenizer (%.3f tokens a byte); the paper's"
-              + " 1.2 per GPT-2 token would be %.3f per unit here; per byte ours is %.4f",
-          ratio,
-          tokensPerByte,
-          paperPerByte,
+      // a ratio q per token, at t tokens a byte, is q^t per byte
+      Corpus.Tokens gpt2 = c.corpus.tokens(Tokenizer.of(Vocabulary.GPT2));
+      double gpt2PerByte = (double) gpt2.test().length / gpt2.utf8Bytes()[2];
+      double perByte =
           Math.pow(
               2,
-              Row.mean(rows.get("bd3_4").bitsPerByte()) - Row.mean(rows.get("ar").bitsPerByte())));
+              Row.mean(rows.get("bd3_4").bitsPerByte()) - Row.mean(rows.get("ar").bitsPerByte()));
+      r.line(
+          "PPL(L'=4) / PPL(AR) = %.3f per %s token; per byte %.4f. The paper's 1.2 per GPT-2"
+              + " token is %.4f per byte of this corpus (%.3f GPT-2 tokens a byte)",
+          ratio, c.tokenizer.name(), perByte, Math.pow(1.2, gpt2PerByte), gpt2PerByte);
       r.result("ppl_ratio_bd3_4_to_ar", ratio);
+      r.result("ppl_ratio_bd3_4_to_ar_per_byte", perByte);
     }
     if (!table8Variance.isEmpty()) {
       double[] ratios = table8Variance.stream().mapToDouble(v -> v[1] / v[0]).sorted().toArray();

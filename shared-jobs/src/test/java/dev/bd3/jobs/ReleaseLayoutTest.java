@@ -11,6 +11,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.bd3.jobs.release.ReleaseConfig;
 import dev.bd3.jobs.release.ReleaseLayout;
 import dev.bd3.jobs.release.Safetensors;
+import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -23,7 +24,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
-import java.util.HashMap;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.UnaryOperator;
@@ -112,7 +114,8 @@ class ReleaseLayoutTest {
     try (InputStream in = Files.newInputStream(weights(fixture))) {
       original = tensors(in);
     }
-    Map<String, byte[]> exported = tensors(new java.io.ByteArrayInputStream(files.get("model.safetensors")));
+    Map<String, byte[]> exported =
+        tensors(new ByteArrayInputStream(files.get(ReleaseLayout.WEIGHTS)));
     assertEquals(original.keySet(), exported.keySet());
     for (String name : original.keySet()) {
       if (name.equals(ReleaseLayout.ROTARY)) { // computed again: to float32's precision
@@ -168,11 +171,10 @@ class ReleaseLayoutTest {
     // the last tensor's data cut short: the header says where it should end
     Path truncated = dir.resolve("truncated.safetensors");
     byte[] whole = Files.readAllBytes(weights("bd3lm"));
-    Files.write(truncated, java.util.Arrays.copyOf(whole, whole.length - 2));
-    Safetensors.Tensor last =
-        List.copyOf(Safetensors.read(weights("bd3lm")).tensors().values())
-            .get(Safetensors.read(weights("bd3lm")).tensors().size() - 1);
-    assertRefused(config, truncated, last.name(), "truncated");
+    Files.write(truncated, Arrays.copyOf(whole, whole.length - 2));
+    List<String> inDataOrder =
+        List.copyOf(Safetensors.read(weights("bd3lm")).tensors().keySet());
+    assertRefused(config, truncated, inDataOrder.get(inDataOrder.size() - 1), "truncated");
   }
 
   @Test
@@ -182,7 +184,9 @@ class ReleaseLayoutTest {
             IllegalArgumentException.class,
             () ->
                 ReleaseLayout.config(
-                    "{\"block_size\":4,\"vocab_size\":260,\"model_length\":16,\"cross_attn\":true,\"adaln\":true,\"hidden_dim\":32,\"cond_dim\":16,\"n_blocks\":2,\"n_heads\":3}"
+                    ("{\"block_size\":4,\"vocab_size\":260,\"model_length\":16,"
+                            + "\"cross_attn\":true,\"adaln\":true,\"hidden_dim\":32,"
+                            + "\"cond_dim\":16,\"n_blocks\":2,\"n_heads\":3}")
                         .getBytes(StandardCharsets.UTF_8)));
     assertTrue(refused.getMessage().contains("n_heads"), refused.getMessage());
     assertThrows(
@@ -194,13 +198,13 @@ class ReleaseLayoutTest {
   void aHeaderIsCheckedAsTheReferenceReaderChecksIt() {
     for (String header :
         new String[] {
-          "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,4]}}", // size
-          "{\"a\":{\"dtype\":\"Q4\",\"shape\":[1],\"data_offsets\":[0,4]}}", // dtype
-          "{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},"
-              + "\"b\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[2,6]}}", // overlap
-          "{\"a\":{\"dtype\":\"F32\",\"shape\":[-1],\"data_offsets\":[0,4]}}", // negative
-          "{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},"
-              + "\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}", // twice
+          "{\"w0\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,4]}}", // size
+          "{\"w0\":{\"dtype\":\"Q4\",\"shape\":[1],\"data_offsets\":[0,4]}}", // dtype
+          "{\"w0\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},"
+              + "\"w1\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[2,6]}}", // overlap
+          "{\"w0\":{\"dtype\":\"F32\",\"shape\":[-1],\"data_offsets\":[0,4]}}", // negative
+          "{\"w0\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},"
+              + "\"w0\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}", // twice
         }) {
       byte[] text = header.getBytes(StandardCharsets.UTF_8);
       ByteBuffer file = ByteBuffer.allocate(8 + text.length + 8).order(ByteOrder.LITTLE_ENDIAN);
@@ -210,14 +214,14 @@ class ReleaseLayoutTest {
               IllegalArgumentException.class,
               () ->
                   Safetensors.read(
-                      new java.io.ByteArrayInputStream(file.array()), file.capacity()),
+                      new ByteArrayInputStream(file.array()), file.capacity()),
               header);
-      assertTrue(refused.getMessage().contains("a"), refused.getMessage());
+      assertTrue(refused.getMessage().contains("w0"), refused.getMessage());
     }
     byte[] huge = ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN).putLong(1L << 40).array();
     assertThrows(
         IllegalArgumentException.class,
-        () -> Safetensors.read(new java.io.ByteArrayInputStream(huge), huge.length));
+        () -> Safetensors.read(new ByteArrayInputStream(huge), huge.length));
   }
 
   /** The written header is padded to 8 bytes and read back as written. */
@@ -233,12 +237,12 @@ class ReleaseLayoutTest {
     long headerLength = ByteBuffer.wrap(file, 0, 8).order(ByteOrder.LITTLE_ENDIAN).getLong();
     assertEquals(0, headerLength % 8);
     Safetensors.Header header =
-        Safetensors.read(new java.io.ByteArrayInputStream(file), file.length);
+        Safetensors.read(new ByteArrayInputStream(file), file.length);
     assertEquals(List.of("b", "a"), List.copyOf(header.tensors().keySet()));
     assertEquals(8 + headerLength, header.dataStart());
     assertEquals(12, file.length - header.dataStart());
     assertNull(header.tensors().get("__metadata__"));
-    assertEquals(3f, floats(tensors(new java.io.ByteArrayInputStream(file)).get("a"))[0]);
+    assertEquals(3f, floats(tensors(new ByteArrayInputStream(file)).get("a"))[0]);
   }
 
   private static void assertRefused(
@@ -288,11 +292,11 @@ class ReleaseLayoutTest {
   private static Map<String, byte[]> tensors(InputStream in) throws IOException {
     byte[] file = in.readAllBytes();
     Safetensors.Header header =
-        Safetensors.read(new java.io.ByteArrayInputStream(file), file.length);
-    Map<String, byte[]> out = new java.util.LinkedHashMap<>();
+        Safetensors.read(new ByteArrayInputStream(file), file.length);
+    Map<String, byte[]> out = new LinkedHashMap<>();
     for (Safetensors.Tensor t : header.tensors().values()) {
       int from = (int) (header.dataStart() + t.begin());
-      out.put(t.name(), java.util.Arrays.copyOfRange(file, from, from + (int) t.bytes()));
+      out.put(t.name(), Arrays.copyOfRange(file, from, from + (int) t.bytes()));
     }
     return out;
   }
@@ -304,8 +308,8 @@ class ReleaseLayoutTest {
   }
 
   private static Map<String, byte[]> unzip(byte[] zip) throws IOException {
-    Map<String, byte[]> files = new java.util.LinkedHashMap<>();
-    try (ZipInputStream in = new ZipInputStream(new java.io.ByteArrayInputStream(zip))) {
+    Map<String, byte[]> files = new LinkedHashMap<>();
+    try (ZipInputStream in = new ZipInputStream(new ByteArrayInputStream(zip))) {
       for (ZipEntry e = in.getNextEntry(); e != null; e = in.getNextEntry()) {
         files.put(e.getName(), in.readAllBytes());
       }
