@@ -13,16 +13,18 @@ import dev.bd3.model.sample.BlockSampler;
 import dev.bd3.model.sample.GeneratedSample;
 import dev.bd3.model.sample.SamplerConfig;
 import dev.bd3.model.train.Checkpoint;
+import dev.bd3.model.train.CheckpointMeta;
 import dev.bd3.worker.ArtifactStore;
 import dev.bd3.worker.JobContext;
+import dev.bd3.worker.JobFailure;
 import dev.bd3.worker.JobHandler;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.util.List;
 import org.jboss.logging.Logger;
 
 /**
- * Evaluates a checkpoint on the held-out split of the corpus it was trained on: the NELBO and the
- * perplexity bound it gives. With {@code genSamples}, also generates samples and reports their
+ * Evaluates a checkpoint on the held-out split of the corpus it was trained on, or of the one the
+ * job names: the NELBO and the perplexity bound it gives. With {@code genSamples}, also generates samples and reports their
  * unigram entropy, NFE and, given an autoregressive judge checkpoint, generative perplexity.
  */
 @ApplicationScoped
@@ -41,9 +43,7 @@ public class EvalHandler implements JobHandler {
     try (NDManager manager = Engine.getInstance().newBaseManager()) {
       Checkpoint checkpoint = Checkpoint.read(context.artifact(uri), manager);
       Bd3Lm model = checkpoint.model(manager, spec.useEma());
-      String trainedOn = checkpoint.meta().corpusSha256();
-      Corpus corpus = Corpus.open(checkpoint.meta().corpus(), trainedOn, context::dataset);
-      ArtifactStore.verify("corpus " + corpus.name(), corpus.sha256(), trainedOn);
+      Corpus corpus = heldOut(spec, checkpoint.meta(), context);
       PerplexityEvaluator.Result r =
           PerplexityEvaluator.evaluate(
               model,
@@ -75,6 +75,24 @@ public class EvalHandler implements JobHandler {
         generative(spec, uri, model, spec.genSamples(), context, manager);
       }
     }
+  }
+
+  /**
+   * The text whose held-out split is scored: the spec's corpus when it names one, else the one the
+   * checkpoint was trained on (an imported model names none); refused unless it is the text
+   * recorded for it.
+   */
+  private static Corpus heldOut(EvalSpec spec, CheckpointMeta trained, JobContext context) {
+    boolean named = spec.corpus() != null;
+    String name = named ? spec.corpus() : trained.corpus();
+    String sha256 = named ? spec.corpusSha256() : trained.corpusSha256();
+    if (name == null) {
+      throw new JobFailure(
+          "the checkpoint names no training text (an imported model): the job must name a corpus");
+    }
+    Corpus corpus = Corpus.open(name, sha256, context::dataset);
+    ArtifactStore.verify("corpus " + corpus.name(), corpus.sha256(), sha256);
+    return corpus;
   }
 
   private static void generative(

@@ -25,6 +25,21 @@ public record EvalSpec(
     @Schema(description = "held-out split: test or validation")
         @Pattern(regexp = "test|validation", message = "must be test or validation")
         String split,
+    @Schema(
+            description =
+                "held-out text: europarl (bundled) or the id of a dataset uploaded to POST"
+                    + " /api/v1/datasets; an imported model, whose text is unknown, needs one")
+        @DerivedDefault("the checkpoint's training text")
+        @Pattern(
+            regexp = CorpusText.BUNDLED + "|" + TrainSpec.DATASET_ID,
+            message = "must be europarl or the id of an uploaded dataset")
+        String corpus,
+    @Schema(
+            description =
+                "sha256 of the corpus's text: the gateway fills it in from the dataset's record, and"
+                    + " a worker refuses text that differs; given, it must match (a pin)")
+        @Pattern(regexp = "[0-9a-f]{64}", message = "must be 64 lowercase hex digits")
+        String corpusSha256,
     @Schema(description = "held-out sequences scored") @Min(1) @Max(100_000) Integer maxSequences,
     @Schema(description = "sequences per forward pass") @Min(1) @Max(1024) Integer batchSize,
     @Schema(description = "Monte Carlo draws of t per block (more tighten the bound)")
@@ -43,13 +58,18 @@ public record EvalSpec(
     @Schema(description = "seed of the noise draws and samples") Long seed)
     implements JobSpec, CheckpointRef {
 
-  /** This spec with every default filled in (the checkpoint references stay as given). */
+  /**
+   * This spec with every default filled in (the checkpoint references stay as given, and so does the
+   * corpus: none is the checkpoint's own).
+   */
   public EvalSpec resolved() {
     return new EvalSpec(
         trainRunId,
         checkpointStep,
         checkpoint,
         requireNonNullElse(split, "test"),
+        corpus,
+        corpusSha256,
         requireNonNullElse(maxSequences, 64),
         requireNonNullElse(batchSize, 16),
         requireNonNullElse(mcDraws, 1),
@@ -67,12 +87,38 @@ public record EvalSpec(
         checkpointStep,
         checkpointUri,
         split,
+        corpus,
+        corpusSha256,
         maxSequences,
         batchSize,
         mcDraws,
         genSamples,
         judgeRunId,
         judgeUri,
+        useEma,
+        seed);
+  }
+
+  /** True when the held-out text is an uploaded dataset rather than the bundled text. */
+  public boolean readsDataset() {
+    return corpus != null && !CorpusText.BUNDLED.equals(corpus);
+  }
+
+  /** This spec reading the corpus whose text has {@code sha256} (the gateway's record of it). */
+  public EvalSpec withCorpusSha256(String sha256) {
+    return new EvalSpec(
+        trainRunId,
+        checkpointStep,
+        checkpoint,
+        split,
+        corpus,
+        sha256,
+        maxSequences,
+        batchSize,
+        mcDraws,
+        genSamples,
+        judgeRunId,
+        judgeCheckpoint,
         useEma,
         seed);
   }

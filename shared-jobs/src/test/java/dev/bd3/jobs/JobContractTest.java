@@ -118,6 +118,8 @@ class JobContractTest {
             1L,
             uri,
             "validation",
+            "01234567-89ab-cdef-0123-456789abcdef",
+            "f".repeat(64),
             100_000,
             1024,
             64,

@@ -83,6 +83,8 @@ public final class SpecBoundaries {
         eval("{\"trainRunId\":\"@run\",\"split\":\"train\"}", "split"),
         eval("{\"trainRunId\":\"@run\",\"batchSize\":0}", "batchSize"),
         eval("{\"trainRunId\":\"@run\",\"genSamples\":\"2\"}", "genSamples"),
+        eval("{\"trainRunId\":\"@run\",\"corpus\":\"europarl\"}", null),
+        eval("{\"trainRunId\":\"@run\",\"corpus\":\"wiki\"}", "corpus"),
         sample("{\"trainRunId\":\"@run\"}", null),
         sample("{\"trainRunId\":\"@run\",\"entropyThreshold\":100}", null),
         sample("{\"trainRunId\":\"@run\",\"entropyThreshold\":100.5}", "entropyThreshold"),
