@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.FileNotFoundException;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.URLEncoder;
@@ -18,6 +19,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import java.util.UUID;
 import java.util.function.Consumer;
 import java.util.function.Predicate;
 import java.util.stream.Collectors;
@@ -25,7 +27,7 @@ import java.util.stream.Stream;
 
 /** A small client of the gateway's REST API ({@code /api/v1}). */
 public final class Bd3Client {
-  /** How long an upload may take (a large text over a slow link). */
+  /** How long an upload or a download may take (a large text or model over a slow link). */
   private static final Duration UPLOAD_TIMEOUT = Duration.ofMinutes(30);
 
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -183,12 +185,93 @@ public final class Bd3Client {
 
   /** Uploads a text file as the dataset {@code name}; the answer is its record. */
   public JsonNode uploadDataset(String name, Path file) {
+    return send(
+        HttpRequest.newBuilder(api.resolve("datasets" + query("name", name)))
+            .header("Content-Type", "text/plain; charset=utf-8")
+            .POST(file(file)),
+        UPLOAD_TIMEOUT);
+  }
+
+  /**
+   * Imports a model in the authors' release layout, its {@code config.json} and {@code
+   * model.safetensors}, as a training run ({@code name} may be null); the answer is the run's view.
+   * The files are streamed, not read into memory.
+   */
+  public JsonNode importModel(Path config, Path weights, String name) {
+    String boundary = "bd3-" + UUID.randomUUID();
+    List<HttpRequest.BodyPublisher> body = new ArrayList<>();
+    body.add(part(boundary, "config", "config.json", "application/json", file(config)));
+    body.add(
+        part(boundary, "weights", "model.safetensors", "application/octet-stream", file(weights)));
+    if (name != null) {
+      body.add(
+          part(
+              boundary,
+              "name",
+              null,
+              "text/plain; charset=UTF-8",
+              HttpRequest.BodyPublishers.ofString(name, StandardCharsets.UTF_8)));
+    }
+    body.add(HttpRequest.BodyPublishers.ofString("--" + boundary + "--\r\n"));
+    return send(
+        HttpRequest.newBuilder(api.resolve("models"))
+            .header("Content-Type", "multipart/form-data; boundary=" + boundary)
+            .POST(
+                HttpRequest.BodyPublishers.concat(body.toArray(HttpRequest.BodyPublisher[]::new))),
+        UPLOAD_TIMEOUT);
+  }
+
+  /**
+   * A run's checkpoint ({@code step}: a step or {@code latest}) in the release layout: a zip of
+   * {@code config.json} and {@code model.safetensors}, as it arrives. The caller closes it.
+   */
+  public InputStream release(String runId, String step) {
+    HttpRequest request =
+        HttpRequest.newBuilder(
+                api.resolve("runs/" + encode(runId) + "/checkpoints/" + encode(step) + "/release"))
+            .timeout(UPLOAD_TIMEOUT)
+            .GET()
+            .build();
+    HttpResponse<InputStream> response =
+        exchange(request, HttpResponse.BodyHandlers.ofInputStream());
+    if (response.statusCode() >= 400) {
+      try (InputStream problem = response.body()) {
+        throw new ApiException(
+            response.statusCode(),
+            lenientJson(new String(problem.readAllBytes(), StandardCharsets.UTF_8)));
+      } catch (IOException e) {
+        throw new UnreachableException(api, e);
+      }
+    }
+    return response.body();
+  }
+
+  /** One part of a multipart/form-data body: its headers, its content, the line break after it. */
+  private static HttpRequest.BodyPublisher part(
+      String boundary,
+      String name,
+      String filename,
+      String contentType,
+      HttpRequest.BodyPublisher content) {
+    String head =
+        "--"
+            + boundary
+            + "\r\nContent-Disposition: form-data; name=\""
+            + name
+            + "\""
+            + (filename == null ? "" : "; filename=\"" + filename + "\"")
+            + "\r\nContent-Type: "
+            + contentType
+            + "\r\n\r\n";
+    return HttpRequest.BodyPublishers.concat(
+        HttpRequest.BodyPublishers.ofString(head, StandardCharsets.UTF_8),
+        content,
+        HttpRequest.BodyPublishers.ofString("\r\n"));
+  }
+
+  private static HttpRequest.BodyPublisher file(Path file) {
     try {
-      return send(
-          HttpRequest.newBuilder(api.resolve("datasets" + query("name", name)))
-              .header("Content-Type", "text/plain; charset=utf-8")
-              .POST(HttpRequest.BodyPublishers.ofFile(file)),
-          UPLOAD_TIMEOUT);
+      return HttpRequest.BodyPublishers.ofFile(file);
     } catch (FileNotFoundException e) {
       throw new IllegalArgumentException("no such file: " + file, e);
     }

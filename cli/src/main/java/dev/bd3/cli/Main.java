@@ -34,6 +34,8 @@ import picocli.CommandLine.Spec;
       DeadLettersCommand.class,
       KeysCommand.class,
       DatasetsCommand.class,
+      ImportCommand.class,
+      ExportCommand.class,
       DemoCommand.class
     })
 public final class Main implements Callable<Integer> {

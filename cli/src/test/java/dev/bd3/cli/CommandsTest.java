@@ -3,6 +3,7 @@ package dev.bd3.cli;
 import static dev.bd3.cli.FakeGateway.Answer.json;
 import static dev.bd3.cli.FakeGateway.Answer.problem;
 import static dev.bd3.cli.FakeGateway.view;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -10,12 +11,17 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.util.Map;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipOutputStream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -388,5 +394,90 @@ class CommandsTest {
     assertTrue(
         result.out().contains("runs:       train train-run, eval eval-run, sample sample-run"),
         result.all());
+  }
+
+  @Test
+  void importSendsTheFolderAsOneMultipartRequest(@TempDir Path dir) throws Exception {
+    Files.writeString(dir.resolve("config.json"), "{\"model_type\":\"bd3lm\"}");
+    byte[] weights = {8, 0, 0, 0, 0, 0, 0, 0, (byte) 0xff, 0, 1};
+    Files.write(dir.resolve("model.safetensors"), weights);
+    ObjectNode run = view("r20", "train", "SUCCEEDED", 0, 0).put("importedSha256", "ab12");
+    gateway.on("POST", "/api/v1/models", json(201, run.toString()));
+
+    Cli.Result result = Cli.run(gateway.uri(), "import", dir.toString(), "--name", "theirs");
+    assertEquals(0, result.exitCode(), result.all());
+    assertEquals("r20\n", result.out());
+    assertTrue(result.err().contains("ab12"), result.all());
+    FakeGateway.Request sent = gateway.last("/api/v1/models");
+    String type = sent.header("Content-Type");
+    assertTrue(type.startsWith("multipart/form-data; boundary="), type);
+    String b = "--" + type.substring(type.indexOf('=') + 1);
+    ByteArrayOutputStream expected = new ByteArrayOutputStream();
+    expected.writeBytes(
+        (b
+                + "\r\nContent-Disposition: form-data; name=\"config\"; filename=\"config.json\""
+                + "\r\nContent-Type: application/json\r\n\r\n{\"model_type\":\"bd3lm\"}\r\n"
+                + b
+                + "\r\nContent-Disposition: form-data; name=\"weights\";"
+                + " filename=\"model.safetensors\"\r\nContent-Type: application/octet-stream"
+                + "\r\n\r\n")
+            .getBytes(StandardCharsets.UTF_8));
+    expected.writeBytes(weights);
+    expected.writeBytes(
+        ("\r\n"
+                + b
+                + "\r\nContent-Disposition: form-data; name=\"name\"\r\nContent-Type: text/plain;"
+                + " charset=UTF-8\r\n\r\ntheirs\r\n"
+                + b
+                + "--\r\n")
+            .getBytes(StandardCharsets.UTF_8));
+    assertArrayEquals(expected.toByteArray(), sent.bytes());
+  }
+
+  @Test
+  void exportUnpacksTheReleaseIntoItsFolderAndNothingElse(@TempDir Path dir) throws Exception {
+    gateway.on(
+        "GET",
+        "/api/v1/runs/r21/checkpoints/latest/release",
+        new FakeGateway.Answer(
+            200,
+            "application/zip",
+            zip(
+                Map.of(
+                    "config.json",
+                    "{\"n_blocks\":2}".getBytes(StandardCharsets.UTF_8),
+                    "model.safetensors",
+                    new byte[] {1, 2, 3}))));
+    Path out = dir.resolve("r21");
+    Cli.Result result = Cli.run(gateway.uri(), "export", "r21", "--out", out.toString());
+    assertEquals(0, result.exitCode(), result.all());
+    assertEquals(out + "\n", result.out());
+    assertEquals("{\"n_blocks\":2}", Files.readString(out.resolve("config.json")));
+    assertArrayEquals(new byte[] {1, 2, 3}, Files.readAllBytes(out.resolve("model.safetensors")));
+
+    Cli.Result missing =
+        Cli.run(gateway.uri(), "export", "r21", "--step", "7", "--out", out.toString());
+    assertEquals(1, missing.exitCode(), missing.all());
+    assertTrue(missing.err().contains("Not found (404)"), missing.all());
+    assertTrue(gateway.last("/api/v1/runs/r21/checkpoints/7/release") != null, missing.all());
+
+    gateway.on(
+        "GET",
+        "/api/v1/runs/r22/checkpoints/latest/release",
+        new FakeGateway.Answer(200, "application/zip", zip(Map.of("../evil.txt", new byte[] {1}))));
+    Cli.Result evil = Cli.run(gateway.uri(), "export", "r22", "--out", out.toString());
+    assertEquals(1, evil.exitCode(), evil.all());
+    assertFalse(Files.exists(dir.resolve("evil.txt")), "nothing outside the folder");
+  }
+
+  private static byte[] zip(Map<String, byte[]> files) throws IOException {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    try (ZipOutputStream zip = new ZipOutputStream(bytes)) {
+      for (Map.Entry<String, byte[]> file : files.entrySet()) {
+        zip.putNextEntry(new ZipEntry(file.getKey()));
+        zip.write(file.getValue());
+      }
+    }
+    return bytes.toByteArray();
   }
 }

@@ -21,7 +21,12 @@ import java.util.function.Function;
  */
 final class FakeGateway implements AutoCloseable {
   record Request(
-      String method, String path, String query, Map<String, List<String>> headers, String body) {
+      String method, String path, String query, Map<String, List<String>> headers, byte[] bytes) {
+    /** The body as text (UTF-8). */
+    String body() {
+      return new String(bytes, StandardCharsets.UTF_8);
+    }
+
     /** A header's first value; names in any case, as HTTP has them. */
     String header(String name) {
       for (Map.Entry<String, List<String>> header : headers.entrySet()) {
@@ -33,7 +38,11 @@ final class FakeGateway implements AutoCloseable {
     }
   }
 
-  record Answer(int status, String contentType, String body) {
+  record Answer(int status, String contentType, byte[] body) {
+    Answer(int status, String contentType, String body) {
+      this(status, contentType, body.getBytes(StandardCharsets.UTF_8));
+    }
+
     static Answer json(int status, String body) {
       return new Answer(status, "application/json", body);
     }
@@ -107,7 +116,7 @@ final class FakeGateway implements AutoCloseable {
               exchange.getRequestURI().getPath(),
               exchange.getRequestURI().getRawQuery(),
               Map.copyOf(exchange.getRequestHeaders()),
-              new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8));
+              exchange.getRequestBody().readAllBytes());
       requests.add(request);
       Function<Request, Answer> route = routes.get(request.method() + " " + request.path());
       Answer answer =
@@ -119,7 +128,7 @@ final class FakeGateway implements AutoCloseable {
                       + "\"detail\":\"no route "
                       + request.path()
                       + "\"}");
-      byte[] body = answer.body().getBytes(StandardCharsets.UTF_8);
+      byte[] body = answer.body();
       exchange.getResponseHeaders().set("Content-Type", answer.contentType());
       exchange.sendResponseHeaders(answer.status(), body.length == 0 ? -1 : body.length);
       if (body.length > 0) {

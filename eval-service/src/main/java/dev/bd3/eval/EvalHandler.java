@@ -24,8 +24,9 @@ import org.jboss.logging.Logger;
 
 /**
  * Evaluates a checkpoint on the held-out split of the corpus it was trained on, or of the one the
- * job names: the NELBO and the perplexity bound it gives. With {@code genSamples}, also generates samples and reports their
- * unigram entropy, NFE and, given an autoregressive judge checkpoint, generative perplexity.
+ * job names: the NELBO and the perplexity bound it gives. With {@code genSamples}, also generates
+ * samples and reports their unigram entropy, NFE and, given an autoregressive judge checkpoint,
+ * generative perplexity.
  */
 @ApplicationScoped
 public class EvalHandler implements JobHandler {

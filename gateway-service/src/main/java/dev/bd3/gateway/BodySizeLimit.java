@@ -16,16 +16,18 @@ import java.time.Duration;
 
 /**
  * The size limit of request bodies: {@code bd3.gateway.max-body-size} for JSON requests, {@code
- * bd3.gateway.datasets.max-size} for a dataset upload. Quarkus' own limit ({@code
- * quarkus.http.limits.max-body-size}) is set to the larger; these routes narrow it per request. A
- * body that says its length is answered with a 413 problem before it is read; a chunked one is
- * counted as it arrives (a JSON body by Quarkus, an upload by {@link
- * dev.bd3.gateway.dataset.DatasetStore}).
+ * bd3.gateway.datasets.max-size} for a dataset upload, {@code bd3.gateway.models.max-size} for a
+ * model import. Quarkus' own limit ({@code quarkus.http.limits.max-body-size}) is set to the
+ * largest, the models'; these routes narrow it per request. A body that says its length is answered
+ * with a 413 problem before it is read; a chunked one is counted as it arrives (a JSON body and a
+ * model import by Quarkus, a dataset upload by {@link dev.bd3.gateway.dataset.DatasetStore}).
  */
 @ApplicationScoped
 public class BodySizeLimit {
-  /** The upload path, the one request whose body may be large. */
+  /** The upload paths, the requests whose body may be large. */
   public static final String DATASETS = "/api/v1/datasets";
+
+  public static final String MODELS = "/api/v1/models";
 
   /** How long the rest of a refused body may take to arrive before its connection is closed. */
   private static final Duration LINGER = Duration.ofSeconds(10);
@@ -39,12 +41,15 @@ public class BodySizeLimit {
     router.route().order(RouteConstants.ROUTE_ORDER_UPLOAD_LIMIT + 1).handler(this::whenChunked);
   }
 
-  private static boolean isUpload(RoutingContext ctx) {
-    return ctx.request().method() == HttpMethod.POST && DATASETS.equals(ctx.request().path());
+  private static boolean isUpload(RoutingContext ctx, String path) {
+    return ctx.request().method() == HttpMethod.POST && path.equals(ctx.request().path());
   }
 
   private long limit(RoutingContext ctx) {
-    return (isUpload(ctx) ? config.datasets().maxSize() : config.maxBodySize()).asLongValue();
+    if (isUpload(ctx, DATASETS)) {
+      return config.datasets().maxSize().asLongValue();
+    }
+    return (isUpload(ctx, MODELS) ? config.models().maxSize() : config.maxBodySize()).asLongValue();
   }
 
   private void byLength(RoutingContext ctx) {
@@ -93,15 +98,16 @@ public class BodySizeLimit {
   }
 
   /**
-   * Quarkus counts a body without a length against this key, which it has just set: narrow it for
-   * JSON, and leave an upload to count its own bytes, which it answers with a problem.
+   * Quarkus counts a body without a length against this key, which it has just set: narrow it to
+   * the request's limit, and leave a dataset upload to count its own bytes, which it answers with a
+   * problem.
    */
   private void whenChunked(RoutingContext ctx) {
     if (ctx.get(VertxHttpRecorder.MAX_REQUEST_SIZE_KEY) != null) {
-      if (isUpload(ctx)) {
+      if (isUpload(ctx, DATASETS)) {
         ctx.remove(VertxHttpRecorder.MAX_REQUEST_SIZE_KEY);
       } else {
-        ctx.put(VertxHttpRecorder.MAX_REQUEST_SIZE_KEY, config.maxBodySize().asLongValue());
+        ctx.put(VertxHttpRecorder.MAX_REQUEST_SIZE_KEY, limit(ctx));
       }
     }
     ctx.next();

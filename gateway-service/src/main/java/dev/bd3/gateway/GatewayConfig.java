@@ -25,7 +25,12 @@ public interface GatewayConfig {
 
   Datasets datasets();
 
-  /** The artifact store shared with the workers (uploaded datasets go to {@code datasets/}). */
+  Models models();
+
+  /**
+   * The artifact store shared with the workers (uploaded datasets go to {@code datasets/}, imported
+   * models' checkpoints to {@code runs/<run id>/checkpoints}, as training runs' do).
+   */
   Path artifactDir();
 
   /** The largest JSON request body; larger ones get 413 ({@link BodySizeLimit}). */
@@ -171,6 +176,15 @@ public interface GatewayConfig {
     /** Default and largest {@code limit} of {@code GET /api/v1/datasets}. */
     @WithDefault("100")
     int maxLimit();
+  }
+
+  interface Models {
+    /**
+     * The largest {@code model.safetensors} a model import may send; Quarkus' own body limit is set
+     * to it, the largest upload.
+     */
+    @WithDefault("4G")
+    MemorySize maxSize();
   }
 
   interface Auth {

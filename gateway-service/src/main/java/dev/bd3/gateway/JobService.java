@@ -271,12 +271,35 @@ public class JobService {
         ref.trainRunId() != null
             ? checkpointOf(ref.trainRunId(), ref.checkpointStep(), "spec.trainRunId")
             : recorded(ref.checkpoint(), "spec.checkpoint");
-    TrainSpec model = Run.<Run>findById(checkpoint.runId).trainSpec();
+    Run trained = Run.findById(checkpoint.runId);
+    TrainSpec model = trained.trainSpec();
     JobSpec effective =
         spec instanceof EvalSpec e
-            ? e.reading(checkpoint.uri, judge(e)).resolved()
+            ? evaluation(e, checkpoint, trained)
             : ((SampleSpec) spec).reading(checkpoint.uri).resolved(model.blockSize());
     return new Effective(effective, model, checkpoint.runId, checkpoint.id);
+  }
+
+  /**
+   * An evaluation as it will run: its checkpoints resolved and its held-out text, when a dataset,
+   * pinned to its sha256. A model imported rather than trained here has no training text to score
+   * by default: the spec must name one.
+   */
+  private EvalSpec evaluation(EvalSpec e, Checkpoint checkpoint, Run trained) {
+    if (e.corpus() == null && trained.importedSha256 != null) {
+      throw ProblemException.invalid(
+          "spec.corpus",
+          "run "
+              + trained.id
+              + " is an imported model, trained on text this suite does not know: name the"
+              + " held-out text (europarl or a dataset's id)");
+    }
+    EvalSpec reading = e.reading(checkpoint.uri, judge(e));
+    if (e.readsDataset()) {
+      int context = trained.trainSpec().contextLength();
+      reading = reading.withCorpusSha256(datasets.sha256Of(e.corpus(), e.corpusSha256(), context));
+    }
+    return reading.resolved();
   }
 
   /** The judge's checkpoint URI: it must be an autoregressive model (block size 1). */

@@ -110,6 +110,15 @@ public class Run extends PanacheEntityBase {
   @Column(name = "parent_checkpoint_id")
   public Long parentCheckpointId;
 
+  /**
+   * For a model imported in the authors' release layout rather than trained here (POST
+   * /api/v1/models): the sha256 of the {@code model.safetensors} it came from, a fixed-width
+   * char(64) column. Null for a run of a job.
+   */
+  @JdbcTypeCode(SqlTypes.CHAR)
+  @Column(name = "imported_sha256")
+  public String importedSha256;
+
   /** A new QUEUED run with a fresh id. */
   public static Run queued(JobType type, String name, String specJson, String idempotencyKey) {
     Run run = new Run();
@@ -122,6 +131,31 @@ public class Run extends PanacheEntityBase {
     run.createdAt = now();
     run.updatedAt = run.createdAt;
     return run;
+  }
+
+  /**
+   * A training run that ran elsewhere: the model imported from {@code model.safetensors} with this
+   * sha256, described by {@code specJson} as far as a training spec can describe it, and ended as
+   * it is recorded.
+   */
+  public static Run imported(UUID id, String name, String specJson, String weightsSha256) {
+    Run run = new Run();
+    run.id = id;
+    run.type = JobType.TRAIN;
+    run.status = RunStatus.SUCCEEDED;
+    run.name = name;
+    run.spec = specJson;
+    run.importedSha256 = weightsSha256;
+    run.createdAt = now();
+    run.startedAt = run.createdAt;
+    run.finishedAt = run.createdAt;
+    run.updatedAt = run.createdAt;
+    return run;
+  }
+
+  /** The run a model was imported as, by the sha256 of its {@code model.safetensors}. */
+  public static Optional<Run> findImported(String weightsSha256) {
+    return find("importedSha256", weightsSha256).firstResultOptional();
   }
 
   /** Now, to the microsecond that PostgreSQL keeps, so that a fresh view equals a stored one. */

@@ -2,8 +2,10 @@ package dev.bd3.gateway;
 
 import dev.bd3.gateway.auth.Caller;
 import dev.bd3.gateway.auth.Role;
+import dev.bd3.gateway.release.ModelStore;
 import dev.bd3.jobs.JobType;
 import dev.bd3.jobs.RunStatus;
+import dev.bd3.jobs.release.ReleaseLayout;
 import jakarta.annotation.security.RolesAllowed;
 import jakarta.inject.Inject;
 import jakarta.ws.rs.GET;
@@ -12,9 +14,14 @@ import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+import jakarta.ws.rs.core.StreamingOutput;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.zip.ZipException;
 import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.eclipse.microprofile.openapi.annotations.parameters.Parameter;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
@@ -28,8 +35,11 @@ public class RunResource {
   /** Deeper pages are a filter's job; this bounds the database's work for one request. */
   private static final int MAX_OFFSET = 1_000_000;
 
+  private static final String RELEASE_ZIP = "application/zip";
+
   @Inject GatewayConfig config;
   @Inject Caller caller;
+  @Inject ModelStore modelStore;
 
   @GET
   @Operation(summary = "Runs, newest first (a submitter's own only, unless it is a reader too)")
@@ -130,6 +140,52 @@ public class RunResource {
   }
 
   @GET
+  @Path("{id}/checkpoints/{step}/release")
+  @Produces({RELEASE_ZIP, MediaType.APPLICATION_JSON})
+  @Operation(
+      summary =
+          "A checkpoint in the authors' release layout: a zip of config.json and"
+              + " model.safetensors (the weights' moving average)",
+      description =
+          "`step` is a checkpoint's step or `latest`. The zip streams as it is converted; a"
+              + " checkpoint that cannot be converted is a 409 before anything is sent.")
+  public Response release(@PathParam("id") String id, @PathParam("step") String step) {
+    Run run = visible(caller, id);
+    Optional<Checkpoint> checkpoint =
+        "latest".equals(step)
+            ? Checkpoint.newest(run.id)
+            : parseStep(step).flatMap(s -> Checkpoint.atStep(run.id, s));
+    Checkpoint found =
+        checkpoint.orElseThrow(
+            () ->
+                ProblemException.notFound(
+                    "run " + run.id + " has no checkpoint at step " + step, null));
+    ModelStore.Local file = modelStore.local(found.uri);
+    ReleaseLayout.Export export;
+    try {
+      export = ReleaseLayout.export(file.path());
+    } catch (IllegalArgumentException | ZipException e) {
+      file.close();
+      throw ProblemException.conflict(
+          "the checkpoint at step " + found.step + " cannot be exported: " + e.getMessage());
+    } catch (IOException e) {
+      file.close();
+      throw new UncheckedIOException(e);
+    }
+    StreamingOutput zip =
+        out -> {
+          try (file) {
+            export.writeTo(out);
+          }
+        };
+    return Response.ok(zip, RELEASE_ZIP)
+        .header(
+            "Content-Disposition",
+            "attachment; filename=\"" + run.id + "-step-" + found.step + "-release.zip\"")
+        .build();
+  }
+
+  @GET
   @Path("{id}/samples")
   @Operation(summary = "A run's samples, by index (paged: limit, offset)")
   public List<RunView.SampleView> samples(
@@ -162,6 +218,14 @@ public class RunResource {
       throw ProblemException.invalid(field, "must be between 1 and " + max);
     }
     return n;
+  }
+
+  private static Optional<Long> parseStep(String step) {
+    try {
+      return Optional.of(Long.parseLong(step));
+    } catch (NumberFormatException e) {
+      return Optional.empty();
+    }
   }
 
   /** The run, if the caller may read it: another's is as unknown as one that does not exist. */

@@ -14,10 +14,12 @@ import java.util.UUID;
 /**
  * Everything known about one run: {@code GET /api/v1/jobs/{id}}. {@code spec} is the effective spec
  * (every default filled in) and {@code codeVersion} the version of the worker that ran it; {@code
- * workerLost} says that a RUNNING run's worker has not been heard from for too long; {@code
- * failedAttempts} counts the attempts that failed or lost their worker (a graceful stop is none).
- * The view is bounded: the newest {@value #ITEMS} checkpoints and the first {@value #ITEMS}
- * samples, with their counts; the paged endpoints have the rest.
+ * importedSha256}, of a model imported rather than trained here, the sha256 of the weights it came
+ * from (its spec then describes the model, not a job that ran); {@code workerLost} says that a
+ * RUNNING run's worker has not been heard from for too long; {@code failedAttempts} counts the
+ * attempts that failed or lost their worker (a graceful stop is none). The view is bounded: the
+ * newest {@value #ITEMS} checkpoints and the first {@value #ITEMS} samples, with their counts; the
+ * paged endpoints have the rest.
  */
 public record RunView(
     UUID id,
@@ -31,6 +33,7 @@ public record RunView(
     int failedAttempts,
     String worker,
     String codeVersion,
+    String importedSha256,
     Instant lastSeenAt,
     boolean workerLost,
     Instant createdAt,
@@ -91,6 +94,7 @@ public record RunView(
         run.failedAttempts(),
         run.worker,
         run.codeVersion,
+        run.importedSha256,
         run.lastSeenAt,
         run.workerLost(staleAfter),
         run.createdAt,

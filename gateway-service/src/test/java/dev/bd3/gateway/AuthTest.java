@@ -137,6 +137,17 @@ class AuthTest {
         new Row("GET", "/api/v1/runs/{own}", null, 401, 401, 401, 200, 200, 200, 200),
         new Row("GET", "/api/v1/runs/{other}/metrics", null, 401, 401, 401, 200, 404, 200, 200),
         new Row("GET", "/api/v1/runs/{other}/checkpoints", null, 401, 401, 401, 200, 404, 200, 200),
+        new Row(
+            "GET",
+            "/api/v1/runs/{other}/checkpoints/latest/release", // no checkpoint: 404 once admitted
+            null,
+            401,
+            401,
+            401,
+            404,
+            404,
+            404,
+            404),
         new Row("GET", "/api/v1/runs/{other}/samples", null, 401, 401, 401, 200, 404, 200, 200),
         new Row("GET", "/api/v1/jobs/{other}", null, 401, 401, 401, 200, 404, 200, 200),
         new Row("GET", "/api/v1/jobs/{own}", null, 401, 401, 401, 200, 200, 200, 200),

@@ -36,8 +36,8 @@ public record EvalSpec(
         String corpus,
     @Schema(
             description =
-                "sha256 of the corpus's text: the gateway fills it in from the dataset's record, and"
-                    + " a worker refuses text that differs; given, it must match (a pin)")
+                "sha256 of the corpus's text: the gateway fills it in from the dataset's record,"
+                    + " and a worker refuses text that differs; given, it must match (a pin)")
         @Pattern(regexp = "[0-9a-f]{64}", message = "must be 64 lowercase hex digits")
         String corpusSha256,
     @Schema(description = "held-out sequences scored") @Min(1) @Max(100_000) Integer maxSequences,
@@ -59,8 +59,8 @@ public record EvalSpec(
     implements JobSpec, CheckpointRef {
 
   /**
-   * This spec with every default filled in (the checkpoint references stay as given, and so does the
-   * corpus: none is the checkpoint's own).
+   * This spec with every default filled in (the checkpoint references stay as given, and so does
+   * the corpus: none is the checkpoint's own).
    */
   public EvalSpec resolved() {
     return new EvalSpec(

@@ -38,8 +38,8 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * The release layout converted without a tensor library: the authors' own folders (the fixtures
- * of shared-model's parity test, written by their code) imported into our checkpoint and exported
+ * The release layout converted without a tensor library: the authors' own folders (the fixtures of
+ * shared-model's parity test, written by their code) imported into our checkpoint and exported
  * again give back their tensors byte for byte, and a folder that does not fit its config is refused
  * naming the tensor at fault.
  */
@@ -131,8 +131,7 @@ class ReleaseLayoutTest {
   }
 
   @Test
-  void weightsThatDoNotFitTheirConfigAreRefusedNamingTheTensor(@TempDir Path dir)
-      throws Exception {
+  void weightsThatDoNotFitTheirConfigAreRefusedNamingTheTensor(@TempDir Path dir) throws Exception {
     ReleaseConfig config = config("bd3lm");
     String norm = "backbone.blocks.0.norm1.weight";
     assertRefused(
@@ -172,8 +171,7 @@ class ReleaseLayoutTest {
     Path truncated = dir.resolve("truncated.safetensors");
     byte[] whole = Files.readAllBytes(weights("bd3lm"));
     Files.write(truncated, Arrays.copyOf(whole, whole.length - 2));
-    List<String> inDataOrder =
-        List.copyOf(Safetensors.read(weights("bd3lm")).tensors().keySet());
+    List<String> inDataOrder = List.copyOf(Safetensors.read(weights("bd3lm")).tensors().keySet());
     assertRefused(config, truncated, inDataOrder.get(inDataOrder.size() - 1), "truncated");
   }
 
@@ -212,9 +210,7 @@ class ReleaseLayoutTest {
       IllegalArgumentException refused =
           assertThrows(
               IllegalArgumentException.class,
-              () ->
-                  Safetensors.read(
-                      new ByteArrayInputStream(file.array()), file.capacity()),
+              () -> Safetensors.read(new ByteArrayInputStream(file.array()), file.capacity()),
               header);
       assertTrue(refused.getMessage().contains("w0"), refused.getMessage());
     }
@@ -231,13 +227,11 @@ class ReleaseLayoutTest {
     Safetensors.write(
         out,
         List.of(
-            Safetensors.f32("b", new long[] {2}, 1f, 2f),
-            Safetensors.f32("a", new long[0], 3f)));
+            Safetensors.f32("b", new long[] {2}, 1f, 2f), Safetensors.f32("a", new long[0], 3f)));
     byte[] file = out.toByteArray();
     long headerLength = ByteBuffer.wrap(file, 0, 8).order(ByteOrder.LITTLE_ENDIAN).getLong();
     assertEquals(0, headerLength % 8);
-    Safetensors.Header header =
-        Safetensors.read(new ByteArrayInputStream(file), file.length);
+    Safetensors.Header header = Safetensors.read(new ByteArrayInputStream(file), file.length);
     assertEquals(List.of("b", "a"), List.copyOf(header.tensors().keySet()));
     assertEquals(8 + headerLength, header.dataStart());
     assertEquals(12, file.length - header.dataStart());
@@ -255,8 +249,8 @@ class ReleaseLayoutTest {
   }
 
   /** The bd3lm fixture written again as {@code change} has its entries. */
-  private static Path rewrite(
-      Path dir, String name, UnaryOperator<List<Safetensors.Entry>> change) throws IOException {
+  private static Path rewrite(Path dir, String name, UnaryOperator<List<Safetensors.Entry>> change)
+      throws IOException {
     Path from = weights("bd3lm");
     Path to = dir.resolve(name + ".safetensors");
     Safetensors.Header header = Safetensors.read(from);
@@ -291,8 +285,7 @@ class ReleaseLayoutTest {
   /** Every tensor's bytes by name, in the order of the data. */
   private static Map<String, byte[]> tensors(InputStream in) throws IOException {
     byte[] file = in.readAllBytes();
-    Safetensors.Header header =
-        Safetensors.read(new ByteArrayInputStream(file), file.length);
+    Safetensors.Header header = Safetensors.read(new ByteArrayInputStream(file), file.length);
     Map<String, byte[]> out = new LinkedHashMap<>();
     for (Safetensors.Tensor t : header.tensors().values()) {
       int from = (int) (header.dataStart() + t.begin());

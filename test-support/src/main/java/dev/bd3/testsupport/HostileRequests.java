@@ -246,6 +246,9 @@ public final class HostileRequests {
             .as((id, q) -> read("/api/v1/runs/" + id + "/metrics" + q)));
     endpoints.add(run.map(id -> read("/api/v1/runs/" + id + "/checkpoints")));
     endpoints.add(run.map(id -> read("/api/v1/runs/" + id + "/samples")));
+    endpoints.add(
+        Combinators.combine(run, Arbitraries.of("0", "latest", "-1", "x", "99999999999999999999"))
+            .as((id, step) -> read("/api/v1/runs/" + id + "/checkpoints/" + step + "/release")));
     endpoints.add(run.map(id -> read("/api/v1/jobs/" + id)));
     // a live stream of an unfinished run would not end: only ids that name nothing
     endpoints.add(unknownId().map(id -> read("/api/v1/jobs/" + id + "/events")));

@@ -103,7 +103,8 @@ public class DatasetResource {
   @RolesAllowed({Role.SUBMITTER_NAME, Role.ADMIN_NAME})
   @Operation(
       summary =
-          "Delete a dataset that no training run names (409 otherwise); its owner or an admin")
+          "Delete a dataset that no training run or open evaluation names (409 otherwise); its"
+              + " owner or an admin")
   public DatasetView delete(@PathParam("id") String id) {
     return DatasetView.of(datasets.delete(id));
   }

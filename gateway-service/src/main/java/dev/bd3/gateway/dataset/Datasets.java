@@ -126,9 +126,10 @@ public class Datasets {
   }
 
   /**
-   * Deletes a dataset that no training run reads (a finished run's evaluation reads its dataset
-   * again, so a dataset that a run names stays); its text goes when no other record names it, once
-   * the deletion has committed. Its owner (a submitter) or an admin may.
+   * Deletes a dataset that no training run and no open evaluation reads (a finished training run's
+   * evaluation reads its dataset again, so a dataset that one names stays); its text goes when no
+   * other record names it, once the deletion has committed. Its owner (a submitter) or an admin
+   * may.
    */
   @Transactional
   public Dataset delete(String id) {
@@ -139,7 +140,8 @@ public class Datasets {
     }
     List<?> readers =
         em.createNativeQuery(
-                "select cast(id as text) from runs where type = 'TRAIN' and spec->>'corpus' = ?1"
+                "select cast(id as text) from runs where spec->>'corpus' = ?1"
+                    + " and (type = 'TRAIN' or status in ('QUEUED', 'RUNNING'))"
                     + " order by created_at limit 5")
             .setParameter(1, dataset.id.toString())
             .getResultList();
@@ -147,7 +149,7 @@ public class Datasets {
       throw ProblemException.conflict(
           "dataset "
               + dataset.id
-              + " is read by training runs ("
+              + " is read by runs ("
               + readers.stream().map(String::valueOf).collect(Collectors.joining(", "))
               + "): it stays while runs name it");
     }
@@ -208,20 +210,25 @@ public class Datasets {
         .orElseThrow(() -> ProblemException.notFound("no dataset with id " + id, field));
   }
 
-  /**
-   * A training spec that reads an uploaded dataset, with the text's sha256 filled in, if the
-   * dataset is the caller's to read, matches a pinned sha256, and has a window of the model's
-   * context length in every split (training, validation, evaluation).
-   */
+  /** A training spec that reads an uploaded dataset, with the text's sha256 filled in. */
   public TrainSpec reading(TrainSpec train) {
+    return train.withCorpusSha256(
+        sha256Of(train.corpus(), train.corpusSha256(), train.resolved().contextLength()));
+  }
+
+  /**
+   * The sha256 of the text of the dataset that a job names as its corpus ({@code spec.corpus}), if
+   * the dataset is the caller's to read, matches a pinned sha256 ({@code spec.corpusSha256}), and
+   * has a window of the model's context length in every split (training, validation, evaluation).
+   */
+  public String sha256Of(String id, String pinned, int context) {
     // held until the run is stored, so that a deletion waits and then sees the run
-    Dataset dataset = visible(train.corpus(), LockModeType.PESSIMISTIC_READ, "spec.corpus");
-    if (train.corpusSha256() != null && !train.corpusSha256().equals(dataset.sha256)) {
+    Dataset dataset = visible(id, LockModeType.PESSIMISTIC_READ, "spec.corpus");
+    if (pinned != null && !pinned.equals(dataset.sha256)) {
       throw ProblemException.invalid(
           "spec.corpusSha256",
           "dataset " + dataset.id + " holds the text with sha256 " + dataset.sha256);
     }
-    int context = train.resolved().contextLength();
     for (CorpusText.Split split : CorpusText.Split.values()) {
       if (dataset.tokens(split) < context) {
         throw ProblemException.invalid(
@@ -236,6 +243,6 @@ public class Datasets {
                 + context);
       }
     }
-    return train.withCorpusSha256(dataset.sha256);
+    return dataset.sha256;
   }
 }

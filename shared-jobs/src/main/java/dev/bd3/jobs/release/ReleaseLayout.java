@@ -375,8 +375,10 @@ public final class ReleaseLayout {
     }
   }
 
-  /** The reference's rotary buffer: 10000^(-2i / hd) for i < hd / 2. */
-  private static float[] inverseFrequencies(int headSize) {
+  /**
+   * The reference's rotary buffer for heads of {@code headSize}: 10000^(-2i / hd) for i < hd / 2.
+   */
+  public static float[] inverseFrequencies(int headSize) {
     float[] f = new float[headSize / 2];
     for (int i = 0; i < f.length; i++) {
       f[i] = (float) (1 / Math.pow(10_000, 2.0 * i / headSize));
@@ -394,7 +396,9 @@ public final class ReleaseLayout {
     return zip;
   }
 
-  /** Copies a safetensors stream's tensors in the order of their data, skipping what lies between. */
+  /**
+   * Copies a safetensors stream's tensors in the order of their data, skipping what lies between.
+   */
   private static final class Sequential {
     private final InputStream in;
     private long position;

@@ -8,6 +8,7 @@ import ai.djl.nn.Parameter;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.bd3.jobs.release.ReleaseConfig;
+import dev.bd3.jobs.release.ReleaseLayout;
 import dev.bd3.model.diffusion.ClippedSchedule;
 import dev.bd3.model.nn.Bd3Lm;
 import dev.bd3.model.nn.ModelConfig;
@@ -30,12 +31,12 @@ import java.util.TreeSet;
  * shape, so a folder either loads completely or is refused with the first difference.
  */
 public final class ReleaseCheckpoint {
-  public static final String CONFIG = "config.json";
-  public static final String WEIGHTS = "model.safetensors";
-  static final String PREFIX = "backbone.";
-  private static final String ROTARY = PREFIX + "rotary_emb.inv_freq";
-  private static final String EPS_MIN = "sampling_eps_min";
-  private static final String EPS_MAX = "sampling_eps_max";
+  public static final String CONFIG = ReleaseLayout.CONFIG;
+  public static final String WEIGHTS = ReleaseLayout.WEIGHTS;
+  static final String PREFIX = ReleaseLayout.PREFIX;
+  private static final String ROTARY = ReleaseLayout.ROTARY;
+  private static final String EPS_MIN = ReleaseLayout.EPS_MIN;
+  private static final String EPS_MAX = ReleaseLayout.EPS_MAX;
   private static final ObjectMapper JSON =
       new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
@@ -96,7 +97,8 @@ public final class ReleaseCheckpoint {
           a.setName(PREFIX + e.getKey());
           tensors.add(a);
         }
-        tensors.add(named(scratch.create(inverseFrequencies(shape.headSize())), ROTARY));
+        tensors.add(
+            named(scratch.create(ReleaseLayout.inverseFrequencies(shape.headSize())), ROTARY));
         tensors.add(named(scratch.create((float) schedule.low()), EPS_MIN));
         tensors.add(named(scratch.create((float) schedule.high()), EPS_MAX));
         tensors.encode(out, NDList.Encoding.SAFETENSORS);
@@ -178,15 +180,6 @@ public final class ReleaseCheckpoint {
   /** A float32 scalar as the decimal it was written from (0.45, not 0.44999998807907104). */
   private static double decimal(NDArray scalar) {
     return Double.parseDouble(Float.toString(scalar.toFloatArray()[0]));
-  }
-
-  /** The reference's rotary buffer: 10000^(-2i / hd) for i < hd / 2. */
-  private static float[] inverseFrequencies(int headSize) {
-    float[] f = new float[headSize / 2];
-    for (int i = 0; i < f.length; i++) {
-      f[i] = (float) (1 / Math.pow(10_000, 2.0 * i / headSize));
-    }
-    return f;
   }
 
   private static NDArray named(NDArray a, String name) {

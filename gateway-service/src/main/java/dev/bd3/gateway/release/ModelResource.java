@@ -1,0 +1,93 @@
+package dev.bd3.gateway.release;
+
+import dev.bd3.gateway.BodySizeLimit;
+import dev.bd3.gateway.GatewayConfig;
+import dev.bd3.gateway.ProblemException;
+import dev.bd3.gateway.Run;
+import dev.bd3.gateway.RunView;
+import dev.bd3.gateway.auth.Role;
+import jakarta.annotation.security.RolesAllowed;
+import jakarta.inject.Inject;
+import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+import java.net.URI;
+import java.util.Optional;
+import java.util.UUID;
+import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.tags.Tag;
+import org.jboss.resteasy.reactive.RestForm;
+import org.jboss.resteasy.reactive.multipart.FileUpload;
+
+/**
+ * Models trained elsewhere, in the authors' release layout (their Hugging Face format): imported as
+ * a training run with one checkpoint, which eval and sample jobs then name by the run's id. The
+ * other way, {@code GET /api/v1/runs/{id}/checkpoints/{step}/release} exports any checkpoint.
+ */
+@Path(BodySizeLimit.MODELS)
+@Produces(MediaType.APPLICATION_JSON)
+@Tag(name = "models")
+public class ModelResource {
+  private static final int MAX_NAME = 200;
+
+  @Inject ModelStore store;
+  @Inject Models models;
+  @Inject GatewayConfig config;
+
+  @POST
+  @Consumes(MediaType.MULTIPART_FORM_DATA)
+  @RolesAllowed(Role.ADMIN_NAME)
+  @Operation(
+      summary =
+          "Import a model in the release layout: parts config (config.json), weights"
+              + " (model.safetensors) and an optional name; 201 with its run, or 200 when these"
+              + " weights were imported before")
+  public Response upload(
+      @RestForm("config") FileUpload configPart,
+      @RestForm("weights") FileUpload weightsPart,
+      @RestForm("name") String name) {
+    FileUpload configJson = required(configPart, "config", "config.json");
+    FileUpload weights = required(weightsPart, "weights", "model.safetensors");
+    if (name != null && (name.length() > MAX_NAME || name.indexOf('\0') >= 0)) {
+      throw ProblemException.invalid(
+          "name", "at most " + MAX_NAME + " characters, without NUL (U+0000)");
+    }
+    long max = config.models().maxSize().asLongValue();
+    if (weights.size() > max) { // sent without a length: counted once received
+      throw ProblemException.tooLarge(
+          "model.safetensors is larger than the limit of " + max + " bytes");
+    }
+    ModelStore.Checked checked = store.check(configJson.uploadedFile(), weights.uploadedFile());
+    Optional<Run> first = models.importedAs(checked);
+    if (first.isPresent()) {
+      return Response.ok(view(first.get())).build();
+    }
+    UUID id = UUID.randomUUID();
+    Models.Recorded recorded;
+    try {
+      recorded = models.record(checked, store.write(checked, id), name);
+    } catch (RuntimeException e) {
+      store.remove(id);
+      throw e;
+    }
+    if (!recorded.created()) { // the same weights, recorded meanwhile by another import
+      store.remove(id);
+      return Response.ok(view(recorded.run())).build();
+    }
+    return Response.created(URI.create("/api/v1/runs/" + id)).entity(view(recorded.run())).build();
+  }
+
+  private static FileUpload required(FileUpload part, String name, String file) {
+    if (part == null) {
+      throw ProblemException.invalid(name, "required: the model's " + file);
+    }
+    return part;
+  }
+
+  private RunView view(Run run) {
+    return RunView.of(run, config.runs().staleAfter());
+  }
+}

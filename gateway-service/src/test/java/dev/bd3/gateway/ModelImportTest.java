@@ -1,0 +1,294 @@
+package dev.bd3.gateway;
+
+import static io.restassured.RestAssured.given;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.hasItem;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.bd3.jobs.release.ReleaseLayout;
+import dev.bd3.jobs.release.Safetensors;
+import dev.bd3.testsupport.LocalStack;
+import io.quarkus.narayana.jta.QuarkusTransaction;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.http.ContentType;
+import io.restassured.response.Response;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.URI;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.UUID;
+import java.util.function.UnaryOperator;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipInputStream;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Models in the authors' release layout: an import is checked, converted into a checkpoint in the
+ * artifact store and recorded as a finished training run that jobs read like any other; any
+ * checkpoint exports back to the layout. The model is the authors' own folder (shared-model's
+ * parity fixture), its ignored rotary buffer made unique to each run of this test, so that the
+ * database of an earlier run does not know its weights.
+ */
+@QuarkusTest
+@QuarkusTestResource(LocalStack.class)
+class ModelImportTest {
+  private static final String PROBLEM = "application/problem+json";
+  private static final Path FIXTURE =
+      Path.of(System.getProperty("bd3.root", ".."))
+          .resolve("shared-model/src/test/resources/reference/bd3lm");
+  private static final Path CONFIG = FIXTURE.resolve(ReleaseLayout.CONFIG);
+
+  private Path dir;
+
+  @BeforeEach
+  void signOut() throws IOException {
+    TestKeys.signOut();
+    dir = Files.createTempDirectory(Files.createDirectories(Path.of("target")), "models-");
+  }
+
+  private static Response upload(String key, Path config, Path weights, String name) {
+    var request = given().header(TestKeys.bearer(key)).multiPart("weights", weights.toFile());
+    if (config != null) {
+      request.multiPart("config", config.toFile());
+    }
+    if (name != null) {
+      request.multiPart("name", name);
+    }
+    return request.post("/api/v1/models");
+  }
+
+  @Test
+  void anImportIsAFinishedTrainingRunWithOneCheckpointAndImportedOnce() throws Exception {
+    Path weights = uniqueWeights("model", entries -> entries);
+    String sha = sha256(Files.readAllBytes(weights));
+    Response made = upload(TestKeys.admin(), CONFIG, weights, "authors-bd3lm");
+    made.then()
+        .statusCode(201)
+        .contentType(ContentType.JSON)
+        .body("type", equalTo("train"))
+        .body("status", equalTo("SUCCEEDED"))
+        .body("name", equalTo("authors-bd3lm"))
+        .body("importedSha256", equalTo(sha))
+        .body("spec.layers", equalTo(2))
+        .body("spec.width", equalTo(32))
+        .body("spec.heads", equalTo(4))
+        .body("spec.contextLength", equalTo(16))
+        .body("spec.blockSize", equalTo(4))
+        .body("spec.tokenizer", equalTo("bytes"))
+        .body("checkpointCount", equalTo(1))
+        .body("checkpoints[0].step", equalTo(0));
+    String id = made.path("id");
+    assertEquals("/api/v1/runs/" + id, URI.create(made.header("Location")).getPath());
+
+    // the checkpoint is in the store, under the sha256 and size recorded
+    String uri = made.path("checkpoints[0].uri");
+    byte[] checkpoint = Files.readAllBytes(Path.of(URI.create(uri)));
+    assertEquals(sha256(checkpoint), made.path("checkpoints[0].sha256"));
+    assertEquals(checkpoint.length, made.<Number>path("checkpoints[0].bytes").longValue());
+
+    // the same weights again are the same run, whatever the name
+    upload(TestKeys.admin(), CONFIG, weights, "again")
+        .then()
+        .statusCode(200)
+        .body("id", equalTo(id))
+        .body("name", equalTo("authors-bd3lm"));
+    assertEquals(
+        1L, QuarkusTransaction.requiringNew().call(() -> Run.count("importedSha256", sha)));
+
+    // jobs read it as any training run's; its training text is unknown, so an evaluation names one
+    submit("{\"type\":\"sample\",\"spec\":{\"trainRunId\":\"" + id + "\"}}")
+        .then()
+        .statusCode(201)
+        .body("spec.checkpoint", equalTo(uri))
+        .body("spec.steps", equalTo(4));
+    submit("{\"type\":\"eval\",\"spec\":{\"trainRunId\":\"" + id + "\"}}")
+        .then()
+        .statusCode(400)
+        .contentType(containsString(PROBLEM))
+        .body("errors.field", hasItem("spec.corpus"));
+    submit("{\"type\":\"eval\",\"spec\":{\"trainRunId\":\"" + id + "\",\"corpus\":\"europarl\"}}")
+        .then()
+        .statusCode(201)
+        .body("spec.corpus", equalTo("europarl"));
+
+    // exported, its tensors are the authors' (the rotary buffer computed again)
+    for (String step : List.of("0", "latest")) {
+      Response release =
+          given()
+              .header(TestKeys.bearer(TestKeys.admin()))
+              .get("/api/v1/runs/" + id + "/checkpoints/" + step + "/release");
+      release.then().statusCode(200).contentType("application/zip");
+      Map<String, byte[]> files = unzip(release.asByteArray());
+      assertEquals(
+          List.of(ReleaseLayout.CONFIG, ReleaseLayout.WEIGHTS), List.copyOf(files.keySet()));
+      Map<String, byte[]> theirs =
+          tensors(Files.readAllBytes(FIXTURE.resolve(ReleaseLayout.WEIGHTS)));
+      Map<String, byte[]> ours = tensors(files.get(ReleaseLayout.WEIGHTS));
+      assertEquals(theirs.keySet(), ours.keySet());
+      theirs.remove(ReleaseLayout.ROTARY);
+      theirs.forEach((name, bytes) -> assertArrayEquals(bytes, ours.get(name), name));
+    }
+  }
+
+  @Test
+  void anImportThatDoesNotFitItsConfigIsRefusedNamingTheTensor() throws Exception {
+    String norm = "backbone.blocks.0.norm1.weight";
+    Path wrongShape =
+        uniqueWeights(
+            "wrong-shape",
+            entries -> {
+              entries.replaceAll(
+                  e ->
+                      e.name().equals(norm)
+                          ? Safetensors.f32(norm, new long[] {16}, new float[16])
+                          : e);
+              return entries;
+            });
+    upload(TestKeys.admin(), CONFIG, wrongShape, null)
+        .then()
+        .statusCode(400)
+        .contentType(containsString(PROBLEM))
+        .body("errors.field", hasItem("weights"))
+        .body("detail", containsString(norm));
+    upload(TestKeys.admin(), null, uniqueWeights("no-config", entries -> entries), null)
+        .then()
+        .statusCode(400)
+        .contentType(containsString(PROBLEM))
+        .body("errors.field", hasItem("config"));
+    Path badConfig = dir.resolve("config.json");
+    Files.writeString(
+        badConfig, Files.readString(CONFIG).replace("\"n_heads\": 4", "\"n_heads\": 3"));
+    upload(TestKeys.admin(), badConfig, uniqueWeights("bad-config", entries -> entries), null)
+        .then()
+        .statusCode(400)
+        .body("errors.field", hasItem("config"))
+        .body("detail", containsString("n_heads"));
+  }
+
+  @Test
+  void onlyAnAdminImportsAndAnyReaderExports() throws Exception {
+    String suffix = UUID.randomUUID().toString().substring(0, 8);
+    String submitter = TestKeys.create("importer-" + suffix, "submitter");
+    upload(submitter, CONFIG, uniqueWeights("submitter", entries -> entries), null)
+        .then()
+        .statusCode(403)
+        .contentType(containsString(PROBLEM));
+
+    // a checkpoint recorded but not in the store, and a step with none, are 404s
+    String run =
+        given()
+            .header(TestKeys.bearer(TestKeys.admin()))
+            .contentType(ContentType.JSON)
+            .body("{\"type\":\"train\",\"spec\":{\"preset\":\"micro\"}}")
+            .post("/api/v1/jobs")
+            .then()
+            .statusCode(201)
+            .extract()
+            .path("id");
+    JobEventsTest.checkpoint(run, 5);
+    String reader = TestKeys.create("exporter-" + suffix, "reader");
+    for (String step : List.of("5", "6", "latest", "x")) {
+      given()
+          .header(TestKeys.bearer(reader))
+          .get("/api/v1/runs/" + run + "/checkpoints/" + step + "/release")
+          .then()
+          .statusCode(404)
+          .contentType(containsString(PROBLEM));
+    }
+  }
+
+  @Test
+  void weightsOverTheLimitAre413() throws Exception {
+    Path large = dir.resolve("large.safetensors");
+    Files.write(large, new byte[5 * 1024 * 1024]); // the test profile's limit is 4 MB
+    upload(TestKeys.admin(), CONFIG, large, null)
+        .then()
+        .statusCode(413)
+        .contentType(containsString(PROBLEM));
+  }
+
+  private static Response submit(String body) {
+    return given()
+        .header(TestKeys.bearer(TestKeys.admin()))
+        .contentType(ContentType.JSON)
+        .body(body)
+        .post("/api/v1/jobs");
+  }
+
+  /**
+   * The fixture's weights written again as {@code change} has them, with a random rotary buffer
+   * (which an import does not read): weights no earlier run of the test imported.
+   */
+  private Path uniqueWeights(String name, UnaryOperator<List<Safetensors.Entry>> change)
+      throws IOException {
+    Path from = FIXTURE.resolve(ReleaseLayout.WEIGHTS);
+    Path to = dir.resolve(name + ".safetensors");
+    Safetensors.Header header = Safetensors.read(from);
+    SplittableRandom random = new SplittableRandom();
+    try (FileChannel file = FileChannel.open(from, StandardOpenOption.READ);
+        OutputStream out = Files.newOutputStream(to)) {
+      List<Safetensors.Entry> entries = new ArrayList<>();
+      for (Safetensors.Tensor t : header.tensors().values()) {
+        if (t.name().equals(ReleaseLayout.ROTARY)) {
+          float[] values = new float[(int) t.shape()[0]];
+          for (int i = 0; i < values.length; i++) {
+            values[i] = (float) random.nextDouble();
+          }
+          entries.add(Safetensors.f32(t.name(), t.shape(), values));
+        } else {
+          entries.add(
+              new Safetensors.Entry(
+                  t.name(),
+                  t.dtype(),
+                  t.shape(),
+                  o -> Safetensors.copy(file, header.dataStart() + t.begin(), t.bytes(), o)));
+        }
+      }
+      Safetensors.write(out, change.apply(entries));
+    }
+    return to;
+  }
+
+  /** A safetensors file's tensors' bytes by name. */
+  private static Map<String, byte[]> tensors(byte[] file) throws IOException {
+    Safetensors.Header header = Safetensors.read(new ByteArrayInputStream(file), file.length);
+    Map<String, byte[]> out = new LinkedHashMap<>();
+    for (Safetensors.Tensor t : header.tensors().values()) {
+      int from = (int) (header.dataStart() + t.begin());
+      out.put(t.name(), Arrays.copyOfRange(file, from, from + (int) t.bytes()));
+    }
+    return out;
+  }
+
+  private static Map<String, byte[]> unzip(byte[] zip) throws IOException {
+    Map<String, byte[]> files = new LinkedHashMap<>();
+    try (InputStream bytes = new ByteArrayInputStream(zip);
+        ZipInputStream in = new ZipInputStream(bytes)) {
+      for (ZipEntry e = in.getNextEntry(); e != null; e = in.getNextEntry()) {
+        files.put(e.getName(), in.readAllBytes());
+      }
+    }
+    return files;
+  }
+
+  private static String sha256(byte[] bytes) throws Exception {
+    return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+  }
+}
