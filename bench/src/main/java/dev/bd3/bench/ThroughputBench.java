@@ -28,7 +28,7 @@ final class ThroughputBench extends Benchmark {
     int batch = o.integer("batch", 8);
     int steps = o.integer("steps", 10);
     int n = o.integer("matmul", 1024);
-    Corpus corpus = Corpus.europarl();
+    int[] train = Corpus.europarl().tokens(c.tokenizer()).train(); // tokenized before timing
     try (NDManager m = Engine.getInstance().newBaseManager()) {
       double peak = Flops.matmulRate(m, n);
       TrainingConfig tc = TrainingConfig.quick(steps).batchSize(batch).build();
@@ -41,12 +41,7 @@ final class ThroughputBench extends Benchmark {
                 steps,
                 () -> {
                   long[] x0 =
-                      Windows.random(
-                          corpus.tokens(c.tokenizer()).train(),
-                          c.tokenizer().bos(),
-                          batch,
-                          c.contextLength(),
-                          random);
+                      Windows.random(train, c.tokenizer().bos(), batch, c.contextLength(), random);
                   NoisedBatch b =
                       NoisedBatch.noise(
                           x0,

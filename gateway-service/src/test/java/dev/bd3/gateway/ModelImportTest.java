@@ -253,12 +253,7 @@ class ModelImportTest {
           }
           entries.add(Safetensors.f32(t.name(), t.shape(), values));
         } else {
-          entries.add(
-              new Safetensors.Entry(
-                  t.name(),
-                  t.dtype(),
-                  t.shape(),
-                  o -> Safetensors.copy(file, header.dataStart() + t.begin(), t.bytes(), o)));
+          entries.add(header.copied(file, t, t.name()));
         }
       }
       Safetensors.write(out, change.apply(entries));

@@ -258,12 +258,7 @@ class ReleaseLayoutTest {
         OutputStream out = Files.newOutputStream(to)) {
       List<Safetensors.Entry> entries = new ArrayList<>();
       for (Safetensors.Tensor t : header.tensors().values()) {
-        entries.add(
-            new Safetensors.Entry(
-                t.name(),
-                t.dtype(),
-                t.shape(),
-                o -> Safetensors.copy(file, header.dataStart() + t.begin(), t.bytes(), o)));
+        entries.add(header.copied(file, t, t.name()));
       }
       Safetensors.write(out, change.apply(entries));
     }

@@ -42,13 +42,14 @@ public record ReleaseConfig(
 
   /**
    * The release config of a model: its shape, the noise interval [low, high] it trained with and
-   * its tokenizer's name. The MLP is the reference's, 4 D.
+   * its tokenizer's name. The reference's MLP is always 4 D wide: another is refused.
    */
   public static ReleaseConfig of(
       int vocabSize,
       int layers,
       int width,
       int heads,
+      int mlpRatio,
       double dropout,
       int contextLength,
       int blockSize,
@@ -58,6 +59,10 @@ public record ReleaseConfig(
       double low,
       double high,
       String tokenizer) {
+    if (mlpRatio != MLP_RATIO) {
+      throw new IllegalArgumentException(
+          "the reference's MLP is 4 D wide; this model's is " + mlpRatio + " D");
+    }
     return new ReleaseConfig(
         "bd3lm",
         List.of("BD3LM"),

@@ -120,7 +120,7 @@ public final class ReleaseLayout {
    * {@code backbone.}, float32 and of the layout's shape, and nothing else but the rotary buffer
    * (which depends on the head size alone, and is not read) and the noise interval's scalars.
    *
-   * @param dataStart where the data of {@code weights} starts
+   * @param header the header of {@code weights}
    * @param tensors the layout's tensors in {@code weights}, in the layout's order
    * @param low the noise interval the model trained with: the scalars when the config says it was
    *     clipped ({@code var_min}), else the config's
@@ -129,7 +129,7 @@ public final class ReleaseLayout {
   public record Release(
       ReleaseConfig config,
       Path weights,
-      long dataStart,
+      Safetensors.Header header,
       List<Safetensors.Tensor> tensors,
       double low,
       double high) {
@@ -173,13 +173,7 @@ public final class ReleaseLayout {
       try (FileChannel file = FileChannel.open(weights, StandardOpenOption.READ)) {
         List<Safetensors.Entry> entries = new ArrayList<>();
         for (Safetensors.Tensor t : tensors) {
-          long at = dataStart + t.begin();
-          entries.add(
-              new Safetensors.Entry(
-                  t.name().substring(PREFIX.length()),
-                  t.dtype(),
-                  t.shape(),
-                  o -> Safetensors.copy(file, at, t.bytes(), o)));
+          entries.add(header.copied(file, t, t.name().substring(PREFIX.length())));
         }
         ZipOutputStream zip = storing(out); // finished, not closed: out is the caller's
         zip.putNextEntry(new ZipEntry(META));
@@ -224,7 +218,7 @@ public final class ReleaseLayout {
               + EPS_MAX
               + ") must satisfy 0 < low <= high <= 1");
     }
-    return new Release(config, weights, header.dataStart(), tensors, interval[0], interval[1]);
+    return new Release(config, weights, header, tensors, interval[0], interval[1]);
   }
 
   /** A float32 scalar of the file, as the decimal it was written from (0.45, not 0.4499999881). */
@@ -341,16 +335,13 @@ public final class ReleaseLayout {
             checkpoint + " is a checkpoint of format " + meta.format() + ", not " + Meta.FORMAT);
       }
       Model m = meta.model();
-      if (m.mlpRatio() != ReleaseConfig.MLP_RATIO) {
-        throw new IllegalArgumentException(
-            "the reference's MLP is 4 D wide; this model's is " + m.mlpRatio() + " D");
-      }
       ReleaseConfig config =
           ReleaseConfig.of(
               m.vocabSize(),
               m.layers(),
               m.width(),
               m.heads(),
+              m.mlpRatio(),
               m.dropout(),
               m.contextLength(),
               m.blockSize(),

@@ -83,7 +83,13 @@ public final class Safetensors {
    * @param tensors by name, in the order of their data
    * @param dataStart the file offset of the data: 8 plus the header's length
    */
-  public record Header(Map<String, Tensor> tensors, long dataStart) {}
+  public record Header(Map<String, Tensor> tensors, long dataStart) {
+    /** Tensor {@code t} of {@code file} (whose header this is), to write again as {@code name}. */
+    public Entry copied(FileChannel file, Tensor t, String name) {
+      long at = dataStart + t.begin();
+      return new Entry(name, t.dtype(), t.shape(), o -> copy(file, at, t.bytes(), o));
+    }
+  }
 
   /** Reads and checks the header of a safetensors file. */
   public static Header read(Path file) throws IOException {

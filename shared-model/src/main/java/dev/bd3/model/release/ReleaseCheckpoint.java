@@ -146,15 +146,12 @@ public final class ReleaseCheckpoint {
 
   /** The release config of a model and the noise interval it trained with. */
   static ReleaseConfig release(ModelConfig m, ClippedSchedule schedule, String tokenizer) {
-    if (m.mlpRatio() != ReleaseConfig.MLP_RATIO) {
-      throw new IllegalArgumentException(
-          "the reference's layers have an MLP of 4 D; this model's is " + m.mlpRatio() + " D");
-    }
     return ReleaseConfig.of(
         m.vocabSize(),
         m.layers(),
         m.width(),
         m.heads(),
+        m.mlpRatio(),
         m.dropout(),
         m.contextLength(),
         m.blockSize(),

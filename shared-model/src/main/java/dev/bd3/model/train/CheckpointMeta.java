@@ -1,5 +1,6 @@
 package dev.bd3.model.train;
 
+import dev.bd3.jobs.release.ReleaseLayout;
 import dev.bd3.model.diffusion.ClippedSchedule;
 import dev.bd3.model.nn.ModelConfig;
 import java.util.Map;
@@ -19,5 +20,6 @@ public record CheckpointMeta(
     String corpus,
     String corpusSha256,
     Map<String, Double> metrics) {
-  public static final int FORMAT = 2;
+  /** The format whose layout {@link ReleaseLayout.Meta} mirrors for the gateway. */
+  public static final int FORMAT = ReleaseLayout.Meta.FORMAT;
 }
