@@ -303,17 +303,7 @@ final class PaperTableBench extends Benchmark {
       ClippedSchedule schedule,
       SplittableRandom random,
       NDManager m) {
-    int l = c.shape.contextLength();
-    NoisedBatch b =
-        NoisedBatch.noise(
-            x0,
-            c.batch,
-            l,
-            model.config().blockSize(),
-            model.config().mask(),
-            schedule,
-            false,
-            random);
+    NoisedBatch b = NoisedBatch.noise(x0, c.batch, model.config(), schedule, false, random);
     try (NDManager step = m.newSubManager()) {
       return Nelbo.tokenTerms(model, b, step, false).sum().getFloat() / b.scoredTokens();
     }

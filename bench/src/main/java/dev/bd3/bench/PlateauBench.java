@@ -92,16 +92,7 @@ final class PlateauBench extends Benchmark {
                   16,
                   config.contextLength(),
                   random);
-          NoisedBatch batch =
-              NoisedBatch.noise(
-                  x0,
-                  16,
-                  config.contextLength(),
-                  config.blockSize(),
-                  config.mask(),
-                  schedule,
-                  false,
-                  random);
+          NoisedBatch batch = NoisedBatch.noise(x0, 16, config, schedule, false, random);
           losses[s - 1] = trainer.run(batch, s);
         }
       }

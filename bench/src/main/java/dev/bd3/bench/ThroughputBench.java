@@ -43,15 +43,7 @@ final class ThroughputBench extends Benchmark {
                   long[] x0 =
                       Windows.random(train, c.tokenizer().bos(), batch, c.contextLength(), random);
                   NoisedBatch b =
-                      NoisedBatch.noise(
-                          x0,
-                          batch,
-                          c.contextLength(),
-                          c.blockSize(),
-                          c.mask(),
-                          ClippedSchedule.FULL,
-                          false,
-                          random);
+                      NoisedBatch.noise(x0, batch, c, ClippedSchedule.FULL, false, random);
                   step.run(b, ++count[0]);
                 });
         double flops = Flops.trainingStep(c, batch);

@@ -47,16 +47,7 @@ final class VectorisedBench extends Benchmark {
               batch,
               c.contextLength(),
               random);
-      NoisedBatch b =
-          NoisedBatch.noise(
-              x0,
-              batch,
-              c.contextLength(),
-              c.blockSize(),
-              c.mask(),
-              ClippedSchedule.FULL,
-              false,
-              random);
+      NoisedBatch b = NoisedBatch.noise(x0, batch, c, ClippedSchedule.FULL, false, random);
       Terms vectorised = Nelbo::tokenTerms;
       Terms twoPass = ReferencePasses::twoPass;
       Terms dense = ReferencePasses::dense;

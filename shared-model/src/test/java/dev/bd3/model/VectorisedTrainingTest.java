@@ -55,9 +55,7 @@ class VectorisedTrainingTest {
           NoisedBatch.noise(
               Fixtures.tokens(BATCH, context, 5),
               BATCH,
-              context,
-              blockSize,
-              config.mask(),
+              config,
               ClippedSchedule.FULL,
               false,
               new SplittableRandom(3));

@@ -3,6 +3,7 @@ package dev.bd3.model.diffusion;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import dev.bd3.model.nn.ModelConfig;
 import java.util.SplittableRandom;
 
 /**
@@ -50,6 +51,25 @@ public record NoisedBatch(
       }
     }
     return new NoisedBatch(x0, xt, weights, t, batch, length, blockSize);
+  }
+
+  /** As {@link #noise}, for sequences of {@code model} (its L, L' and MASK). */
+  public static NoisedBatch noise(
+      long[] x0,
+      int batch,
+      ModelConfig model,
+      ClippedSchedule schedule,
+      boolean boundedFraction,
+      SplittableRandom random) {
+    return noise(
+        x0,
+        batch,
+        model.contextLength(),
+        model.blockSize(),
+        model.mask(),
+        schedule,
+        boundedFraction,
+        random);
   }
 
   private static void drawMask(

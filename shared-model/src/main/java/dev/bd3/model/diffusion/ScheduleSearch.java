@@ -22,14 +22,12 @@ public final class ScheduleSearch {
       NDManager parent) {
     int length = model.config().contextLength();
     int blockSize = model.config().blockSize();
-    int mask = model.config().mask();
     double[] out = new double[candidates.size()];
     for (int c = 0; c < candidates.size(); c++) {
       SplittableRandom random = new SplittableRandom(seed);
       for (long[] x0 : batches) {
         NoisedBatch batch =
-            NoisedBatch.noise(
-                x0, batchSize, length, blockSize, mask, candidates.get(c), false, random);
+            NoisedBatch.noise(x0, batchSize, model.config(), candidates.get(c), false, random);
         float[] terms;
         try (NDManager m = parent.newSubManager()) {
           terms = Nelbo.tokenTerms(model, batch, m, false).toFloatArray();

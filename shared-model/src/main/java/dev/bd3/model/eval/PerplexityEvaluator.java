@@ -64,9 +64,7 @@ public final class PerplexityEvaluator {
       int b = Math.min(batchSize, sequences - first);
       long[] x0 = Windows.sequential(stream, c.tokenizer().bos(), first, b, c.contextLength());
       for (int d = 0; d < draws; d++) {
-        NoisedBatch batch =
-            NoisedBatch.noise(
-                x0, b, c.contextLength(), c.blockSize(), c.mask(), schedule, false, random);
+        NoisedBatch batch = NoisedBatch.noise(x0, b, c, schedule, false, random);
         try (NDManager m = parent.newSubManager()) {
           perDraw[d] += Nelbo.tokenTerms(model, batch, m, false).sum().getFloat();
         }

@@ -200,15 +200,7 @@ public final class TrainingLoop {
       int l = modelConfig.contextLength();
       long[] x0 = Windows.random(tokens.train(), tokenizer.bos(), b, l, random);
       NoisedBatch batch =
-          NoisedBatch.noise(
-              x0,
-              b,
-              l,
-              modelConfig.blockSize(),
-              modelConfig.mask(),
-              schedule,
-              config.resample(),
-              random);
+          NoisedBatch.noise(x0, b, modelConfig, schedule, config.resample(), random);
       double loss = trainer.run(batch, s);
       step = s;
       return loss;
@@ -280,15 +272,7 @@ public final class TrainingLoop {
         try {
           for (long[] x0 : validation) {
             NoisedBatch batch =
-                NoisedBatch.noise(
-                    x0,
-                    config.batchSize(),
-                    modelConfig.contextLength(),
-                    modelConfig.blockSize(),
-                    modelConfig.mask(),
-                    evalSchedule,
-                    false,
-                    random);
+                NoisedBatch.noise(x0, config.batchSize(), modelConfig, evalSchedule, false, random);
             try (NDManager step = m.newSubManager()) {
               sum += Nelbo.tokenTerms(model, batch, step, false).sum().getFloat();
             }
