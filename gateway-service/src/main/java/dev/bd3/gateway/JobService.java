@@ -258,7 +258,8 @@ public class JobService {
         if (!initShape.sameWeightShapes(train)) {
           throw ProblemException.invalid(
               "spec.initFrom",
-              "the checkpoint's model has another shape (layers, width, heads): "
+              "the checkpoint's model has another shape (layers, width, heads, tokenizer, adaLN,"
+                  + " causal): "
                   + shape(initShape)
                   + " against "
                   + shape(train));
@@ -273,11 +274,31 @@ public class JobService {
             : recorded(ref.checkpoint(), "spec.checkpoint");
     Run trained = Run.findById(checkpoint.runId);
     TrainSpec model = trained.trainSpec();
+    refuseBlockSamplingOfCausal(spec, model, ref.trainRunId() != null);
     JobSpec effective =
         spec instanceof EvalSpec e
             ? evaluation(e, checkpoint, trained)
             : ((SampleSpec) spec).reading(checkpoint.uri).resolved(model.blockSize());
     return new Effective(effective, model, checkpoint.runId, checkpoint.id);
+  }
+
+  /**
+   * The reference's causal model predicts the next token; the samplers decode blocks by diffusion,
+   * so a sample job, or an evaluation that generates, must read a diffusion model.
+   */
+  private static void refuseBlockSamplingOfCausal(JobSpec spec, TrainSpec model, boolean byRun) {
+    if (!model.resolved().causal()) {
+      return;
+    }
+    String why = "is the reference's causal model; sampling decodes blocks by diffusion";
+    if (spec instanceof SampleSpec) {
+      throw ProblemException.invalid(
+          byRun ? "spec.trainRunId" : "spec.checkpoint", "the model " + why);
+    }
+    if (spec instanceof EvalSpec e && e.resolved().genSamples() > 0) {
+      throw ProblemException.invalid(
+          "spec.genSamples", "must be 0: the evaluated model " + why + " (it may be a judge)");
+    }
   }
 
   /**
@@ -294,7 +315,7 @@ public class JobService {
               + " is an imported model, trained on text this suite does not know: name the"
               + " held-out text (europarl or a dataset's id)");
     }
-    EvalSpec reading = e.reading(checkpoint.uri, judge(e));
+    EvalSpec reading = e.reading(checkpoint.uri, judge(e, trained.trainSpec()));
     if (e.readsDataset()) {
       int context = trained.trainSpec().contextLength();
       reading = reading.withCorpusSha256(datasets.sha256Of(e.corpus(), e.corpusSha256(), context));
@@ -302,8 +323,11 @@ public class JobService {
     return reading.resolved();
   }
 
-  /** The judge's checkpoint URI: it must be an autoregressive model (block size 1). */
-  private String judge(EvalSpec e) {
+  /**
+   * The judge's checkpoint URI: it must be an autoregressive model (block size 1, diffusion or
+   * causal) reading the evaluated model's tokens.
+   */
+  private String judge(EvalSpec e, TrainSpec evaluated) {
     if (e.judgeRunId() == null && e.judgeCheckpoint() == null) {
       return null;
     }
@@ -312,12 +336,20 @@ public class JobService {
         e.judgeRunId() != null
             ? checkpointOf(e.judgeRunId(), null, field)
             : recorded(e.judgeCheckpoint(), field);
-    int blockSize = Run.<Run>findById(judge.runId).trainSpec().blockSize();
-    if (blockSize != 1) {
+    TrainSpec judgeModel = Run.<Run>findById(judge.runId).trainSpec().resolved();
+    if (judgeModel.blockSize() != 1) {
       throw ProblemException.invalid(
           field,
           "the judge must be an autoregressive model (blockSize 1); this one has blockSize "
-              + blockSize);
+              + judgeModel.blockSize());
+    }
+    if (judgeModel.vocabulary() != evaluated.vocabulary()) {
+      throw ProblemException.invalid(
+          field,
+          "the judge reads "
+              + judgeModel.tokenizer()
+              + " tokens; the evaluated model writes "
+              + evaluated.vocabulary().json());
     }
     return judge.uri;
   }
@@ -334,7 +366,16 @@ public class JobService {
 
   private static String shape(TrainSpec spec) {
     TrainSpec r = spec.resolved();
-    return r.layers() + " x " + r.width() + " with " + r.heads() + " heads";
+    return r.layers()
+        + " x "
+        + r.width()
+        + " with "
+        + r.heads()
+        + " heads, "
+        + r.tokenizer()
+        + ", condDim "
+        + r.condDim()
+        + (r.causal() ? ", causal" : "");
   }
 
   /** The newest checkpoint of a run (or the one at {@code step}): 404 no run, 409 no checkpoint. */

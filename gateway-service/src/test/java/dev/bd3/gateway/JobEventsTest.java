@@ -3,6 +3,7 @@ package dev.bd3.gateway;
 import static io.restassured.RestAssured.given;
 import static org.awaitility.Awaitility.await;
 import static org.hamcrest.Matchers.contains;
+import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.hasItem;
 import static org.hamcrest.Matchers.notNullValue;
@@ -393,6 +394,52 @@ class JobEventsTest {
         .then()
         .statusCode(201)
         .body("spec.judgeCheckpoint", equalTo(judgeCheckpoint));
+    // the judge reads the evaluated model's tokens
+    String gpt2 = submit("{\"type\":\"train\",\"spec\":{\"blockSize\":1,\"tokenizer\":\"gpt2\"}}");
+    checkpoint(gpt2, 50);
+    postJob(
+            "{\"type\":\"eval\",\"spec\":{\"trainRunId\":\""
+                + train
+                + "\",\"judgeRunId\":\""
+                + gpt2
+                + "\"}}")
+        .statusCode(400)
+        .body("errors.field", hasItem("spec.judgeRunId"))
+        .body("errors.message", hasItem(containsString("reads gpt2 tokens")));
+  }
+
+  /**
+   * The reference's causal model is evaluated and judges, but is not block-sampled: the gateway
+   * refuses what its workers could not run.
+   */
+  @Test
+  void theCausalModelIsEvaluatedButNotBlockSampled() {
+    String causal = submit("{\"type\":\"train\",\"spec\":{\"causal\":true,\"blockSize\":1}}");
+    String uri = checkpoint(causal, 10);
+    String diffusion = submit("{\"type\":\"train\",\"spec\":{}}");
+    checkpoint(diffusion, 10);
+    postJob("{\"type\":\"sample\",\"spec\":{\"trainRunId\":\"" + causal + "\"}}")
+        .statusCode(400)
+        .body("errors.field", hasItem("spec.trainRunId"));
+    postJob("{\"type\":\"sample\",\"spec\":{\"checkpoint\":\"" + uri + "\"}}")
+        .statusCode(400)
+        .body("errors.field", hasItem("spec.checkpoint"));
+    postJob("{\"type\":\"eval\",\"spec\":{\"trainRunId\":\"" + causal + "\",\"genSamples\":2}}")
+        .statusCode(400)
+        .body("errors.field", hasItem("spec.genSamples"));
+    postJob("{\"type\":\"eval\",\"spec\":{\"trainRunId\":\"" + causal + "\"}}").statusCode(201);
+    postJob(
+            "{\"type\":\"eval\",\"spec\":{\"trainRunId\":\""
+                + diffusion
+                + "\",\"genSamples\":2,\"judgeRunId\":\""
+                + causal
+                + "\"}}")
+        .statusCode(201)
+        .body("spec.judgeCheckpoint", equalTo(uri));
+  }
+
+  private static ValidatableResponse postJob(String body) {
+    return given().contentType(ContentType.JSON).body(body).when().post("/api/v1/jobs").then();
   }
 
   /** Waits until the run's view passes the check. */

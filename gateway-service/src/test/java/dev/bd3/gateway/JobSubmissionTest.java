@@ -187,6 +187,8 @@ class JobSubmissionTest {
         "{\"type\":\"train\",\"spec\":{\"preset\":\"huge\"}}      | spec.preset",
         "{\"type\":\"train\",\"spec\":{\"blockSize\":3}}          | spec.blockSize",
         "{\"type\":\"train\",\"spec\":{\"width\":100,\"heads\":3}} | spec.heads",
+        "{\"type\":\"train\",\"spec\":{\"causal\":true}}          | spec.causal",
+        "{\"type\":\"train\",\"spec\":{\"causal\":true,\"blockSize\":1,\"condDim\":8}} | spec.condDim",
         "{\"type\":\"train\",\"spce\":{}}                         | spce",
         "{\"type\":\"sample\",\"spec\":{\"numSamples\":2}}        | spec.trainRunId",
         "{\"type\":\"eval\",\"spec\":{\"checkpoint\":\"file:///c\",\"trainRunId\":\"x\"}} | spec.checkpoint",
@@ -238,8 +240,8 @@ class JobSubmissionTest {
     String train = JobEventsTest.submit("{\"type\":\"train\",\"spec\":{\"steps\":100}}");
     TrainSpec effective =
         new TrainSpec(
-                null, null, null, null, null, null, null, null, 100, null, null, null, null, null,
-                null, null, null, null, null, null, null, null, null)
+                null, null, null, null, null, null, null, null, null, null, 100, null, null, null,
+                null, null, null, null, null, null, null, null, null, null, null)
             .resolved();
     JsonNode spec =
         Json.mapper()

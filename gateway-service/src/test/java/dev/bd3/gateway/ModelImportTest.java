@@ -50,10 +50,12 @@ import org.junit.jupiter.api.Test;
 @QuarkusTestResource(LocalStack.class)
 class ModelImportTest {
   private static final String PROBLEM = "application/problem+json";
-  private static final Path FIXTURE =
+  private static final Path FIXTURES =
       Path.of(System.getProperty("bd3.root", ".."))
-          .resolve("shared-model/src/test/resources/reference/bd3lm");
+          .resolve("shared-model/src/test/resources/reference");
+  private static final Path FIXTURE = FIXTURES.resolve("bd3lm");
   private static final Path CONFIG = FIXTURE.resolve(ReleaseLayout.CONFIG);
+  private static final Path AR = FIXTURES.resolve("ar");
 
   private Path dir;
 
@@ -91,6 +93,8 @@ class ModelImportTest {
         .body("spec.heads", equalTo(4))
         .body("spec.contextLength", equalTo(16))
         .body("spec.blockSize", equalTo(4))
+        .body("spec.condDim", equalTo(16))
+        .body("spec.causal", equalTo(false))
         .body("spec.tokenizer", equalTo("bytes"))
         .body("checkpointCount", equalTo(1))
         .body("checkpoints[0].step", equalTo(0));
@@ -145,6 +149,59 @@ class ModelImportTest {
       theirs.remove(ReleaseLayout.ROTARY);
       theirs.forEach((name, bytes) -> assertArrayEquals(bytes, ours.get(name), name));
     }
+  }
+
+  /**
+   * The authors' causal AR model imports as that kind: training may start from it (same shape),
+   * evaluation reads it, block sampling is refused.
+   */
+  @Test
+  void theCausalModelImportsAsItsOwnKind() throws Exception {
+    Response made =
+        upload(
+            TestKeys.admin(),
+            AR.resolve(ReleaseLayout.CONFIG),
+            uniqueWeights(AR, "ar", e -> e),
+            null);
+    made.then()
+        .statusCode(201)
+        .body("spec.causal", equalTo(true))
+        .body("spec.blockSize", equalTo(1))
+        .body("spec.condDim", equalTo(0));
+    String id = made.path("id");
+    String uri = made.path("checkpoints[0].uri");
+    submit(
+            "{\"type\":\"train\",\"spec\":{\"causal\":true,\"blockSize\":1,\"layers\":2,"
+                + "\"width\":32,\"heads\":4,\"contextLength\":16,\"initFrom\":\""
+                + uri
+                + "\"}}")
+        .then()
+        .statusCode(201);
+    submit(
+            "{\"type\":\"train\",\"spec\":{\"blockSize\":1,\"layers\":2,\"width\":32,"
+                + "\"heads\":4,\"contextLength\":16,\"initFrom\":\""
+                + uri
+                + "\"}}")
+        .then()
+        .statusCode(400)
+        .body("errors.field", hasItem("spec.initFrom"))
+        .body("errors.message", hasItem(containsString("causal")));
+    submit("{\"type\":\"sample\",\"spec\":{\"trainRunId\":\"" + id + "\"}}")
+        .then()
+        .statusCode(400)
+        .body("errors.field", hasItem("spec.trainRunId"));
+
+    // a time-conditioned model is not one this suite samples
+    Path timed = dir.resolve("timed.json");
+    Files.writeString(
+        timed,
+        Files.readString(CONFIG)
+            .replace("\"time_conditioning\": false", "\"time_conditioning\": true"));
+    upload(TestKeys.admin(), timed, uniqueWeights(FIXTURE, "timed", e -> e), null)
+        .then()
+        .statusCode(400)
+        .body("errors.field", hasItem("config"))
+        .body("detail", containsString("time_conditioning"));
   }
 
   @Test
@@ -238,7 +295,12 @@ class ModelImportTest {
    */
   private Path uniqueWeights(String name, UnaryOperator<List<Safetensors.Entry>> change)
       throws IOException {
-    Path from = FIXTURE.resolve(ReleaseLayout.WEIGHTS);
+    return uniqueWeights(FIXTURE, name, change);
+  }
+
+  private Path uniqueWeights(
+      Path fixture, String name, UnaryOperator<List<Safetensors.Entry>> change) throws IOException {
+    Path from = fixture.resolve(ReleaseLayout.WEIGHTS);
     Path to = dir.resolve(name + ".safetensors");
     Safetensors.Header header = Safetensors.read(from);
     SplittableRandom random = new SplittableRandom();

@@ -81,6 +81,6 @@ public final class ResourceEstimate {
 
   private static long parameters(TrainSpec s) {
     ModelPreset p = ModelPreset.of(s.preset());
-    return parameters(s.vocabulary().size, s.layers(), s.width(), p.mlpRatio, p.condDim);
+    return parameters(s.vocabulary().size, s.layers(), s.width(), p.mlpRatio, s.condDim());
   }
 }

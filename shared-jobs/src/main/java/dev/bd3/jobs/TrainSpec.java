@@ -16,14 +16,15 @@ import org.eclipse.microprofile.openapi.annotations.media.Schema;
 
 /**
  * A training job. The model is a named {@link ModelPreset}, optionally overridden field by field.
- * Block size 1 trains an autoregressive model, block size = context length an MDLM. The defaults
- * are a recipe that learns in minutes on a CPU (the paper's is lr 3e-4 with 2,500 warm-up steps).
+ * Block size 1 trains block diffusion's autoregressive limit ({@code causal}: the reference's own
+ * AR model), block size = context length an MDLM. The defaults are a recipe that learns in minutes
+ * on a CPU (the paper's is lr 3e-4 with 2,500 warm-up steps).
  */
 public record TrainSpec(
     @Schema(
             description =
                 "model preset: its shape is in the presets table (README, GET /api/v1/catalog); the"
-                    + " fields up to dropout override it")
+                    + " fields up to causal override it")
         String preset,
     @Schema(description = "transformer layers") @DerivedDefault(PRESET) @Min(1) @Max(48)
         Integer layers,
@@ -51,6 +52,20 @@ public record TrainSpec(
         @DecimalMin("0.0")
         @DecimalMax("0.9")
         Double dropout,
+    @Schema(
+            description =
+                "C, width of the conditioning vector that drives adaLN-Zero (the reference's"
+                    + " cond_dim); 0 leaves adaLN out (its adaln: false)")
+        @DerivedDefault("the preset's; 0 for a causal model")
+        @Min(0)
+        @Max(4096)
+        Integer condDim,
+    @Schema(
+            description =
+                "the reference's autoregressive model (its backbone ar): causal attention,"
+                    + " next-token targets, no adaLN; needs blockSize 1. Block size 1 without it is"
+                    + " block diffusion's AR limit")
+        Boolean causal,
     @Schema(
             description =
                 "tokenizer, part of the model: bytes (UTF-8 bytes, 260 ids) or gpt2 (GPT-2's BPE,"
@@ -155,6 +170,8 @@ public record TrainSpec(
         requireNonNullElse(contextLength, p.contextLength),
         requireNonNullElse(blockSize, p.blockSize),
         requireNonNullElse(dropout, p.dropout),
+        requireNonNullElse(condDim, isCausal() ? 0 : p.condDim),
+        isCausal(),
         requireNonNullElse(tokenizer, Vocabulary.DEFAULT.json()),
         n,
         requireNonNullElse(batchSize, 16),
@@ -171,6 +188,11 @@ public record TrainSpec(
         corpusSha256,
         requireNonNullElse(seed, 0L),
         initFrom);
+  }
+
+  /** True for the reference's causal autoregressive model. */
+  public boolean isCausal() {
+    return Boolean.TRUE.equals(causal);
   }
 
   /** The reference resamples block diffusion's masks, not MDLM's or AR's. */
@@ -195,6 +217,8 @@ public record TrainSpec(
         contextLength,
         blockSize,
         dropout,
+        condDim,
+        causal,
         tokenizer,
         steps,
         batchSize,
@@ -221,7 +245,8 @@ public record TrainSpec(
         && a.width.equals(b.width)
         && a.heads.equals(b.heads)
         && a.tokenizer.equals(b.tokenizer)
-        && a.presetOrDefault().condDim == b.presetOrDefault().condDim;
+        && a.condDim.equals(b.condDim)
+        && a.causal.equals(b.causal);
   }
 
   /** The tokenizer's vocabulary. */
@@ -231,8 +256,8 @@ public record TrainSpec(
 
   /**
    * The preset must exist; heads must divide width into even head sizes; the block size must divide
-   * the context length; the noise interval must not be empty. A rule over a field the user left out
-   * names the field the user gave.
+   * the context length; a causal model has block size 1 and no adaLN; the noise interval must not
+   * be empty. A rule over a field the user left out names the field the user gave.
    */
   @Override
   public List<SpecViolation> crossFieldViolations() {
@@ -265,6 +290,16 @@ public record TrainSpec(
                   + ", context length "
                   + r.contextLength
                   + ")"));
+    }
+    if (r.causal && r.blockSize != 1) {
+      violations.add(
+          new SpecViolation(
+              blockSize == null ? "causal" : "blockSize",
+              "a causal model has block size 1 (block size " + r.blockSize + ")"));
+    }
+    if (r.causal && r.condDim != 0) {
+      violations.add(
+          new SpecViolation("condDim", "a causal model has no adaLN: condDim must be 0"));
     }
     if (r.noiseMin > r.noiseMax) {
       violations.add(

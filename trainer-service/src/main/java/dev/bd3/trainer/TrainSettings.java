@@ -25,8 +25,8 @@ final class TrainSettings {
         s.dropout(),
         s.contextLength(),
         s.blockSize(),
-        preset.condDim,
-        false,
+        s.condDim(),
+        s.causal(),
         false);
   }
 

@@ -14,9 +14,14 @@ import org.junit.jupiter.api.Test;
 class TrainSettingsTest {
 
   private static TrainSpec spec(String preset, Integer blockSize, Integer steps, Boolean search) {
+    return spec(preset, blockSize, null, steps, search);
+  }
+
+  private static TrainSpec spec(
+      String preset, Integer blockSize, Boolean causal, Integer steps, Boolean search) {
     return new TrainSpec(
-        preset, null, null, null, null, blockSize, null, null, steps, null, null, null, null, null,
-        null, 0.45, 0.95, search, null, null, null, 7L, null);
+        preset, null, null, null, null, blockSize, null, null, causal, null, steps, null, null,
+        null, null, null, null, 0.45, 0.95, search, null, null, null, 7L, null);
   }
 
   @Test
@@ -45,6 +50,8 @@ class TrainSettingsTest {
                 64,
                 8,
                 0.1,
+                24,
+                false,
                 null,
                 40,
                 5,
@@ -65,17 +72,7 @@ class TrainSettingsTest {
     ModelConfig m = TrainSettings.model(r);
     assertEquals(
         new ModelConfig(
-            m.vocabSize(),
-            3,
-            48,
-            4,
-            ModelPreset.MICRO.mlpRatio,
-            0.1,
-            64,
-            8,
-            ModelPreset.MICRO.condDim,
-            false,
-            false),
+            m.vocabSize(), 3, 48, 4, ModelPreset.MICRO.mlpRatio, 0.1, 64, 8, 24, false, false),
         m);
     TrainingConfig t = TrainSettings.training(r);
     assertEquals(
@@ -101,10 +98,18 @@ class TrainSettingsTest {
     TrainSpec empty =
         new TrainSpec(
             null, null, null, null, null, null, null, null, null, null, null, null, null, null,
-            null, null, null, null, null, null, null, null, null);
+            null, null, null, null, null, null, null, null, null, null, null);
     assertEquals(ModelConfig.of(ModelPreset.DEFAULT), TrainSettings.model(empty));
     assertEquals(empty.resolved().steps(), TrainSettings.training(empty).steps());
     assertEquals(ClippedSchedule.FULL, TrainSettings.training(empty).schedule());
+  }
+
+  @Test
+  void causalIsTheReferencesAutoregressiveModel() {
+    TrainSpec s = spec("small", 1, true, 900, false);
+    assertEquals(ModelConfig.small().asCausal(), TrainSettings.model(s));
+    assertEquals(0, s.resolved().condDim(), "no adaLN");
+    assertEquals(false, s.resolved().resample());
   }
 
   /** Whatever the contract accepts builds a model and a recipe (the library's own checks pass). */
@@ -117,6 +122,9 @@ class TrainSettingsTest {
         assertEquals(blockSize, TrainSettings.model(s).blockSize());
         TrainSettings.training(s);
       }
+      TrainSpec causal = spec(p.json(), 1, true, 10, false);
+      assertEquals(List.of(), SpecValidation.violations(causal), causal.toString());
+      assertEquals(true, TrainSettings.model(causal).causal());
     }
   }
 }

@@ -2,7 +2,6 @@ package dev.bd3.gateway.release;
 
 import dev.bd3.gateway.GatewayConfig;
 import dev.bd3.gateway.ProblemException;
-import dev.bd3.jobs.ModelPreset;
 import dev.bd3.jobs.SpecValidation;
 import dev.bd3.jobs.SpecViolation;
 import dev.bd3.jobs.TrainSpec;
@@ -30,7 +29,6 @@ import java.security.DigestOutputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
@@ -103,9 +101,9 @@ public class ModelStore {
 
   /**
    * The training spec that describes an imported model as far as a spec can: its shape, tokenizer
-   * and noise interval, what the gateway sizes and checks the jobs that read it by. Its preset is
-   * one with the model's adaLN width where there is one (the spec's only word on it). A model this
-   * suite would not train (a tokenizer it lacks, a size past a spec's limits) is refused.
+   * and noise interval, what the gateway sizes and checks the jobs that read it by, and what a
+   * training job that starts from it builds. A model this suite would not train (a tokenizer it
+   * lacks, a size past a spec's limits, time conditioning) is refused.
    */
   private static TrainSpec spec(ReleaseLayout.Release release) {
     ReleaseConfig c = release.config();
@@ -130,19 +128,22 @@ public class ModelStore {
               + c.vocabSize()
               + " ids of the model");
     }
-    Optional<ModelPreset> preset =
-        Arrays.stream(ModelPreset.values())
-            .filter(p -> p.condDim == c.effectiveCondDim())
-            .min(Comparator.comparingInt(p -> Math.abs(p.width - c.hiddenDim())));
+    if (c.timeConditioning()) { // the reference's BD3-LMs never are; their sampler is not ported
+      throw ProblemException.invalid(
+          "config", "time_conditioning: a time-conditioned model is not supported");
+    }
+    // no preset: every field of the shape is given (every preset's MLP is 4 D, as the reference's)
     TrainSpec spec =
         new TrainSpec(
-            preset.map(ModelPreset::json).orElse(null),
+            null,
             c.nBlocks(),
             c.hiddenDim(),
             c.nHeads(),
             c.modelLength(),
             c.effectiveBlockSize(),
             c.dropout(),
+            c.effectiveCondDim(),
+            c.causal(),
             vocabulary.json(),
             null,
             null,
