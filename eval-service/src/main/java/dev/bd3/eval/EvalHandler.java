@@ -48,7 +48,9 @@ public class EvalHandler implements JobHandler {
       PerplexityEvaluator.Result r =
           PerplexityEvaluator.evaluate(
               model,
-              corpus.tokens(model.config().tokenizer()).split(spec.split()),
+              corpus
+                  .tokens(model.config().tokenizer(), context.artifacts().tokens())
+                  .split(spec.split()),
               spec.maxSequences(),
               spec.batchSize(),
               spec.mcDraws(),

@@ -10,6 +10,8 @@ import ai.djl.ndarray.NDManager;
 import dev.bd3.jobs.CorpusText;
 import dev.bd3.jobs.Vocabulary;
 import dev.bd3.model.data.Corpus;
+import dev.bd3.model.data.TokenFile;
+import dev.bd3.model.data.TokenStore;
 import dev.bd3.model.data.Tokenizer;
 import dev.bd3.model.data.Windows;
 import dev.bd3.model.diffusion.ClippedSchedule;
@@ -92,6 +94,50 @@ class DataAndCheckpointTest {
         string(c.tokens(Fixtures.BYTES).validation()));
     assertArrayEquals(
         c.tokens(Fixtures.BYTES).train(), Corpus.fromFile(file).tokens(Fixtures.BYTES).train());
+  }
+
+  /**
+   * A text is tokenized once per tokenizer: the streams kept in a store are the ones tokenizing
+   * gives, another process reads them without tokenizing, and a file of another text, tokenizer or
+   * rules is not read as theirs.
+   */
+  @Test
+  void tokenStreamsAreKeptByTextAndTokenizer(@TempDir Path dir) throws Exception {
+    String text =
+        IntStream.range(0, 200)
+            .mapToObj(i -> "Grüße, ça va? 日本語, paragraph " + i)
+            .collect(Collectors.joining("\n\n"));
+    Path source = Files.writeString(dir.resolve("t.txt"), text);
+    TokenStore folder = TokenFile.folder(dir.resolve("tokens"));
+    for (Vocabulary v : Vocabulary.values()) {
+      Tokenizer tokenizer = Tokenizer.of(v);
+      Corpus.Tokens made = Corpus.fromFile(source, "t").tokens(tokenizer, folder);
+      Corpus corpus = Corpus.fromFile(source, "t");
+      Path file = dir.resolve("tokens").resolve(TokenFile.relative(corpus.sha256(), v));
+      assertTrue(Files.isRegularFile(file), "kept after the first tokenization");
+      Corpus.Tokens read = TokenFile.read(file, corpus.sha256(), v).orElseThrow();
+      assertArrayEquals(corpus.tokens(tokenizer).train(), read.train());
+      assertArrayEquals(made.validation(), read.validation());
+      assertArrayEquals(made.test(), read.test());
+      assertArrayEquals(made.utf8Bytes(), read.utf8Bytes());
+
+      // another process reads the store's streams: proven by streams that tokenizing cannot give
+      int[] marked = made.train().clone();
+      marked[0] = v.size - 2;
+      TokenFile.write(
+          file,
+          corpus.sha256(),
+          v,
+          new Corpus.Tokens(marked, made.validation(), made.test(), made.utf8Bytes()));
+      assertArrayEquals(marked, Corpus.fromFile(source, "t").tokens(tokenizer, folder).train());
+
+      Vocabulary other = v == Vocabulary.BYTES ? Vocabulary.GPT2 : Vocabulary.BYTES;
+      assertTrue(TokenFile.read(file, corpus.sha256(), other).isEmpty(), "another tokenizer's");
+      assertTrue(TokenFile.read(file, "0".repeat(64), v).isEmpty(), "another text's");
+      byte[] bytes = Files.readAllBytes(file);
+      Path cut = Files.write(dir.resolve("cut.tokens"), Arrays.copyOf(bytes, bytes.length - 1));
+      assertThrows(IllegalArgumentException.class, () -> TokenFile.read(cut, corpus.sha256(), v));
+    }
   }
 
   /** What the gateway counts in an upload, without keeping it, is what a worker's splits hold. */

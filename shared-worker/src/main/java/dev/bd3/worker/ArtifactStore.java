@@ -1,6 +1,10 @@
 package dev.bd3.worker;
 
 import dev.bd3.jobs.CorpusText;
+import dev.bd3.jobs.Vocabulary;
+import dev.bd3.model.data.Corpus;
+import dev.bd3.model.data.TokenFile;
+import dev.bd3.model.data.TokenStore;
 import dev.bd3.storage.ObjectStore;
 import dev.bd3.storage.ObjectStores;
 import jakarta.inject.Inject;
@@ -11,6 +15,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
 import java.util.regex.Pattern;
+import org.jboss.logging.Logger;
 import software.amazon.awssdk.services.s3.model.S3Exception;
 
 /**
@@ -25,6 +30,8 @@ import software.amazon.awssdk.services.s3.model.S3Exception;
  */
 @Singleton
 public class ArtifactStore {
+  private static final Logger LOG = Logger.getLogger(ArtifactStore.class);
+
   /** A key of the bucket: a relative path of plain names, never {@code ..}. */
   private static final Pattern KEY =
       Pattern.compile("([A-Za-z0-9_-][A-Za-z0-9._-]*/)*[A-Za-z0-9_-][A-Za-z0-9._-]*");
@@ -80,6 +87,50 @@ public class ArtifactStore {
     } catch (IllegalArgumentException e) {
       throw refused;
     }
+  }
+
+  /**
+   * The token streams of corpora, under {@code tokens/<text sha256>/} in the folder and in the
+   * bucket (verified by its sha256 when fetched): each text is tokenized once per tokenizer for
+   * every worker. A file that cannot be read is made again and replaced.
+   */
+  public TokenStore tokens() {
+    return new TokenStore() {
+      @Override
+      public Optional<Corpus.Tokens> load(String textSha256, Vocabulary vocabulary) {
+        Path file = tokenFile(textSha256, vocabulary);
+        if (objects.isPresent() && !Files.exists(file)) {
+          try {
+            fetched(key(file), refused(file.toString()));
+          } catch (JobFailure missingOrCorrupt) {
+            return Optional.empty();
+          }
+        }
+        if (!Files.isRegularFile(file)) {
+          return Optional.empty();
+        }
+        try {
+          Optional<Corpus.Tokens> tokens = TokenFile.read(file, textSha256, vocabulary);
+          tokens.ifPresent(
+              t -> LOG.infof("%s tokens of text %s read from %s", vocabulary, textSha256, file));
+          return tokens;
+        } catch (IllegalArgumentException e) {
+          LOG.warnf("%s; tokenizing again", e.getMessage());
+          return Optional.empty();
+        }
+      }
+
+      @Override
+      public void save(String textSha256, Vocabulary vocabulary, Corpus.Tokens tokens) {
+        Path file = tokenFile(textSha256, vocabulary);
+        publish(file, TokenFile.write(file, textSha256, vocabulary, tokens));
+        LOG.infof("%s tokens of text %s kept in %s", vocabulary, textSha256, file);
+      }
+    };
+  }
+
+  private Path tokenFile(String textSha256, Vocabulary vocabulary) {
+    return root.resolve("tokens").resolve(TokenFile.relative(textSha256, vocabulary));
   }
 
   /**

@@ -6,6 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.bd3.jobs.Vocabulary;
+import dev.bd3.model.data.Corpus;
+import dev.bd3.model.data.TokenFile;
+import dev.bd3.model.data.Tokenizer;
 import dev.bd3.storage.ObjectStore;
 import dev.bd3.testsupport.LocalStack;
 import java.net.URI;
@@ -124,6 +128,34 @@ class ArtifactStoreS3Test {
       JobFailure refused = assertThrows(JobFailure.class, () -> worker.path(uri));
       assertEquals("not an artifact of this store: " + uri, refused.getMessage());
     }
+  }
+
+  /** A text tokenized on one worker is read by another from the bucket, never tokenized again. */
+  @Test
+  void tokenStreamsKeptByOneWorkerAreReadByAnother() throws Exception {
+    String text = UUID.randomUUID() + "\n\n" + "a paragraph of text\n\n".repeat(50);
+    Path file = write(dir.resolve("text.txt"), text);
+    Corpus corpus = Corpus.fromFile(file, "text");
+    Tokenizer bytes = Tokenizer.of(Vocabulary.BYTES);
+    ArtifactStore first = store("tokenizer");
+    Corpus.Tokens made = corpus.tokens(bytes, first.tokens());
+    assertTrue(
+        bucket
+            .keys("tokens/" + corpus.sha256() + "/")
+            .contains("tokens/" + TokenFile.relative(corpus.sha256(), Vocabulary.BYTES)),
+        "published");
+
+    ArtifactStore second = store("reader");
+    Corpus.Tokens read = second.tokens().load(corpus.sha256(), Vocabulary.BYTES).orElseThrow();
+    assertArrayEquals(made.train(), read.train());
+    assertArrayEquals(made.test(), read.test());
+    assertTrue(second.tokens().load(corpus.sha256(), Vocabulary.GPT2).isEmpty(), "not made yet");
+
+    // an object whose bytes are not its record is not read: the text is tokenized again
+    Path key = TokenFile.relative("1".repeat(64), Vocabulary.BYTES);
+    Path bad = write(dir.resolve("bad.tokens"), "not tokens");
+    bucket.put("tokens/" + key, bad, sha256(write(dir.resolve("other"), "other")));
+    assertTrue(store("third").tokens().load("1".repeat(64), Vocabulary.BYTES).isEmpty());
   }
 
   /**

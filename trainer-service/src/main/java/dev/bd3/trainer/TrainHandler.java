@@ -45,6 +45,7 @@ public class TrainHandler implements JobHandler {
     TrainingConfig training = TrainSettings.training(spec);
     Corpus corpus = Corpus.open(spec.corpus(), spec.corpusSha256(), context::dataset);
     ArtifactStore.verify("corpus " + spec.corpus(), corpus.sha256(), spec.corpusSha256());
+    corpus.tokens(model.tokenizer(), context.artifacts().tokens()); // kept for the loop, and others
     LOG.infof(
         "run %s: %s, %d parameters, %s", job.runId(), model, model.parameterCount(), training);
     Path checkpoints = context.runDir().resolve("checkpoints");

