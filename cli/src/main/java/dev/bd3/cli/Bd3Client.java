@@ -222,6 +222,22 @@ public final class Bd3Client {
   }
 
   /**
+   * Imports the release folder at {@code path} in the gateway's artifact store (nothing uploaded);
+   * the answer is the run's view.
+   */
+  public JsonNode importModelFromStore(String path, String name) {
+    ObjectNode body = JSON.createObjectNode().put("path", path);
+    if (name != null) {
+      body.put("name", name);
+    }
+    return send(
+        HttpRequest.newBuilder(api.resolve("models"))
+            .header("Content-Type", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofString(body.toString())),
+        UPLOAD_TIMEOUT); // the gateway reads and converts the weights before it answers
+  }
+
+  /**
    * A run's checkpoint ({@code step}: a step or {@code latest}) in the release layout: a zip of
    * {@code config.json} and {@code model.safetensors}, as it arrives. The caller closes it.
    */

@@ -435,6 +435,25 @@ class CommandsTest {
   }
 
   @Test
+  void importNamesAFolderOfTheStoreWithoutUploading() throws Exception {
+    ObjectNode run = view("r21", "train", "SUCCEEDED", 0, 0).put("importedSha256", "cd34");
+    gateway.on("POST", "/api/v1/models", json(201, run.toString()));
+    Cli.Result result =
+        Cli.run(gateway.uri(), "import", "--store-path", "imports/owt", "--name", "x");
+    assertEquals(0, result.exitCode(), result.all());
+    assertEquals("r21\n", result.out());
+    FakeGateway.Request sent = gateway.last("/api/v1/models");
+    assertEquals("application/json", sent.header("Content-Type"));
+    JsonNode body = Bd3Client.parse(sent.body());
+    assertEquals("imports/owt", body.path("path").asText());
+    assertEquals("x", body.path("name").asText());
+
+    Cli.Result neither = Cli.run(gateway.uri(), "import");
+    assertEquals(2, neither.exitCode(), neither.all());
+    assertTrue(neither.err().contains("either DIR or --store-path"), neither.all());
+  }
+
+  @Test
   void exportUnpacksTheReleaseIntoItsFolderAndNothingElse(@TempDir Path dir) throws Exception {
     gateway.on(
         "GET",

@@ -13,6 +13,7 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
 import java.time.Duration;
+import java.util.Locale;
 
 /**
  * The size limit of request bodies: {@code bd3.gateway.max-body-size} for JSON requests, {@code
@@ -45,11 +46,17 @@ public class BodySizeLimit {
     return ctx.request().method() == HttpMethod.POST && path.equals(ctx.request().path());
   }
 
+  private static boolean isMultipart(RoutingContext ctx) {
+    String type = ctx.request().getHeader("Content-Type");
+    return type != null && type.toLowerCase(Locale.ROOT).startsWith("multipart/");
+  }
+
   private long limit(RoutingContext ctx) {
     if (isUpload(ctx, DATASETS)) {
       return config.datasets().maxSize().asLongValue();
     }
-    return (isUpload(ctx, MODELS) ? config.models().maxSize() : config.maxBodySize()).asLongValue();
+    boolean modelUpload = isUpload(ctx, MODELS) && isMultipart(ctx); // not a folder's JSON
+    return (modelUpload ? config.models().maxSize() : config.maxBodySize()).asLongValue();
   }
 
   private void byLength(RoutingContext ctx) {

@@ -36,6 +36,7 @@ import java.util.UUID;
 import java.util.function.UnaryOperator;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipInputStream;
+import org.eclipse.microprofile.config.ConfigProvider;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -202,6 +203,67 @@ class ModelImportTest {
         .statusCode(400)
         .body("errors.field", hasItem("config"))
         .body("detail", containsString("time_conditioning"));
+  }
+
+  /**
+   * A release folder already in the artifact store is imported by naming it: the same run as an
+   * upload of the same files; a path out of the store, or to no such folder, is refused naming it.
+   */
+  @Test
+  void aFolderOfTheArtifactStoreImportsByItsPath() throws Exception {
+    Path store =
+        Path.of(ConfigProvider.getConfig().getValue("bd3.gateway.artifact-dir", String.class));
+    String name = "imports/" + UUID.randomUUID();
+    Path folder = Files.createDirectories(store.resolve(name));
+    Files.copy(CONFIG, folder.resolve(ReleaseLayout.CONFIG));
+    Files.move(uniqueWeights("folder", e -> e), folder.resolve(ReleaseLayout.WEIGHTS));
+    String sha = sha256(Files.readAllBytes(folder.resolve(ReleaseLayout.WEIGHTS)));
+    Response made = importFolder("{\"path\":\"" + name + "\",\"name\":\"from-store\"}");
+    made.then()
+        .statusCode(201)
+        .body("name", equalTo("from-store"))
+        .body("importedSha256", equalTo(sha))
+        .body("spec.blockSize", equalTo(4))
+        .body("checkpoints[0].step", equalTo(0));
+    upload(TestKeys.admin(), CONFIG, folder.resolve(ReleaseLayout.WEIGHTS), null)
+        .then()
+        .statusCode(200)
+        .body("id", equalTo(made.path("id")));
+
+    Path outside = Files.createDirectories(dir.resolve("outside"));
+    Files.copy(CONFIG, outside.resolve(ReleaseLayout.CONFIG));
+    Files.copy(folder.resolve(ReleaseLayout.WEIGHTS), outside.resolve(ReleaseLayout.WEIGHTS));
+    Path link = store.resolve("imports/link-" + UUID.randomUUID());
+    Files.createSymbolicLink(link, outside.toAbsolutePath());
+    for (String path :
+        List.of(
+            "../" + name,
+            "/" + name,
+            name + "/..",
+            "imports/none",
+            store.relativize(link).toString())) {
+      importFolder("{\"path\":\"" + path + "\"}")
+          .then()
+          .statusCode(400)
+          .contentType(containsString(PROBLEM))
+          .body("errors.field", hasItem("path"));
+    }
+    importFolder("{}").then().statusCode(400).body("errors.field", hasItem("path"));
+    given()
+        .header(TestKeys.bearer(TestKeys.create("folder-" + UUID.randomUUID(), "submitter")))
+        .contentType(ContentType.JSON)
+        .body("{\"path\":\"" + name + "\"}")
+        .post("/api/v1/models")
+        .then()
+        .statusCode(403);
+  }
+
+  private static Response importFolder(String body) {
+    return given()
+        .header(TestKeys.bearer(TestKeys.admin()))
+        .contentType(ContentType.JSON)
+        .body(body)
+        .post("/api/v1/models");
   }
 
   @Test

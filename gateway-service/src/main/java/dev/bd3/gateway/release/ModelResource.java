@@ -18,6 +18,7 @@ import java.net.URI;
 import java.util.Optional;
 import java.util.UUID;
 import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 import org.jboss.resteasy.reactive.RestForm;
 import org.jboss.resteasy.reactive.multipart.FileUpload;
@@ -51,16 +52,44 @@ public class ModelResource {
       @RestForm("name") String name) {
     FileUpload configJson = required(configPart, "config", "config.json");
     FileUpload weights = required(weightsPart, "weights", "model.safetensors");
-    if (name != null && (name.length() > MAX_NAME || name.indexOf('\0') >= 0)) {
-      throw ProblemException.invalid(
-          "name", "at most " + MAX_NAME + " characters, without NUL (U+0000)");
-    }
+    checkName(name);
     long max = config.models().maxSize().asLongValue();
     if (weights.size() > max) { // sent without a length: counted once received
       throw ProblemException.tooLarge(
           "model.safetensors is larger than the limit of " + max + " bytes");
     }
-    ModelStore.Checked checked = store.check(configJson.uploadedFile(), weights.uploadedFile());
+    return imported(store.check(configJson.uploadedFile(), weights.uploadedFile()), name);
+  }
+
+  /** An import of a release folder that is already in the artifact store (nothing uploaded). */
+  public record FolderImport(
+      @Schema(
+              description =
+                  "the folder in the artifact store, relative to it (its bucket's prefix, when it"
+                      + " has one), holding config.json and model.safetensors",
+              examples = "imports/owt-bd3lm-4")
+          String path,
+      @Schema(description = "the run's name") String name) {}
+
+  @POST
+  @Consumes(MediaType.APPLICATION_JSON)
+  @RolesAllowed(Role.ADMIN_NAME)
+  @Operation(
+      summary =
+          "Import a model in the release layout from a folder of the artifact store; 201 with its"
+              + " run, or 200 when these weights were imported before")
+  public Response importFolder(FolderImport request) {
+    if (request == null) {
+      throw ProblemException.invalid("path", "required: a folder of the artifact store");
+    }
+    checkName(request.name());
+    try (ModelStore.Folder folder = store.folder(request.path())) {
+      return imported(store.check(folder.config(), folder.weights()), request.name());
+    }
+  }
+
+  /** Records a checked import: 201 with a new run, or 200 with the run of the same weights. */
+  private Response imported(ModelStore.Checked checked, String name) {
     Optional<Run> first = models.importedAs(checked);
     if (first.isPresent()) {
       return Response.ok(view(first.get())).build();
@@ -78,6 +107,13 @@ public class ModelResource {
       return Response.ok(view(recorded.run())).build();
     }
     return Response.created(URI.create("/api/v1/runs/" + id)).entity(view(recorded.run())).build();
+  }
+
+  private static void checkName(String name) {
+    if (name != null && (name.length() > MAX_NAME || name.indexOf('\0') >= 0)) {
+      throw ProblemException.invalid(
+          "name", "at most " + MAX_NAME + " characters, without NUL (U+0000)");
+    }
   }
 
   private static FileUpload required(FileUpload part, String name, String file) {

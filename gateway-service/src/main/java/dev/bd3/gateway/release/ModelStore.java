@@ -33,6 +33,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.regex.Pattern;
 import software.amazon.awssdk.services.s3.model.S3Exception;
 
 /**
@@ -45,6 +46,10 @@ import software.amazon.awssdk.services.s3.model.S3Exception;
  */
 @ApplicationScoped
 public class ModelStore {
+  /** A folder of the store as an import names it: relative, plain names, never {@code ..}. */
+  private static final Pattern STORE_PATH =
+      Pattern.compile("([A-Za-z0-9_-][A-Za-z0-9._-]*/)*[A-Za-z0-9_-][A-Za-z0-9._-]*");
+
   /** A config.json is a few hundred bytes; anything near this is something else. */
   private static final long MAX_CONFIG = 1 << 20;
 
@@ -70,6 +75,89 @@ public class ModelStore {
         deleteQuietly(path);
       }
     }
+  }
+
+  /**
+   * A release folder named in the artifact store: its two files, the store's own, or copies fetched
+   * from its bucket for this request (deleted on close).
+   */
+  public record Folder(Path config, Path weights, Path fetchedInto) implements AutoCloseable {
+    @Override
+    public void close() {
+      if (fetchedInto != null) {
+        deleteQuietly(fetchedInto.resolve(ReleaseLayout.CONFIG));
+        deleteQuietly(fetchedInto.resolve(ReleaseLayout.WEIGHTS));
+        deleteQuietly(fetchedInto);
+      }
+    }
+  }
+
+  /**
+   * The release folder at {@code path} in the artifact store (a relative path of plain names): in
+   * its folder, else, when it has a bucket, the objects under that prefix. A 400 names the field
+   * {@code path} when it is no such folder, a 413 when its weights pass the limit.
+   */
+  public Folder folder(String path) {
+    if (path == null || !STORE_PATH.matcher(path).matches()) {
+      throw ProblemException.invalid(
+          "path", "a folder of the artifact store: a relative path of plain names, without ..");
+    }
+    Path root = config.artifactDir().toAbsolutePath().normalize();
+    Path dir = root.resolve(path);
+    Path configFile = dir.resolve(ReleaseLayout.CONFIG);
+    Path weights = dir.resolve(ReleaseLayout.WEIGHTS);
+    if (Files.isRegularFile(configFile) && Files.isRegularFile(weights)) {
+      if (!inside(configFile, root) || !inside(weights, root)) { // a link out of the store
+        throw notAFolder(path);
+      }
+      return limited(new Folder(configFile, weights, null));
+    }
+    ObjectStore bucket = objects.store().orElseThrow(() -> notAFolder(path));
+    String prefix = root.relativize(dir).toString() + "/";
+    List<String> keys = bucket.keys(prefix);
+    if (!keys.contains(prefix + ReleaseLayout.CONFIG)
+        || !keys.contains(prefix + ReleaseLayout.WEIGHTS)) {
+      throw notAFolder(path);
+    }
+    Path into = root.resolve("imports").resolve(UUID.randomUUID().toString());
+    Folder folder =
+        new Folder(into.resolve(ReleaseLayout.CONFIG), into.resolve(ReleaseLayout.WEIGHTS), into);
+    try {
+      bucket.copy(prefix + ReleaseLayout.CONFIG, folder.config());
+      bucket.copy(prefix + ReleaseLayout.WEIGHTS, folder.weights());
+      return limited(folder);
+    } catch (RuntimeException e) {
+      folder.close();
+      throw e instanceof ObjectStore.CorruptObjectException
+          ? ProblemException.invalid("path", e.getMessage())
+          : e;
+    }
+  }
+
+  private Folder limited(Folder folder) {
+    long max = config.models().maxSize().asLongValue();
+    try {
+      if (Files.size(folder.weights()) > max) {
+        folder.close();
+        throw ProblemException.tooLarge(
+            ReleaseLayout.WEIGHTS + " is larger than the limit of " + max + " bytes");
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return folder;
+  }
+
+  private static ProblemException notAFolder(String path) {
+    return ProblemException.invalid(
+        "path",
+        "the artifact store holds no release folder "
+            + path
+            + " ("
+            + ReleaseLayout.CONFIG
+            + " and "
+            + ReleaseLayout.WEIGHTS
+            + ")");
   }
 
   /**
