@@ -20,12 +20,18 @@ public record SampleSpec(
     @Schema(description = "or a checkpoint URI the gateway has recorded") @Size(max = 2048)
         String checkpoint,
     @Schema(description = "samples generated together") @Min(1) @Max(64) Integer numSamples,
-    @Schema(description = "stop a sample after this many tokens (bytes), prompt excluded")
+    @Schema(
+            description =
+                "stop a sample after this many tokens (of its model's tokenizer), prompt excluded")
         @Min(1)
         @Max(131_072)
         Integer maxTokens,
-    @Schema(description = "denoising rule inside a block: ddpm, first-hitting or parallel")
-        @Pattern(regexp = SAMPLERS, message = "must be one of ddpm, first-hitting, parallel")
+    @Schema(
+            description =
+                "denoising rule inside a block: ddpm, first-hitting, parallel or threshold")
+        @Pattern(
+            regexp = SAMPLERS,
+            message = "must be one of ddpm, first-hitting, parallel, threshold")
         String sampler,
     @Schema(description = "ddpm: denoising steps T per block")
         @DerivedDefault("L'")
@@ -41,6 +47,14 @@ public record SampleSpec(
         @Min(1)
         @Max(8192)
         Integer tokensPerStep,
+    @Schema(
+            description =
+                "threshold: each step commits every masked position whose most likely token has at"
+                    + " least this probability, and at least the most confident one (Fast-dLLM's"
+                    + " rule)")
+        @DecimalMin(value = "0.0", inclusive = false)
+        @DecimalMax("1.0")
+        Double confidence,
     @Schema(description = "text the samples continue")
         @Size(max = 4096)
         @Pattern(regexp = "[^\\x00]*", message = "must not contain NUL")
@@ -63,7 +77,7 @@ public record SampleSpec(
     implements JobSpec, CheckpointRef {
 
   /** The denoising rules a sample job may name (the model library's samplers). */
-  public static final String SAMPLERS = "ddpm|first-hitting|parallel";
+  public static final String SAMPLERS = "ddpm|first-hitting|parallel|threshold";
 
   /**
    * This spec with every default filled in for a model of block size {@code blockSize} (the
@@ -81,6 +95,7 @@ public record SampleSpec(
         requireNonNullElse(steps, blockSize),
         requireNonNullElse(topP, 0.9),
         requireNonNullElse(tokensPerStep, Math.max(1, blockSize / 4)),
+        requireNonNullElse(confidence, 0.9),
         requireNonNullElse(prompt, ""),
         requireNonNullElse(stopOnEos, true),
         requireNonNullElse(entropyThreshold, 1.5),
@@ -101,6 +116,7 @@ public record SampleSpec(
         steps,
         topP,
         tokensPerStep,
+        confidence,
         prompt,
         stopOnEos,
         entropyThreshold,

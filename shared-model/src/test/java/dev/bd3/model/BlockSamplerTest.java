@@ -26,7 +26,7 @@ class BlockSamplerTest {
   private static final ModelConfig CONFIG = ModelConfig.micro(); // L = 32, L' = 4
 
   private static SamplerConfig config(Kind kind, int maxTokens, boolean eos) {
-    return new SamplerConfig(kind, 4, 1.0, 2, maxTokens, eos, 0, 256, 42, false);
+    return new SamplerConfig(kind, 4, 1.0, 2, 0.9, maxTokens, eos, 0, 256, 42, false);
   }
 
   @ParameterizedTest
@@ -110,7 +110,7 @@ class BlockSamplerTest {
         for (long seed = 0; seed < 12; seed++) {
           for (boolean valid : new boolean[] {true, false}) {
             SamplerConfig c =
-                new SamplerConfig(kind, blockSize, 0.95, 2, 40, true, 0, 256, seed, valid);
+                new SamplerConfig(kind, blockSize, 0.95, 2, 0.9, 40, true, 0, 256, seed, valid);
             for (GeneratedSample s :
                 BlockSampler.cached(model, c)
                     .generate(3, prompt, m, BlockSampler.Listener.NONE)
@@ -206,7 +206,7 @@ class BlockSamplerTest {
       Bd3Lm model = Fixtures.randomModel(CONFIG, m, 8);
       BlockSampler sampler =
           BlockSampler.cached(
-              model, new SamplerConfig(Kind.DDPM, 4, 1.0, 1, 8, false, 0, 256, 1, true));
+              model, new SamplerConfig(Kind.DDPM, 4, 1.0, 1, 0.9, 8, false, 0, 256, 1, true));
       for (int[] prompt :
           new int[][] {
             {'a', 0xE2, 0x82}, // ends inside "€"
@@ -227,7 +227,8 @@ class BlockSamplerTest {
   void ddpmReusesPthetaWhenNothingChanged() {
     try (NDManager m = Fixtures.manager()) {
       Bd3Lm model = Fixtures.randomModel(CONFIG, m, 5);
-      SamplerConfig many = new SamplerConfig(Kind.DDPM, 64, 1.0, 1, 16, false, 0, 256, 1, false);
+      SamplerConfig many =
+          new SamplerConfig(Kind.DDPM, 64, 1.0, 1, 0.9, 16, false, 0, 256, 1, false);
       GeneratedSample s =
           BlockSampler.cached(model, many)
               .generate(1, new int[0], m, BlockSampler.Listener.NONE)
@@ -238,7 +239,7 @@ class BlockSamplerTest {
       assertTrue(s.nfe() >= 5, "at least one evaluation per block");
 
       SamplerConfig firstHit =
-          new SamplerConfig(Kind.FIRST_HITTING, 1, 1.0, 1, 16, false, 0, 256, 1, false);
+          new SamplerConfig(Kind.FIRST_HITTING, 1, 1.0, 1, 0.9, 16, false, 0, 256, 1, false);
       GeneratedSample f =
           BlockSampler.cached(model, firstHit)
               .generate(1, new int[0], m, BlockSampler.Listener.NONE)
@@ -274,7 +275,8 @@ class BlockSamplerTest {
       biasTowards(model, Fixtures.BYTES.eos(), 2, m); // some samples stop at EOS, some at the cap
       int eos = 0;
       for (long seed = 0; seed < 8; seed++) {
-        SamplerConfig c = new SamplerConfig(Kind.DDPM, 4, 1.0, 1, 5, true, 0, 256, seed, false);
+        SamplerConfig c =
+            new SamplerConfig(Kind.DDPM, 4, 1.0, 1, 0.9, 5, true, 0, 256, seed, false);
         for (GeneratedSample s :
             BlockSampler.cached(model, c)
                 .generate(6, new int[0], m, BlockSampler.Listener.NONE)
@@ -300,7 +302,7 @@ class BlockSamplerTest {
 
       biasTowards(model, 'a', m);
       SamplerConfig degenerate =
-          new SamplerConfig(Kind.DDPM, 4, 0.9, 1, 1000, false, 1.0, 32, 3, false);
+          new SamplerConfig(Kind.DDPM, 4, 0.9, 1, 0.9, 1000, false, 1.0, 32, 3, false);
       GeneratedSample s =
           BlockSampler.cached(model, degenerate)
               .generate(1, new int[0], m, BlockSampler.Listener.NONE)

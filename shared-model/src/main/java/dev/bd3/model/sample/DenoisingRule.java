@@ -32,6 +32,7 @@ interface DenoisingRule {
       case DDPM -> new Ddpm(c.steps(), mask);
       case FIRST_HITTING -> new FirstHitting(mask);
       case PARALLEL -> new Parallel(c.tokensPerStep(), mask);
+      case THRESHOLD -> new Threshold(c.confidence(), mask);
     };
   }
 
@@ -87,6 +88,56 @@ interface DenoisingRule {
     }
   }
 
+  /**
+   * Fast-dLLM's confidence threshold: every masked position whose p_theta gives its most likely
+   * token at least {@code confidence}, and the most confident one when none does, drawn together. A
+   * sure block takes one step; an unsure one takes up to L', one position at a time.
+   */
+  record Threshold(double confidence, int mask) implements DenoisingRule {
+    @Override
+    public int steps(int blockSize) {
+      return blockSize;
+    }
+
+    @Override
+    public boolean step(int[] x, double[][] p, int k, SplittableRandom random, TokenDraw draw) {
+      int best = -1;
+      boolean sure = false;
+      for (int j = 0; j < x.length; j++) {
+        if (x[j] != mask) {
+          continue;
+        }
+        double top = Nucleus.max(p[j]);
+        if (top >= confidence) {
+          x[j] = CHOSEN;
+          sure = true;
+        } else if (best < 0 || top > Nucleus.max(p[best])) {
+          best = j;
+        }
+      }
+      if (!sure && best < 0) {
+        return false;
+      }
+      if (!sure) {
+        x[best] = CHOSEN;
+      }
+      drawChosen(x, p, random, draw);
+      return true;
+    }
+  }
+
+  /** Marks a position chosen this step, before its token is drawn. */
+  int CHOSEN = -1;
+
+  /** Draws the tokens of the chosen positions, in position order. */
+  private static void drawChosen(int[] x, double[][] p, SplittableRandom random, TokenDraw draw) {
+    for (int j = 0; j < x.length; j++) {
+      if (x[j] == CHOSEN) {
+        x[j] = draw.draw(x, j, p[j], random);
+      }
+    }
+  }
+
   /** The {@code perStep} masked positions with the most confident p_theta, drawn together. */
   record Parallel(int perStep, int mask) implements DenoisingRule {
     @Override
@@ -107,14 +158,10 @@ interface DenoisingRule {
         if (best < 0) {
           break;
         }
-        x[best] = -1; // chosen this step; drawn below, in position order
+        x[best] = CHOSEN;
         changed = true;
       }
-      for (int j = 0; j < x.length; j++) {
-        if (x[j] == -1) {
-          x[j] = draw.draw(x, j, p[j], random);
-        }
-      }
+      drawChosen(x, p, random, draw);
       return changed;
     }
   }

@@ -9,6 +9,8 @@ import dev.bd3.jobs.SampleSpec;
  * @param steps DDPM: denoising steps T per block (time grid 1 -> 0); ignored by the others
  * @param topP nucleus filtering of p_theta before every draw (1 = none; reference 0.9)
  * @param tokensPerStep parallel: tokens committed per step (by confidence)
+ * @param confidence threshold: the probability of its most likely token at which a position is
+ *     committed (at least the most confident one per step)
  * @param maxTokens stop after this many generated tokens (prompt excluded)
  * @param stopOnEos stop a sample at its first EOS
  * @param entropyThreshold stop when the unigram entropy (nats) of the last {@code entropyWindow}
@@ -22,6 +24,7 @@ public record SamplerConfig(
     int steps,
     double topP,
     int tokensPerStep,
+    double confidence,
     int maxTokens,
     boolean stopOnEos,
     double entropyThreshold,
@@ -36,7 +39,9 @@ public record SamplerConfig(
     /** One uniformly chosen masked position per step: L' evaluations per block. */
     FIRST_HITTING,
     /** The {@code tokensPerStep} most confident masked positions per step. */
-    PARALLEL;
+    PARALLEL,
+    /** Every masked position at least {@code confidence} sure, at least one, per step. */
+    THRESHOLD;
 
     public static Kind parse(String name) {
       return valueOf(name.trim().toUpperCase(java.util.Locale.ROOT).replace('-', '_'));
@@ -50,8 +55,8 @@ public record SamplerConfig(
     if (steps < 1 || tokensPerStep < 1 || maxTokens < 1 || entropyWindow < 1) {
       throw new IllegalArgumentException("steps, tokensPerStep, maxTokens, entropyWindow >= 1");
     }
-    if (!(topP > 0 && topP <= 1)) {
-      throw new IllegalArgumentException("topP must lie in (0, 1]");
+    if (!(topP > 0 && topP <= 1) || !(confidence > 0 && confidence <= 1)) {
+      throw new IllegalArgumentException("topP and confidence must lie in (0, 1]");
     }
   }
 
@@ -63,7 +68,7 @@ public record SamplerConfig(
     return of(
         new SampleSpec(
             null, null, null, null, maxTokens, null, null, null, null, null, null, null, null, null,
-            seed),
+            null, seed),
         blockSize);
   }
 
@@ -75,37 +80,12 @@ public record SamplerConfig(
         s.steps(),
         s.topP(),
         s.tokensPerStep(),
+        s.confidence(),
         s.maxTokens(),
         s.stopOnEos(),
         s.entropyThreshold(),
         ENTROPY_WINDOW,
         s.seed(),
         s.validUtf8());
-  }
-
-  public SamplerConfig withKind(Kind k, int stepsOrTokensPerStep) {
-    return k == Kind.PARALLEL
-        ? new SamplerConfig(
-            k,
-            steps,
-            topP,
-            stepsOrTokensPerStep,
-            maxTokens,
-            stopOnEos,
-            entropyThreshold,
-            entropyWindow,
-            seed,
-            validUtf8)
-        : new SamplerConfig(
-            k,
-            stepsOrTokensPerStep,
-            topP,
-            tokensPerStep,
-            maxTokens,
-            stopOnEos,
-            entropyThreshold,
-            entropyWindow,
-            seed,
-            validUtf8);
   }
 }

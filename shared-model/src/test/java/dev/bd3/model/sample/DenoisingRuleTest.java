@@ -1,6 +1,7 @@
 package dev.bd3.model.sample;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.bd3.jobs.Vocabulary;
 import dev.bd3.model.data.Tokenizer;
@@ -112,12 +113,70 @@ class DenoisingRuleTest {
     assertEquals('q', x[5]);
   }
 
+  /**
+   * The threshold rule commits, each step, every masked position whose largest probability reaches
+   * the threshold, or the single most confident one when none does; unmasked positions never
+   * change. Confidences that rise as positions are committed (as context sharpens p_theta) make a
+   * block take fewer steps than L'.
+   */
+  @Test
+  void thresholdCommitsEverySurePositionAndAtLeastOne() {
+    double threshold = 0.8;
+    DenoisingRule rule =
+        DenoisingRule.of(
+            new SamplerConfig(Kind.THRESHOLD, 1, 1.0, 1, threshold, 64, false, 0, 256, 1, false),
+            BYTES.mask());
+    SplittableRandom random = new SplittableRandom(5);
+    double[] confidence = new double[BLOCK];
+    for (int j = 0; j < BLOCK; j++) {
+      confidence[j] = 0.3 + 0.04 * ((j * 5) % BLOCK); // 0.3 .. 0.9, distinct
+    }
+    int[] x = maskedBlock();
+    x[9] = 'q';
+    int steps = 0;
+    while (count(x) > 0) {
+      double[][] p = new double[BLOCK][BYTES.vocabSize()];
+      for (int j = 0; j < BLOCK; j++) {
+        p[j]['a'] = confidence[j];
+        p[j]['z'] = 1 - confidence[j];
+      }
+      int[] before = x.clone();
+      rule.step(x, p, steps, random, DenoisingRule.TokenDraw.FROM_P);
+      List<Integer> sure = new ArrayList<>();
+      int best = -1;
+      for (int j = 0; j < BLOCK; j++) {
+        if (before[j] == BYTES.mask()) {
+          if (confidence[j] >= threshold) {
+            sure.add(j);
+          }
+          if (best < 0 || confidence[j] > confidence[best]) {
+            best = j;
+          }
+        }
+      }
+      List<Integer> expected = sure.isEmpty() ? List.of(best) : sure;
+      for (int j = 0; j < BLOCK; j++) {
+        if (before[j] != BYTES.mask()) {
+          assertEquals(before[j], x[j], "unmasked position " + j + " changed at step " + steps);
+        } else {
+          assertEquals(expected.contains(j), x[j] != BYTES.mask(), "position " + j);
+        }
+      }
+      for (int j = 0; j < BLOCK; j++) {
+        confidence[j] = Math.min(1, confidence[j] + 0.1); // context sharpens the rest
+      }
+      steps++;
+    }
+    assertEquals('q', x[9]);
+    assertTrue(steps > 1 && steps < BLOCK - 1, "between one step and one per position: " + steps);
+  }
+
   private static SamplerConfig config(Kind kind, int steps) {
     return config(kind, steps, 1);
   }
 
   private static SamplerConfig config(Kind kind, int steps, int perStep) {
-    return new SamplerConfig(kind, steps, 1.0, perStep, 64, false, 0, 256, 1, false);
+    return new SamplerConfig(kind, steps, 1.0, perStep, 0.9, 64, false, 0, 256, 1, false);
   }
 
   private static int[] maskedBlock() {
