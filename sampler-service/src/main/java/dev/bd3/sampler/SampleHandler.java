@@ -10,16 +10,17 @@ import dev.bd3.model.nn.Bd3Lm;
 import dev.bd3.model.sample.BlockSampler;
 import dev.bd3.model.sample.GeneratedSample;
 import dev.bd3.model.sample.SamplerConfig;
-import dev.bd3.model.train.Checkpoint;
 import dev.bd3.worker.JobContext;
 import dev.bd3.worker.JobHandler;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
 import java.util.List;
 import org.jboss.logging.Logger;
 
 /**
  * Generates text from a checkpoint, block by block with a KV cache. Every finished block is
- * streamed as an event; every finished sample is reported with its NFE and why it stopped.
+ * streamed as an event; every finished sample is reported with its NFE and why it stopped. Models
+ * stay loaded between jobs ({@link LoadedModels}).
  */
 @ApplicationScoped
 public class SampleHandler implements JobHandler {
@@ -30,14 +31,18 @@ public class SampleHandler implements JobHandler {
     return JobType.SAMPLE;
   }
 
+  @Inject LoadedModels models;
+
   @Override
   public void run(JobRequest job, JobContext context) {
     SampleSpec given = (SampleSpec) job.spec();
-    try (NDManager manager = Engine.getInstance().newBaseManager()) {
-      Checkpoint checkpoint = Checkpoint.read(context.artifact(given.checkpoint()), manager);
-      int blockSize = checkpoint.meta().model().blockSize();
+    boolean useEma = given.resolved(1).useEma(); // the block size sets only sampler defaults
+    try (LoadedModels.Lease lease =
+            models.acquire(given.checkpoint(), useEma, () -> context.artifact(given.checkpoint()));
+        NDManager manager = Engine.getInstance().newBaseManager()) {
+      int blockSize = lease.meta().model().blockSize();
       SampleSpec spec = given.resolved(blockSize);
-      Bd3Lm model = checkpoint.model(manager, spec.useEma());
+      Bd3Lm model = lease.model();
       Tokenizer tokenizer = model.config().tokenizer();
       int[] prompt = tokenizer.encode(spec.prompt());
       Tokenizer.Stream[] streams = new Tokenizer.Stream[spec.numSamples()];
@@ -68,7 +73,12 @@ public class SampleHandler implements JobHandler {
       context.metric("tokens_per_s", 0, tokens / seconds);
       context.metric("batch_passes", 0, result.batchPasses());
       LOG.infof(
-          "run %s: %d samples, %d tokens in %.1f s", job.runId(), samples.size(), tokens, seconds);
+          "run %s: %d samples, %d tokens in %.1f s (model %s)",
+          job.runId(),
+          samples.size(),
+          tokens,
+          seconds,
+          lease.kept() ? "kept loaded" : "read from its checkpoint");
     }
   }
 }
