@@ -228,6 +228,7 @@ final class SamplingBench extends Benchmark {
               setting.kind(),
               model.config().blockSize(),
               0.9,
+              1.0,
               setting.k(),
               setting.kind() == SamplerConfig.Kind.THRESHOLD ? setting.tau() : 0.9,
               tokens,

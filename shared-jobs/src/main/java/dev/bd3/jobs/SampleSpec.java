@@ -42,6 +42,13 @@ public record SampleSpec(
         @DecimalMin(value = "0.0", inclusive = false)
         @DecimalMax("1.0")
         Double topP,
+    @Schema(
+            description =
+                "divides the logits before p_theta is taken (1 = as trained, 0 = the most likely"
+                    + " token)")
+        @DecimalMin("0.0")
+        @DecimalMax("10.0")
+        Double temperature,
     @Schema(description = "parallel: tokens committed per step")
         @DerivedDefault("max(1, L' / 4)")
         @Min(1)
@@ -94,6 +101,7 @@ public record SampleSpec(
         requireNonNullElse(sampler, "ddpm"),
         requireNonNullElse(steps, blockSize),
         requireNonNullElse(topP, 0.9),
+        requireNonNullElse(temperature, 1.0),
         requireNonNullElse(tokensPerStep, Math.max(1, blockSize / 4)),
         requireNonNullElse(confidence, 0.9),
         requireNonNullElse(prompt, ""),
@@ -115,6 +123,7 @@ public record SampleSpec(
         sampler,
         steps,
         topP,
+        temperature,
         tokensPerStep,
         confidence,
         prompt,

@@ -16,6 +16,7 @@ import dev.bd3.model.sample.SamplerConfig;
 import dev.bd3.model.sample.SamplerConfig.Kind;
 import dev.bd3.model.sample.StopReason;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -26,7 +27,7 @@ class BlockSamplerTest {
   private static final ModelConfig CONFIG = ModelConfig.micro(); // L = 32, L' = 4
 
   private static SamplerConfig config(Kind kind, int maxTokens, boolean eos) {
-    return new SamplerConfig(kind, 4, 1.0, 2, 0.9, maxTokens, eos, 0, 256, 42, false);
+    return new SamplerConfig(kind, 4, 1.0, 1.0, 2, 0.9, maxTokens, eos, 0, 256, 42, false);
   }
 
   @ParameterizedTest
@@ -37,6 +38,62 @@ class BlockSamplerTest {
       SamplerConfig c = config(kind, 24, false);
       sameSamples(BlockSampler.recomputing(model, c), BlockSampler.cached(model, c), 24, m);
     }
+  }
+
+  /**
+   * At temperature 0 every draw is the most likely token, so the most-confident-first rules give
+   * the same text whatever the seed; at temperature 1 the seed matters; a high temperature flattens
+   * p_theta (lower confidence: the threshold rule commits fewer tokens a step).
+   */
+  @Test
+  void temperatureZeroIsGreedyAndHighTemperatureIsLessSure() {
+    try (NDManager m = Fixtures.manager()) {
+      Bd3Lm model = Fixtures.randomModel(CONFIG, m, 13);
+      int[] prompt = Fixtures.BYTES.encode("Hello");
+      for (Kind kind : List.of(Kind.PARALLEL, Kind.THRESHOLD)) {
+        List<int[]> greedy = new ArrayList<>();
+        List<int[]> drawn = new ArrayList<>();
+        for (long seed : new long[] {1, 2}) {
+          greedy.add(
+              tokens(
+                  model,
+                  new SamplerConfig(kind, 4, 1.0, 0.0, 2, 0.3, 24, false, 0, 256, seed, false),
+                  prompt,
+                  m));
+          drawn.add(
+              tokens(
+                  model,
+                  new SamplerConfig(kind, 4, 1.0, 1.0, 2, 0.3, 24, false, 0, 256, seed, false),
+                  prompt,
+                  m));
+        }
+        assertArrayEquals(greedy.get(0), greedy.get(1), kind + " at temperature 0");
+        assertFalse(Arrays.equals(drawn.get(0), drawn.get(1)), kind + " at temperature 1");
+      }
+      double sure = nfe(model, 1.0, prompt, m);
+      double unsure = nfe(model, 5.0, prompt, m);
+      assertTrue(
+          unsure > sure, "threshold NFE at temperature 5 (" + unsure + ") over 1 (" + sure + ")");
+    }
+  }
+
+  private static int[] tokens(Bd3Lm model, SamplerConfig c, int[] prompt, NDManager m) {
+    return BlockSampler.cached(model, c)
+        .generate(1, prompt, m, BlockSampler.Listener.NONE)
+        .samples()
+        .get(0)
+        .tokens();
+  }
+
+  private static double nfe(Bd3Lm model, double temperature, int[] prompt, NDManager m) {
+    SamplerConfig c =
+        new SamplerConfig(
+            Kind.THRESHOLD, 4, 1.0, temperature, 1, 0.05, 64, false, 0, 256, 3, false);
+    return BlockSampler.cached(model, c)
+        .generate(1, prompt, m, BlockSampler.Listener.NONE)
+        .samples()
+        .get(0)
+        .nfe();
   }
 
   /** Two samples of {@code length} tokens after "Hello": the same tokens and NFE from both. */
@@ -110,7 +167,8 @@ class BlockSamplerTest {
         for (long seed = 0; seed < 12; seed++) {
           for (boolean valid : new boolean[] {true, false}) {
             SamplerConfig c =
-                new SamplerConfig(kind, blockSize, 0.95, 2, 0.9, 40, true, 0, 256, seed, valid);
+                new SamplerConfig(
+                    kind, blockSize, 0.95, 1.0, 2, 0.9, 40, true, 0, 256, seed, valid);
             for (GeneratedSample s :
                 BlockSampler.cached(model, c)
                     .generate(3, prompt, m, BlockSampler.Listener.NONE)
@@ -206,7 +264,7 @@ class BlockSamplerTest {
       Bd3Lm model = Fixtures.randomModel(CONFIG, m, 8);
       BlockSampler sampler =
           BlockSampler.cached(
-              model, new SamplerConfig(Kind.DDPM, 4, 1.0, 1, 0.9, 8, false, 0, 256, 1, true));
+              model, new SamplerConfig(Kind.DDPM, 4, 1.0, 1.0, 1, 0.9, 8, false, 0, 256, 1, true));
       for (int[] prompt :
           new int[][] {
             {'a', 0xE2, 0x82}, // ends inside "€"
@@ -228,7 +286,7 @@ class BlockSamplerTest {
     try (NDManager m = Fixtures.manager()) {
       Bd3Lm model = Fixtures.randomModel(CONFIG, m, 5);
       SamplerConfig many =
-          new SamplerConfig(Kind.DDPM, 64, 1.0, 1, 0.9, 16, false, 0, 256, 1, false);
+          new SamplerConfig(Kind.DDPM, 64, 1.0, 1.0, 1, 0.9, 16, false, 0, 256, 1, false);
       GeneratedSample s =
           BlockSampler.cached(model, many)
               .generate(1, new int[0], m, BlockSampler.Listener.NONE)
@@ -239,7 +297,7 @@ class BlockSamplerTest {
       assertTrue(s.nfe() >= 5, "at least one evaluation per block");
 
       SamplerConfig firstHit =
-          new SamplerConfig(Kind.FIRST_HITTING, 1, 1.0, 1, 0.9, 16, false, 0, 256, 1, false);
+          new SamplerConfig(Kind.FIRST_HITTING, 1, 1.0, 1.0, 1, 0.9, 16, false, 0, 256, 1, false);
       GeneratedSample f =
           BlockSampler.cached(model, firstHit)
               .generate(1, new int[0], m, BlockSampler.Listener.NONE)
@@ -276,7 +334,7 @@ class BlockSamplerTest {
       int eos = 0;
       for (long seed = 0; seed < 8; seed++) {
         SamplerConfig c =
-            new SamplerConfig(Kind.DDPM, 4, 1.0, 1, 0.9, 5, true, 0, 256, seed, false);
+            new SamplerConfig(Kind.DDPM, 4, 1.0, 1.0, 1, 0.9, 5, true, 0, 256, seed, false);
         for (GeneratedSample s :
             BlockSampler.cached(model, c)
                 .generate(6, new int[0], m, BlockSampler.Listener.NONE)
@@ -302,7 +360,7 @@ class BlockSamplerTest {
 
       biasTowards(model, 'a', m);
       SamplerConfig degenerate =
-          new SamplerConfig(Kind.DDPM, 4, 0.9, 1, 0.9, 1000, false, 1.0, 32, 3, false);
+          new SamplerConfig(Kind.DDPM, 4, 0.9, 1.0, 1, 0.9, 1000, false, 1.0, 32, 3, false);
       GeneratedSample s =
           BlockSampler.cached(model, degenerate)
               .generate(1, new int[0], m, BlockSampler.Listener.NONE)

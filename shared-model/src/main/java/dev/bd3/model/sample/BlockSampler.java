@@ -238,7 +238,8 @@ public final class BlockSampler {
         }
       }
       for (int i = 0; i < x.length; i++) {
-        stale[i] = rule.step(x[i], p.filtered()[i], k, random, draw(batch, i, p.raw()));
+        stale[i] =
+            rule.step(x[i], p.filtered()[i], p.confidence()[i], k, random, draw(batch, i, p.raw()));
       }
     }
     return passes;
@@ -246,9 +247,10 @@ public final class BlockSampler {
 
   /**
    * p_theta at every masked position of every block (N, L', V), nucleus-filtered; unfiltered too
-   * where the UTF-8 constraint may need it (null otherwise).
+   * where the UTF-8 constraint may need it (null otherwise); and each position's confidence (N,
+   * L'), the largest probability of p_theta before the nucleus.
    */
-  private record Distributions(double[][][] filtered, double[][][] raw) {}
+  private record Distributions(double[][][] filtered, double[][][] raw, double[][] confidence) {}
 
   /**
    * How row i draws a token: straight from p, or restricted to the tokens that keep its text valid
@@ -265,7 +267,7 @@ public final class BlockSampler {
       double[] q = restricted(p, ok);
       if (q == null) {
         double[] all = restricted(raw[row][j], ok);
-        q = all == null ? restricted(ok) : Nucleus.filter(all, config.topP());
+        q = all == null ? restricted(ok) : Nucleus.filter(all, config.nucleus());
       }
       return Nucleus.draw(q, random);
     };
@@ -330,23 +332,29 @@ public final class BlockSampler {
                 .logits()
                 .get(":, " + (length - lb) + ":");
       }
-      flat = logits.toType(DataType.FLOAT64, false).softmax(-1).toDoubleArray(); // (N, L', V)
+      NDArray scaled = logits.toType(DataType.FLOAT64, false);
+      if (config.temperature() > 0 && config.temperature() != 1) {
+        scaled = scaled.div(config.temperature()); // at 0 the nucleus keeps the most likely id
+      }
+      flat = scaled.softmax(-1).toDoubleArray(); // (N, L', V)
     }
     // only masked positions are ever drawn from, and the masked set only shrinks while p is reused
     double[][][] p = new double[x.length][lb][];
     double[][][] raw = config.validUtf8() ? new double[x.length][lb][] : null;
+    double[][] confidence = new double[x.length][lb];
     for (int i = 0; i < x.length; i++) {
       for (int j = 0; j < lb; j++) {
         if (x[i][j] == mask) {
           double[] row = Arrays.copyOfRange(flat, (i * lb + j) * v, (i * lb + j + 1) * v);
-          p[i][j] = Nucleus.filter(row, config.topP());
+          confidence[i][j] = Nucleus.max(row);
+          p[i][j] = Nucleus.filter(row, config.nucleus());
           if (raw != null) {
             raw[i][j] = row;
           }
         }
       }
     }
-    return new Distributions(p, raw);
+    return new Distributions(p, raw, confidence);
   }
 
   /**

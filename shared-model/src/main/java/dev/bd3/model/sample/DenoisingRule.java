@@ -13,9 +13,11 @@ interface DenoisingRule {
 
   /**
    * Updates block x in place at step k, drawing from the (filtered) distributions p[j] through
-   * {@code draw}; returns whether anything changed.
+   * {@code draw}; {@code confidence[j]} is the largest probability of p_theta at j before the
+   * nucleus. Returns whether anything changed.
    */
-  boolean step(int[] x, double[][] p, int k, SplittableRandom random, TokenDraw draw);
+  boolean step(
+      int[] x, double[][] p, double[] confidence, int k, SplittableRandom random, TokenDraw draw);
 
   /** How a chosen position gets its token. */
   interface TokenDraw {
@@ -47,7 +49,13 @@ interface DenoisingRule {
     }
 
     @Override
-    public boolean step(int[] x, double[][] p, int k, SplittableRandom random, TokenDraw draw) {
+    public boolean step(
+        int[] x,
+        double[][] p,
+        double[] confidence,
+        int k,
+        SplittableRandom random,
+        TokenDraw draw) {
       double t = 1 - (double) k / total;
       double s = 1 - (double) (k + 1) / total;
       boolean changed = false;
@@ -69,7 +77,13 @@ interface DenoisingRule {
     }
 
     @Override
-    public boolean step(int[] x, double[][] p, int k, SplittableRandom random, TokenDraw draw) {
+    public boolean step(
+        int[] x,
+        double[][] p,
+        double[] confidence,
+        int k,
+        SplittableRandom random,
+        TokenDraw draw) {
       int masked = 0;
       for (int id : x) {
         masked += id == mask ? 1 : 0;
@@ -90,28 +104,33 @@ interface DenoisingRule {
 
   /**
    * Fast-dLLM's confidence threshold: every masked position whose p_theta gives its most likely
-   * token at least {@code confidence}, and the most confident one when none does, drawn together. A
-   * sure block takes one step; an unsure one takes up to L', one position at a time.
+   * token at least {@code tau}, and the most confident one when none does, drawn together. A sure
+   * block takes one step; an unsure one takes up to L', one position at a time.
    */
-  record Threshold(double confidence, int mask) implements DenoisingRule {
+  record Threshold(double tau, int mask) implements DenoisingRule {
     @Override
     public int steps(int blockSize) {
       return blockSize;
     }
 
     @Override
-    public boolean step(int[] x, double[][] p, int k, SplittableRandom random, TokenDraw draw) {
+    public boolean step(
+        int[] x,
+        double[][] p,
+        double[] confidence,
+        int k,
+        SplittableRandom random,
+        TokenDraw draw) {
       int best = -1;
       boolean sure = false;
       for (int j = 0; j < x.length; j++) {
         if (x[j] != mask) {
           continue;
         }
-        double top = Nucleus.max(p[j]);
-        if (top >= confidence) {
+        if (confidence[j] >= tau) {
           x[j] = CHOSEN;
           sure = true;
-        } else if (best < 0 || top > Nucleus.max(p[best])) {
+        } else if (best < 0 || confidence[j] > confidence[best]) {
           best = j;
         }
       }
@@ -138,7 +157,7 @@ interface DenoisingRule {
     }
   }
 
-  /** The {@code perStep} masked positions with the most confident p_theta, drawn together. */
+  /** The {@code perStep} masked positions of the largest confidence, drawn together. */
   record Parallel(int perStep, int mask) implements DenoisingRule {
     @Override
     public int steps(int blockSize) {
@@ -146,12 +165,18 @@ interface DenoisingRule {
     }
 
     @Override
-    public boolean step(int[] x, double[][] p, int k, SplittableRandom random, TokenDraw draw) {
+    public boolean step(
+        int[] x,
+        double[][] p,
+        double[] confidence,
+        int k,
+        SplittableRandom random,
+        TokenDraw draw) {
       boolean changed = false;
       for (int n = 0; n < perStep; n++) {
         int best = -1;
         for (int j = 0; j < x.length; j++) {
-          if (x[j] == mask && (best < 0 || Nucleus.max(p[j]) > Nucleus.max(p[best]))) {
+          if (x[j] == mask && (best < 0 || confidence[j] > confidence[best])) {
             best = j;
           }
         }

@@ -8,6 +8,7 @@ import dev.bd3.jobs.SampleSpec;
  * @param kind the denoising rule within a block
  * @param steps DDPM: denoising steps T per block (time grid 1 -> 0); ignored by the others
  * @param topP nucleus filtering of p_theta before every draw (1 = none; reference 0.9)
+ * @param temperature divides the logits before p_theta is taken (1 = none; 0 = the most likely id)
  * @param tokensPerStep parallel: tokens committed per step (by confidence)
  * @param confidence threshold: the probability of its most likely token at which a position is
  *     committed (at least the most confident one per step)
@@ -23,6 +24,7 @@ public record SamplerConfig(
     Kind kind,
     int steps,
     double topP,
+    double temperature,
     int tokensPerStep,
     double confidence,
     int maxTokens,
@@ -58,6 +60,9 @@ public record SamplerConfig(
     if (!(topP > 0 && topP <= 1) || !(confidence > 0 && confidence <= 1)) {
       throw new IllegalArgumentException("topP and confidence must lie in (0, 1]");
     }
+    if (!(temperature >= 0 && Double.isFinite(temperature))) {
+      throw new IllegalArgumentException("temperature must be finite and at least 0");
+    }
   }
 
   /**
@@ -68,7 +73,7 @@ public record SamplerConfig(
     return of(
         new SampleSpec(
             null, null, null, null, maxTokens, null, null, null, null, null, null, null, null, null,
-            null, seed),
+            null, null, seed),
         blockSize);
   }
 
@@ -79,6 +84,7 @@ public record SamplerConfig(
         Kind.parse(s.sampler()),
         s.steps(),
         s.topP(),
+        s.temperature(),
         s.tokensPerStep(),
         s.confidence(),
         s.maxTokens(),
@@ -87,5 +93,10 @@ public record SamplerConfig(
         ENTROPY_WINDOW,
         s.seed(),
         s.validUtf8());
+  }
+
+  /** The nucleus a draw keeps: at temperature 0, the most likely id alone. */
+  public double nucleus() {
+    return temperature == 0 ? 0 : topP;
   }
 }

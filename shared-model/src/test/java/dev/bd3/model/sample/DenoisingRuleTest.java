@@ -33,7 +33,7 @@ class DenoisingRuleTest {
       int[] x = maskedBlock();
       for (int k = 0; k < total; k++) {
         int before = count(x);
-        rule.step(x, certain(), k, random, DenoisingRule.TokenDraw.FROM_P);
+        rule.step(x, certain(), sure(), k, random, DenoisingRule.TokenDraw.FROM_P);
         masked[k] += before;
         unmasked[k] += before - count(x);
       }
@@ -59,7 +59,7 @@ class DenoisingRuleTest {
     for (int trial = 0; trial < trials; trial++) {
       int[] x = maskedBlock();
       x[0] = 'z'; // position 0 is already unmasked and must never be chosen
-      rule.step(x, certain(), 0, random, DenoisingRule.TokenDraw.FROM_P);
+      rule.step(x, certain(), sure(), 0, random, DenoisingRule.TokenDraw.FROM_P);
       for (int j = 0; j < BLOCK; j++) {
         chosen[j] += x[j] == 'a' ? 1 : 0;
       }
@@ -93,7 +93,7 @@ class DenoisingRuleTest {
     p[5]['z'] = 0.01;
     for (int k = 0; count(x) > 0; k++) {
       int[] before = x.clone();
-      rule.step(x, p, k, random, DenoisingRule.TokenDraw.FROM_P);
+      rule.step(x, p, confidence, k, random, DenoisingRule.TokenDraw.FROM_P);
       List<Integer> expected = new ArrayList<>();
       for (int j = 0; j < BLOCK; j++) {
         if (before[j] == BYTES.mask()) {
@@ -124,7 +124,8 @@ class DenoisingRuleTest {
     double threshold = 0.8;
     DenoisingRule rule =
         DenoisingRule.of(
-            new SamplerConfig(Kind.THRESHOLD, 1, 1.0, 1, threshold, 64, false, 0, 256, 1, false),
+            new SamplerConfig(
+                Kind.THRESHOLD, 1, 1.0, 1.0, 1, threshold, 64, false, 0, 256, 1, false),
             BYTES.mask());
     SplittableRandom random = new SplittableRandom(5);
     double[] confidence = new double[BLOCK];
@@ -141,7 +142,7 @@ class DenoisingRuleTest {
         p[j]['z'] = 1 - confidence[j];
       }
       int[] before = x.clone();
-      rule.step(x, p, steps, random, DenoisingRule.TokenDraw.FROM_P);
+      rule.step(x, p, confidence, steps, random, DenoisingRule.TokenDraw.FROM_P);
       List<Integer> sure = new ArrayList<>();
       int best = -1;
       for (int j = 0; j < BLOCK; j++) {
@@ -176,7 +177,7 @@ class DenoisingRuleTest {
   }
 
   private static SamplerConfig config(Kind kind, int steps, int perStep) {
-    return new SamplerConfig(kind, steps, 1.0, perStep, 0.9, 64, false, 0, 256, 1, false);
+    return new SamplerConfig(kind, steps, 1.0, 1.0, perStep, 0.9, 64, false, 0, 256, 1, false);
   }
 
   private static int[] maskedBlock() {
@@ -186,6 +187,13 @@ class DenoisingRuleTest {
   }
 
   /** p_theta certain of 'a' at every position. */
+  /** Every position's confidence 1, as {@link #certain()} gives. */
+  private static double[] sure() {
+    double[] c = new double[BLOCK];
+    Arrays.fill(c, 1);
+    return c;
+  }
+
   private static double[][] certain() {
     double[][] p = new double[BLOCK][BYTES.vocabSize()];
     for (double[] row : p) {
