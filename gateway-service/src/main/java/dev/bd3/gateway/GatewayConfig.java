@@ -27,6 +27,8 @@ public interface GatewayConfig {
 
   Models models();
 
+  Serving serving();
+
   /**
    * The artifact store shared with the workers (uploaded datasets go to {@code datasets/}, imported
    * models' checkpoints to {@code runs/<run id>/checkpoints}, as training runs' do).
@@ -185,6 +187,15 @@ public interface GatewayConfig {
      */
     @WithDefault("4G")
     MemorySize maxSize();
+  }
+
+  interface Serving {
+    /**
+     * How long a completion request ({@code POST /v1/completions}) may take, queueing included: its
+     * sample run's deadline.
+     */
+    @WithDefault("10m")
+    Duration timeout();
   }
 
   interface Auth {

@@ -30,6 +30,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.function.Consumer;
 import org.jboss.logging.Logger;
 
 /**
@@ -60,6 +61,17 @@ public class JobService {
 
   @Transactional
   public Submitted submit(JsonNode body, String idempotencyKey) {
+    return submit(body, idempotencyKey, false, run -> {});
+  }
+
+  /**
+   * Submits a job; {@code served} marks a sample run made to answer a completion request ({@code
+   * POST /v1/completions}), held to the same roles, quotas and admission control. {@code created}
+   * sees the new run before the transaction commits: before any worker could report on it.
+   */
+  @Transactional
+  public Submitted submit(
+      JsonNode body, String idempotencyKey, boolean served, Consumer<Run> created) {
     if (idempotencyKey != null) {
       if (idempotencyKey.isBlank() || idempotencyKey.length() > MAX_KEY_LENGTH) {
         throw ProblemException.invalid(
@@ -101,8 +113,10 @@ public class JobService {
     run.deadline = run.createdAt.plus(timeout);
     run.parentRunId = effective.parentRunId();
     run.parentCheckpointId = effective.parentCheckpointId();
+    run.served = served;
     // flush now: a concurrent submit with the same key fails here, inside this method
     run.persistAndFlush();
+    created.accept(run);
     dispatcher.publish(run, 0);
     metrics.submitted(type);
     LOG.infof("run %s (%s) queued", run.id, type.json());

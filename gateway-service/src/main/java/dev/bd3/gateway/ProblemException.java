@@ -1,8 +1,10 @@
 package dev.bd3.gateway;
 
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.UnaryOperator;
 
 /** A request that cannot be served, answered as a {@link Problem} by {@link ProblemMapper}. */
 public class ProblemException extends RuntimeException {
@@ -103,6 +105,23 @@ public class ProblemException extends RuntimeException {
   /** 429: over a quota; {@code Retry-After} says when the request may succeed. */
   public static ProblemException tooMany(String detail, Duration retryAfter) {
     return new ProblemException(429, "quota", "Too many requests", detail, List.of(), retryAfter);
+  }
+
+  /** The same problem with its fields named as {@code rename} names them (another API's words). */
+  public ProblemException renamed(UnaryOperator<String> rename) {
+    String detail = getMessage();
+    List<Problem.FieldError> named = new ArrayList<>();
+    for (Problem.FieldError e : errors) {
+      String field = rename.apply(e.field());
+      named.add(new Problem.FieldError(field, e.message()));
+      detail = detail == null ? null : detail.replace(e.field() + ":", field + ":");
+    }
+    return new ProblemException(status, slug, title, detail, named, retryAfter);
+  }
+
+  /** The fields at fault, if any. */
+  public List<Problem.FieldError> errors() {
+    return errors;
   }
 
   /** When to try again (429), if anything is known. */

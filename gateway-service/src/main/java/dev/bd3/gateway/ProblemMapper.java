@@ -8,6 +8,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.exc.InvalidFormatException;
 import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.bd3.gateway.auth.ApiKeyMechanism;
 import dev.bd3.jobs.Json;
 import io.quarkus.security.AuthenticationFailedException;
@@ -18,6 +20,7 @@ import jakarta.inject.Inject;
 import jakarta.validation.ConstraintViolation;
 import jakarta.validation.ConstraintViolationException;
 import jakarta.ws.rs.WebApplicationException;
+import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 import java.io.IOException;
 import java.util.Comparator;
@@ -30,6 +33,9 @@ import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
 /** Turns every error into an RFC 7807 {@code application/problem+json} response. */
 public class ProblemMapper {
   private static final Logger LOG = Logger.getLogger(ProblemMapper.class);
+
+  /** The OpenAI-compatible API's paths, whose errors take its shape. */
+  private static final String OPENAI_PATHS = "/v1/";
 
   @Inject ObjectMapper mapper;
 
@@ -205,6 +211,11 @@ public class ProblemMapper {
   }
 
   private Response.ResponseBuilder builder(Problem problem) {
+    if (problem.instance() != null && problem.instance().startsWith(OPENAI_PATHS)) {
+      return Response.status(problem.status())
+          .type(MediaType.APPLICATION_JSON)
+          .entity(openAiError(problem).toString());
+    }
     String body;
     try {
       body = mapper.writeValueAsString(problem);
@@ -212,5 +223,33 @@ public class ProblemMapper {
       throw new IllegalStateException(e);
     }
     return Response.status(problem.status()).type(Problem.MEDIA_TYPE).entity(body);
+  }
+
+  /**
+   * A problem in OpenAI's error shape, which its clients read: {@code {"error": {"message", "type",
+   * "param", "code"}}}, the param being the first field at fault.
+   */
+  public static ObjectNode openAiError(Problem problem) {
+    ObjectNode body = JsonNodeFactory.instance.objectNode();
+    ObjectNode error = body.putObject("error");
+    error.put("message", problem.detail());
+    error.put(
+        "type",
+        switch (problem.status()) {
+          case 401 -> "authentication_error";
+          case 403 -> "permission_error";
+          case 404 -> "not_found_error";
+          case 429 -> "rate_limit_error";
+          default -> problem.status() >= 500 ? "server_error" : "invalid_request_error";
+        });
+    List<Problem.FieldError> errors = problem.errors();
+    if (errors == null || errors.isEmpty()) {
+      error.putNull("param");
+    } else {
+      error.put("param", errors.get(0).field());
+    }
+    String type = problem.type();
+    error.put("code", type.substring(type.lastIndexOf(':') + 1));
+    return body;
   }
 }

@@ -119,6 +119,9 @@ public class Run extends PanacheEntityBase {
   @Column(name = "imported_sha256")
   public String importedSha256;
 
+  /** A sample run made by {@code POST /v1/completions} rather than submitted as a job. */
+  public boolean served;
+
   /** A new QUEUED run with a fresh id. */
   public static Run queued(JobType type, String name, String specJson, String idempotencyKey) {
     Run run = new Run();

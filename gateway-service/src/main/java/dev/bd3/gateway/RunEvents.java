@@ -55,6 +55,18 @@ public class RunEvents {
           key + " already follows " + limit + " runs (bd3.gateway.runs.streams-per-key)",
           Duration.ofSeconds(10));
     }
+    return events(run).onTermination().invoke(open::decrementAndGet);
+  }
+
+  /**
+   * The events of a run this gateway made to answer a request (a completion), from this call on, as
+   * {@link #follow} gives them; not counted against a key's streams (the request's own run).
+   */
+  public Multi<JobEvent> served(Run run) {
+    return events(run);
+  }
+
+  private Multi<JobEvent> events(Run run) {
     Stream stream = new Stream(run, config.runs().streamBuffer());
     String id = run.id.toString();
     Cancellable upstream =
@@ -62,11 +74,7 @@ public class RunEvents {
     return Multi.createFrom()
         .<JobEvent>emitter(stream::attach)
         .onTermination()
-        .invoke(
-            () -> {
-              upstream.cancel();
-              open.decrementAndGet();
-            });
+        .invoke(upstream::cancel);
   }
 
   static boolean isTerminal(JobEvent event) {

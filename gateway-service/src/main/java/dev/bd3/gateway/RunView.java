@@ -15,9 +15,10 @@ import java.util.UUID;
  * Everything known about one run: {@code GET /api/v1/jobs/{id}}. {@code spec} is the effective spec
  * (every default filled in) and {@code codeVersion} the version of the worker that ran it; {@code
  * importedSha256}, of a model imported rather than trained here, the sha256 of the weights it came
- * from (its spec then describes the model, not a job that ran); {@code workerLost} says that a
- * RUNNING run's worker has not been heard from for too long; {@code failedAttempts} counts the
- * attempts that failed or lost their worker (a graceful stop is none). The view is bounded: the
+ * from (its spec then describes the model, not a job that ran); {@code served}, of a sample run,
+ * that it answered a completion request ({@code POST /v1/completions}); {@code workerLost} says
+ * that a RUNNING run's worker has not been heard from for too long; {@code failedAttempts} counts
+ * the attempts that failed or lost their worker (a graceful stop is none). The view is bounded: the
  * newest {@value #ITEMS} checkpoints and the first {@value #ITEMS} samples, with their counts; the
  * paged endpoints have the rest.
  */
@@ -34,6 +35,7 @@ public record RunView(
     String worker,
     String codeVersion,
     String importedSha256,
+    boolean served,
     Instant lastSeenAt,
     boolean workerLost,
     Instant createdAt,
@@ -95,6 +97,7 @@ public record RunView(
         run.worker,
         run.codeVersion,
         run.importedSha256,
+        run.served,
         run.lastSeenAt,
         run.workerLost(staleAfter),
         run.createdAt,

@@ -45,6 +45,7 @@ public class SampleHandler implements JobHandler {
       Bd3Lm model = lease.model();
       Tokenizer tokenizer = model.config().tokenizer();
       int[] prompt = tokenizer.encode(spec.prompt());
+      context.metric("prompt_tokens", 0, prompt.length); // a completion's usage
       Tokenizer.Stream[] streams = new Tokenizer.Stream[spec.numSamples()];
       for (int i = 0; i < streams.length; i++) {
         streams[i] = tokenizer.stream();
