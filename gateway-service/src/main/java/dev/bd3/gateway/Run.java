@@ -192,9 +192,21 @@ public class Run extends PanacheEntityBase {
     return priorFailures + Math.max(0, attempt - priorAttempts - 1);
   }
 
-  /** QUEUED runs unchanged since {@code before}, oldest first. */
-  public static List<Run> queuedSince(Instant before, int limit) {
-    return find("status = ?1 and updatedAt < ?2", Sort.by("updatedAt"), RunStatus.QUEUED, before)
+  /**
+   * QUEUED runs unchanged since {@code before}, oldest first, after {@code after} in that order
+   * (null: from the oldest): one page of them.
+   */
+  public static List<Run> queuedSince(Instant before, Run after, int limit) {
+    Sort order = Sort.by("updatedAt").and("id");
+    return (after == null
+            ? find("status = ?1 and updatedAt < ?2", order, RunStatus.QUEUED, before)
+            : find(
+                "status = ?1 and updatedAt < ?2 and (updatedAt > ?3 or (updatedAt = ?3 and id > ?4))",
+                order,
+                RunStatus.QUEUED,
+                before,
+                after.updatedAt,
+                after.id))
         .page(0, limit)
         .list();
   }

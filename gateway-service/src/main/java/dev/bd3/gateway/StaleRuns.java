@@ -27,6 +27,7 @@ import org.jboss.logging.Logger;
 @ApplicationScoped
 public class StaleRuns {
   private static final Logger LOG = Logger.getLogger(StaleRuns.class);
+  private static final int PAGE = 100;
 
   @Inject GatewayConfig config;
   @Inject RunFinisher finisher;
@@ -59,15 +60,32 @@ public class StaleRuns {
    * queues (outside any transaction: the broker may be slow), then acts on those that are gone.
    */
   private void findLostJobs(Instant before) {
-    List<QueuedJob> waiting =
-        QuarkusTransaction.requiringNew()
-            .call(
-                () ->
-                    Run.queuedSince(before, 100).stream()
-                        .map(this::sent)
-                        .flatMap(Optional::stream)
-                        .toList());
+    // every stale QUEUED run, page by page: runs whose records the queue still holds stay the
+    // oldest, and must not hide newer ones whose records are gone
     Map<JobType, Optional<QueueProbe.Start>> starts = new EnumMap<>(JobType.class);
+    Page page = null;
+    do {
+      Run after = page == null ? null : page.last();
+      page =
+          QuarkusTransaction.requiringNew()
+              .call(
+                  () -> {
+                    List<Run> runs = Run.queuedSince(before, after, PAGE);
+                    return new Page(
+                        runs.stream().map(this::sent).flatMap(Optional::stream).toList(),
+                        runs.isEmpty() ? null : runs.get(runs.size() - 1),
+                        runs.size());
+                  });
+      republishLost(page.jobs(), before, starts);
+    } while (page.size() == PAGE);
+  }
+
+  /** One page of stale QUEUED runs: their sent records, the last run, how many there were. */
+  private record Page(List<QueuedJob> jobs, Run last, int size) {}
+
+  /** Publishes again (or fails) the jobs whose records their queues no longer hold. */
+  private void republishLost(
+      List<QueuedJob> waiting, Instant before, Map<JobType, Optional<QueueProbe.Start>> starts) {
     for (QueuedJob job : waiting) {
       boolean held =
           starts

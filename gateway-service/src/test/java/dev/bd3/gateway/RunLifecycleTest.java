@@ -132,6 +132,30 @@ class RunLifecycleTest {
   }
 
   /**
+   * Runs whose records their queue still holds never hide a newer one whose record is gone: more
+   * than a page of waiting training jobs, then a sample job whose queue lost its record, which is
+   * published again.
+   */
+  @Test
+  void manyWaitingJobsDoNotHideALostOne() throws Exception {
+    String model = JobEventsTest.submitTrain();
+    JobEventsTest.checkpoint(model, 1);
+    for (int i = 0; i < 120; i++) {
+      JobEventsTest.submitTrain(); // waiting, their records held
+    }
+    String samples = TestKafka.TOPICS.jobs(JobType.SAMPLE);
+    Map<TopicPartition, Long> mark = TestKafka.mark(samples);
+    String lost =
+        JobEventsTest.submit("{\"type\":\"sample\",\"spec\":{\"trainRunId\":\"" + model + "\"}}");
+    TestKafka.awaitKey(mark, lost);
+    Map<TopicPartition, Long> end = TestKafka.mark(samples);
+    TestKafka.deleteRecordsBefore(end);
+    TestKafka.awaitKey(end, lost); // published again
+    JobEventsTest.eventually(
+        lost, view -> view.body("error", containsString("the queue no longer held the job")));
+  }
+
+  /**
    * A run handed on twice (graceful stops) and silent on its third attempt has failed no attempt:
    * it is shown lost but not given up, for the broker to deliver it again.
    */
