@@ -34,6 +34,7 @@ public final class Bd3Client {
   private static final Set<String> TERMINAL = Set.of("SUCCEEDED", "FAILED", "CANCELLED");
 
   private final URI api;
+  private final URI openAi;
   private final String key;
   private final Duration pollInterval;
   // HTTP/1.1: no h2c upgrade attempt, which an event stream does not need and some servers refuse
@@ -51,6 +52,7 @@ public final class Bd3Client {
   /** A client whose {@link #await} polls every {@code pollInterval}. */
   public Bd3Client(URI base, String key, Duration pollInterval) {
     this.api = base.resolve("/api/v1/");
+    this.openAi = base.resolve("/v1/");
     this.key = key;
     this.pollInterval = pollInterval;
   }
@@ -235,6 +237,39 @@ public final class Bd3Client {
             .header("Content-Type", "application/json")
             .POST(HttpRequest.BodyPublishers.ofString(body.toString())),
         UPLOAD_TIMEOUT); // the gateway reads and converts the weights before it answers
+  }
+
+  /**
+   * A completion streamed ({@code POST /v1/completions} with {@code stream: true}): {@code onChunk}
+   * takes each chunk as it comes, up to the one with the usage.
+   */
+  public void complete(ObjectNode request, Consumer<JsonNode> onChunk) {
+    request.put("stream", true);
+    HttpRequest http =
+        HttpRequest.newBuilder(openAi.resolve("completions"))
+            .header("Content-Type", "application/json")
+            .header("Accept", "text/event-stream")
+            .timeout(Duration.ofSeconds(30)) // until the headers come; the stream itself may last
+            .POST(HttpRequest.BodyPublishers.ofString(request.toString()))
+            .build();
+    HttpResponse<Stream<String>> response = exchange(http, HttpResponse.BodyHandlers.ofLines());
+    try (Stream<String> lines = response.body()) {
+      if (response.statusCode() >= 400) {
+        throw new ApiException(
+            response.statusCode(), lenientJson(lines.collect(Collectors.joining("\n"))));
+      }
+      EventParser parser =
+          new EventParser(
+              event -> {
+                if (!event.data().equals("[DONE]")) {
+                  onChunk.accept(lenientJson(event.data()));
+                }
+              });
+      lines.forEach(parser::line);
+      parser.end();
+    } catch (UncheckedIOException e) {
+      throw new UnreachableException(api, e.getCause());
+    }
   }
 
   /**

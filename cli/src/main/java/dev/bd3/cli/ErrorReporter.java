@@ -41,6 +41,14 @@ final class ErrorReporter implements IExecutionExceptionHandler {
       }
       return text.append(System.lineSeparator()).toString();
     }
+    if (problem.path("error").isObject()) { // the OpenAI-compatible API's shape
+      JsonNode error = problem.path("error");
+      text.append("HTTP ").append(status).append(": ").append(error.path("message").asText(""));
+      if (error.hasNonNull("param")) {
+        text.append(" (").append(error.path("param").asText()).append(')');
+      }
+      return text.append(System.lineSeparator()).toString();
+    }
     text.append(problem.path("title").asText("HTTP " + status)).append(" (").append(status);
     text.append(')');
     String detail = problem.path("detail").asText("");

@@ -31,6 +31,7 @@ import picocli.CommandLine.Spec;
       RunsCommand.class,
       MetricsCommand.class,
       EventsCommand.class,
+      GenerateCommand.class,
       DeadLettersCommand.class,
       KeysCommand.class,
       DatasetsCommand.class,

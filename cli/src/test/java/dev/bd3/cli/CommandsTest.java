@@ -338,6 +338,38 @@ class CommandsTest {
   }
 
   @Test
+  void generatePrintsTheStreamedCompletionAsItComes() throws Exception {
+    String stream =
+        "data: {\"choices\":[{\"text\":\"Hel\",\"index\":0,\"finish_reason\":null}]}\n\n"
+            + "data: {\"choices\":[{\"text\":\"lo.\",\"index\":0,\"finish_reason\":\"stop\"}]}\n\n"
+            + "data: {\"choices\":[],\"usage\":{\"completion_tokens\":6,\"model_calls\":4,"
+            + "\"blocks\":2}}\n\n"
+            + "data: [DONE]\n\n";
+    gateway.on("POST", "/v1/completions", new FakeGateway.Answer(200, "text/event-stream", stream));
+    Cli.Result result =
+        Cli.run(
+            gateway.uri(), "generate", "my-model", "Say: ", "--max-tokens", "6", "--stop", "\n");
+    assertEquals(0, result.exitCode(), result.all());
+    assertEquals("Say: Hello.\n", result.out());
+    assertTrue(result.err().contains("6 tokens, 4 model calls, 2 blocks"), result.all());
+    JsonNode sent = Bd3Client.parse(gateway.last("/v1/completions").body());
+    assertEquals("my-model", sent.path("model").asText());
+    assertEquals(true, sent.path("stream").asBoolean());
+    assertEquals(6, sent.path("max_tokens").asInt());
+    assertEquals("\n", sent.path("stop").path(0).asText());
+
+    gateway.on(
+        "POST",
+        "/v1/completions",
+        json(
+            404,
+            "{\"error\":{\"message\":\"no model named x\",\"type\":\"not_found_error\",\"param\":\"model\"}}"));
+    Cli.Result missing = Cli.run(gateway.uri(), "generate", "x");
+    assertEquals(1, missing.exitCode(), missing.all());
+    assertTrue(missing.err().contains("HTTP 404: no model named x (model)"), missing.all());
+  }
+
+  @Test
   void eventsOfAnUnknownRunIs404() {
     Cli.Result result = Cli.run(gateway.uri(), "events", "nope");
     assertEquals(1, result.exitCode(), result.all());
