@@ -140,17 +140,31 @@ class CompletionsTest {
     TestKafka.send(
         List.of(
             event(id, new JobEvent.Status(RunStatus.RUNNING, null)),
-            event(id, new JobEvent.Block(0, 0, "Hel")),
-            event(id, new JobEvent.Block(0, 1, "lo\n")),
-            event(id, new JobEvent.Block(0, 2, "\nrest")),
-            event(id, new JobEvent.Sample(0, "Hello\n\nrest", 12, 5, "max-length", 1)),
-            event(id, new JobEvent.Status(RunStatus.SUCCEEDED, null))));
+            event(id, new JobEvent.Block(0, 0, "Hel"))));
     HttpResponse<Stream<String>> streamed = response.get(30, TimeUnit.SECONDS);
     assertEquals(200, streamed.statusCode());
     assertTrue(
         streamed.headers().firstValue("content-type").orElse("").startsWith("text/event-stream"));
-    List<String> data = new ArrayList<>();
     Iterator<String> lines = streamed.body().iterator();
+    List<String> data = new ArrayList<>();
+    // the first block arrives while the sample is still being made: sent as it came, not buffered
+    CompletableFuture.runAsync(
+            () -> {
+              while (data.isEmpty()) {
+                String line = lines.next();
+                if (line.startsWith("data: ")) {
+                  data.add(line.substring(6));
+                }
+              }
+            })
+        .get(30, TimeUnit.SECONDS);
+    assertTrue(data.get(0).contains("\"text\":\"Hel\""), data.get(0));
+    TestKafka.send(
+        List.of(
+            event(id, new JobEvent.Block(0, 1, "lo\n")),
+            event(id, new JobEvent.Block(0, 2, "\nrest")),
+            event(id, new JobEvent.Sample(0, "Hello\n\nrest", 12, 5, "max-length", 1)),
+            event(id, new JobEvent.Status(RunStatus.SUCCEEDED, null))));
     while (lines.hasNext()) {
       String line = lines.next();
       if (line.startsWith("data: ")) {
