@@ -1,7 +1,8 @@
 "use strict";
 // The dashboard reads only the public REST and SSE API (/api/v1). Views: #runs (the table, a run's
-// page), #compare/<id>,<id> (curves and final figures of several runs), #playground (a sample job,
-// shown block by block as the sampler streams it), #datasets (uploaded training text).
+// page), #compare/<id>,<id> (curves and final figures of several runs), #playground (a completion
+// through /v1/completions, shown block by block as the sampler streams it), #datasets (uploaded
+// training text).
 const API = "/api/v1";
 const PAGE = 25;
 const TERMINAL = ["SUCCEEDED", "FAILED", "CANCELLED"];
@@ -27,9 +28,9 @@ const fmt = (v) => (typeof v === "number" ? (Math.abs(v) >= 1000 || Number.isInt
 
 // --- the API: the key lives in the tab's session storage, never in a URL; every call carries it
 const KEY = "bd3.key";
-async function api(path, options = {}) {
+async function api(path, options = {}, base = API) {
   const headers = { ...(options.headers || {}), Authorization: "Bearer " + sessionStorage.getItem(KEY) };
-  const r = await fetch(API + path, { ...options, headers });
+  const r = await fetch(base + path, { ...options, headers });
   if (r.status === 401) { signedOut("the key was refused"); throw new Error("not signed in"); }
   return r;
 }
@@ -49,12 +50,16 @@ async function postJob(body) {
 }
 
 // Server-Sent Events read with fetch (EventSource cannot send the key): each event's name and
-// parsed data to onEvent until the stream ends with the run; the returned controller stops it.
-function follow(path, onEvent, onEnd = () => {}) {
+// parsed data to onEvent until the stream ends ("[DONE]" is not an event); an error answer is one
+// "error" event with its body. init and base make it a POST elsewhere (the /v1 API); the returned
+// controller stops it.
+function follow(path, onEvent, onEnd = () => {}, init = {}, base = API) {
   const controller = new AbortController();
   (async () => {
-    const r = await api(path, { headers: { Accept: "text/event-stream" }, signal: controller.signal });
-    if (!r.ok || !r.body) return;
+    const headers = { Accept: "text/event-stream", ...(init.headers || {}) };
+    const r = await api(path, { ...init, headers, signal: controller.signal }, base);
+    if (!r.ok) { onEvent("error", await r.json().catch(() => ({}))); return; }
+    if (!r.body) return;
     const reader = r.body.pipeThrough(new TextDecoderStream()).getReader();
     let buffer = "", name = "message", data = [];
     for (;;) {
@@ -66,7 +71,7 @@ function follow(path, onEvent, onEnd = () => {}) {
         const line = buffer.slice(0, nl).replace(/\r$/, "");
         buffer = buffer.slice(nl + 1);
         if (line === "") {
-          if (data.length) onEvent(name, JSON.parse(data.join("\n")));
+          if (data.length && data.join("\n") !== "[DONE]") onEvent(name, JSON.parse(data.join("\n")));
           name = "message"; data = [];
         } else if (line.startsWith("event:")) name = line.slice(6).trim();
         else if (line.startsWith("data:")) data.push(line.slice(5).replace(/^ /, ""));
@@ -211,6 +216,7 @@ async function select(id) {
   log.replaceChildren();
   source = follow(`/jobs/${id}/events`, (name, e) => {
     if (name === "run") return;
+    if (name === "error") { log.append(el("div", { class: "error" }, `events: ${e.detail || e.title || "unavailable"}`)); return; }
     const p = e.payload || {};
     const line = p.kind === "block" ? `block ${p.sample}.${p.block}: ${p.text}` : `${p.kind} ${JSON.stringify(p)}`;
     log.append(el("div", {}, `${new Date(e.time || Date.now()).toLocaleTimeString()} ${line}`));
@@ -316,7 +322,7 @@ async function drawCompare() {
 $("compare-series").addEventListener("change", drawCompare);
 $("compare-log").addEventListener("change", drawCompare);
 
-// --- playground: a sample job, its blocks shown as they arrive
+// --- playground: a completion through the OpenAI-compatible API, its blocks shown as they arrive
 let playSource = null;
 async function loadPlayground() {
   const runs = await getJson("/runs?type=train&status=SUCCEEDED&limit=100").catch(() => []);
@@ -329,39 +335,42 @@ async function loadPlayground() {
     $("play-sampler").replaceChildren(...field.choices.map((c) => { const o = el("option", {}, c); o.selected = c === field.defaultValue; return o; }));
   }
 }
-$("play").addEventListener("submit", async (ev) => {
+$("play").addEventListener("submit", (ev) => {
   ev.preventDefault();
   $("play-error").textContent = "";
   const out = $("play-output");
   out.replaceChildren();
   $("play-summary").replaceChildren();
-  const spec = {
-    trainRunId: $("play-run").value, sampler: $("play-sampler").value, topP: Number($("play-top-p").value),
-    maxTokens: Number($("play-length").value), prompt: $("play-prompt").value, numSamples: 1,
+  const body = {
+    model: $("play-run").value, prompt: $("play-prompt").value, max_tokens: Number($("play-length").value),
+    top_p: Number($("play-top-p").value), sampler: $("play-sampler").value, stream: true,
   };
-  if (spec.sampler === "parallel") spec.tokensPerStep = Number($("play-tokens-per-step").value);
-  let run;
-  try { run = await postJob({ type: "sample", name: "playground", spec }); }
-  catch (e) { $("play-error").textContent = e.message; return; }
+  if (body.sampler === "parallel") body.tokens_per_step = Number($("play-tokens-per-step").value);
+  if (body.sampler === "threshold") body.confidence = Number($("play-confidence").value);
   const started = performance.now();
-  $("play-status").textContent = `run ${run.id.slice(0, 8)}: queued`;
+  let blocks = 0, stop = "";
+  $("play-status").textContent = "generating";
   if (playSource) playSource.abort();
-  out.append(el("span", { class: "prompt muted" }, spec.prompt));
-  playSource = follow(`/jobs/${run.id}/events`, (name, e) => {
-    const p = e.payload || {};
-    if (p.kind === "block") {
-      const ms = Math.round(performance.now() - started);
-      out.append(el("span", { class: "block", "data-block": p.block, "data-ms": ms, title: `block ${p.block} at ${ms} ms` }, p.text));
-    } else if (p.kind === "status") {
-      $("play-status").textContent = `run ${run.id.slice(0, 8)}: ${p.status}` + (p.reason ? ` (${p.reason})` : "");
-    } else if (p.kind === "sample") {
-      $("play-summary").replaceChildren(
-        el("dt", {}, "tokens"), el("dd", {}, String(p.tokens)),
-        el("dt", {}, "NFE"), el("dd", { id: "play-nfe" }, String(p.nfe)),
-        el("dt", {}, "stop reason"), el("dd", { id: "play-stop" }, p.stopReason),
-        el("dt", {}, "entropy"), el("dd", {}, fmt(p.entropy)));
+  out.append(el("span", { class: "prompt muted" }, body.prompt));
+  playSource = follow("/completions", (name, chunk) => {
+    if (name === "error" || chunk.error) { $("play-error").textContent = (chunk.error || {}).message || "failed"; $("play-status").textContent = ""; return; }
+    for (const c of chunk.choices || []) {
+      if (c.text) {
+        const ms = Math.round(performance.now() - started);
+        out.append(el("span", { class: "block", "data-block": blocks, "data-ms": ms, title: `block ${blocks} at ${ms} ms` }, c.text));
+        blocks++;
+      }
+      if (c.finish_reason) stop = c.finish_reason;
     }
-  });
+    if (chunk.usage) {
+      $("play-status").textContent = `run ${(chunk.runs || [""])[0].slice(0, 8)}: done`;
+      $("play-summary").replaceChildren(
+        el("dt", {}, "tokens"), el("dd", {}, String(chunk.usage.completion_tokens)),
+        el("dt", {}, "model calls"), el("dd", { id: "play-nfe" }, String(chunk.usage.model_calls)),
+        el("dt", {}, "blocks"), el("dd", {}, String(chunk.usage.blocks)),
+        el("dt", {}, "finish reason"), el("dd", { id: "play-stop" }, stop));
+    }
+  }, () => {}, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) }, "/v1");
 });
 
 // --- datasets: upload a text file as it is; a training job names the dataset by id
