@@ -17,6 +17,7 @@ final class Choice {
   private int tokens;
   private int modelCalls;
   private int blocks;
+  private int lastBlock = -1;
 
   Choice(int index, List<String> stops) {
     this.index = index;
@@ -52,9 +53,13 @@ final class Choice {
     return text.toString();
   }
 
-  /** A committed block's text; ignored once the choice has ended at a stop sequence. */
+  /**
+   * A committed block's text; ignored once the choice has ended at a stop sequence, and when it is
+   * a block already seen (a job taken up again starts over, and its seed gives the same blocks).
+   */
   void block(JobEvent.Block block) {
-    if (!finished()) {
+    if (!finished() && block.block() > lastBlock) {
+      lastBlock = block.block();
       blocks++;
       append(block.text());
     }
