@@ -33,7 +33,7 @@ import java.util.Map;
 final class SamplingBench extends Benchmark {
   private static final long SELECTION_SEED = 7;
   private static final long REPORT_SEED = 8;
-  private static final double[] THRESHOLDS = {0.5, 0.7, 0.8, 0.9, 0.95};
+  private static final double[] THRESHOLDS = {0.1, 0.2, 0.3, 0.5, 0.7, 0.9};
 
   SamplingBench(Options options, Report report) {
     super(options, report);
