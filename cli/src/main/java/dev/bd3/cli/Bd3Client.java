@@ -245,31 +245,15 @@ public final class Bd3Client {
    */
   public void complete(ObjectNode request, Consumer<JsonNode> onChunk) {
     request.put("stream", true);
-    HttpRequest http =
+    stream(
         HttpRequest.newBuilder(openAi.resolve("completions"))
             .header("Content-Type", "application/json")
-            .header("Accept", "text/event-stream")
-            .timeout(Duration.ofSeconds(30)) // until the headers come; the stream itself may last
-            .POST(HttpRequest.BodyPublishers.ofString(request.toString()))
-            .build();
-    HttpResponse<Stream<String>> response = exchange(http, HttpResponse.BodyHandlers.ofLines());
-    try (Stream<String> lines = response.body()) {
-      if (response.statusCode() >= 400) {
-        throw new ApiException(
-            response.statusCode(), lenientJson(lines.collect(Collectors.joining("\n"))));
-      }
-      EventParser parser =
-          new EventParser(
-              event -> {
-                if (!event.data().equals("[DONE]")) {
-                  onChunk.accept(lenientJson(event.data()));
-                }
-              });
-      lines.forEach(parser::line);
-      parser.end();
-    } catch (UncheckedIOException e) {
-      throw new UnreachableException(api, e.getCause());
-    }
+            .POST(HttpRequest.BodyPublishers.ofString(request.toString())),
+        event -> {
+          if (!event.data().equals("[DONE]")) {
+            onChunk.accept(lenientJson(event.data()));
+          }
+        });
   }
 
   /**
@@ -343,13 +327,17 @@ public final class Bd3Client {
 
   /** Follows a run's Server-Sent Events until the server ends the stream. */
   public void events(String id, Consumer<Event> onEvent) {
-    HttpRequest request =
-        HttpRequest.newBuilder(api.resolve("jobs/" + encode(id) + "/events"))
+    stream(HttpRequest.newBuilder(api.resolve("jobs/" + encode(id) + "/events")).GET(), onEvent);
+  }
+
+  /** Sends a request whose answer is Server-Sent Events, each to {@code onEvent} as it comes. */
+  private void stream(HttpRequest.Builder request, Consumer<Event> onEvent) {
+    HttpRequest http =
+        request
             .header("Accept", "text/event-stream")
             .timeout(Duration.ofSeconds(30)) // until the headers come; the stream itself may last
-            .GET()
             .build();
-    HttpResponse<Stream<String>> response = exchange(request, HttpResponse.BodyHandlers.ofLines());
+    HttpResponse<Stream<String>> response = exchange(http, HttpResponse.BodyHandlers.ofLines());
     try (Stream<String> lines = response.body()) {
       if (response.statusCode() >= 400) {
         throw new ApiException(
