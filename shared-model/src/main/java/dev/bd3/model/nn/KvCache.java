@@ -3,6 +3,7 @@ package dev.bd3.model.nn;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
 import java.util.List;
 
 /**
@@ -74,21 +75,95 @@ public final class KvCache implements AutoCloseable {
     if (length <= keep) {
       return;
     }
+    if (keep <= 0) {
+      clear();
+      return;
+    }
     int drop = length - keep;
-    NDList back =
-        RotaryEmbedding.angles(manager.create(new long[] {-drop}), headSize); // (1, hd) each
     for (int i = 0; i < layers.length; i++) {
-      LayerKv old = layers[i];
-      NDArray k = RotaryEmbedding.apply(old.keys().get(":, :, " + drop + ":"), back);
-      NDArray v = old.values().get(":, :, " + drop + ":");
-      k.attach(manager);
-      v.attach(manager);
-      layers[i] = new LayerKv(k, v);
+      try (NDManager step = manager.newSubManager()) {
+        NDArray keys = layers[i].keys().get(":, :, " + drop + ":");
+        NDArray values = layers[i].values().get(":, :, " + drop + ":");
+        keys.attach(step); // views of the old tensors: freed with them
+        values.attach(step);
+        replace(i, rotated(step, keys, -drop), values.duplicate());
+      }
+    }
+    length = keep;
+  }
+
+  /** Keys (B, H, S, hd) rotated {@code by} positions further, in {@code m}. */
+  private NDArray rotated(NDManager m, NDArray keys, long by) {
+    NDList rotation = RotaryEmbedding.angles(m.create(new long[] {by}), headSize);
+    NDArray k = RotaryEmbedding.apply(keys, rotation);
+    k.attach(m);
+    return k;
+  }
+
+  /** Layer i becomes (k, v), kept in this cache's manager; the old tensors are freed. */
+  private void replace(int i, NDArray k, NDArray v) {
+    k.attach(manager);
+    v.attach(manager);
+    LayerKv old = layers[i];
+    layers[i] = new LayerKv(k, v);
+    if (old != null) {
       old.keys().close();
       old.values().close();
     }
-    back.close();
-    length = keep;
+  }
+
+  /**
+   * Stacks {@code other}'s rows (null: {@code otherRows} rows with nothing cached) under this
+   * cache's {@code rows}, both right-aligned to the longer: the shorter one's keys are rotated
+   * forward by the difference and its first slots left empty (zeros, for the caller's mask to
+   * hide). Rotary attention depends only on relative positions, so every row attends as before.
+   * Closes {@code other}.
+   */
+  public void stack(KvCache other, int rows, int otherRows) {
+    int s = Math.max(length, other == null ? 0 : other.length);
+    for (int i = 0; i < layers.length && s > 0; i++) {
+      LayerKv below = other == null ? null : other.layers[i];
+      Shape like = (layers[i] != null ? layers[i] : below).keys().getShape(); // (B, H, S, hd)
+      try (NDManager step = manager.newSubManager()) {
+        NDArray k =
+            aligned(step, layers[i], rows, s, like, true)
+                .concat(aligned(step, below, otherRows, s, like, true), 0);
+        NDArray v =
+            aligned(step, layers[i], rows, s, like, false)
+                .concat(aligned(step, below, otherRows, s, like, false), 0);
+        replace(i, k, v);
+      }
+    }
+    length = s;
+    if (other != null) {
+      other.close();
+    }
+  }
+
+  /** The keys or values of {@code rows} right-aligned to {@code s} slots, in {@code m}. */
+  private NDArray aligned(NDManager m, LayerKv kv, int rows, int s, Shape like, boolean keys) {
+    long missing = s - (kv == null ? 0 : kv.length());
+    NDArray part = kv == null ? null : keys ? kv.keys() : kv.values();
+    if (missing == 0) {
+      return part;
+    }
+    NDArray empty = m.zeros(new Shape(rows, like.get(1), missing, like.get(3)));
+    if (part == null) {
+      return empty;
+    }
+    return empty.concat(keys ? rotated(m, part, missing) : part, 2);
+  }
+
+  /** Empties the cache. */
+  public void clear() {
+    for (int i = 0; i < layers.length; i++) {
+      if (layers[i] != null) {
+        layers[i].keys().close();
+        layers[i].values().close();
+        layers[i] = null;
+      }
+    }
+    length = 0;
   }
 
   /** Repeats the cache of one sequence for {@code n} rows (a prompt shared by every sample). */
