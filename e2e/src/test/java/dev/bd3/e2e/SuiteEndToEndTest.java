@@ -47,6 +47,7 @@ class SuiteEndToEndTest {
   private static final double UNIFORM_PERPLEXITY = 259; // every id but MASK equally likely
   private static Suite suite;
   private static Bd3Client api;
+  private static String trainId; // the model the tests after the first train sample from
 
   @BeforeAll
   static void startSuite(Suite shared) {
@@ -110,7 +111,7 @@ class SuiteEndToEndTest {
                     .put("learningRate", 3e-3)
                     .put("checkpointEvery", 50)
                     .put("seed", 3)));
-    String trainId = train.path("id").asText();
+    trainId = train.path("id").asText();
 
     // a checkpoint record whose file exists with the recorded hash and size
     JsonNode checkpoints = train.path("checkpoints");
@@ -167,6 +168,60 @@ class SuiteEndToEndTest {
           .onMalformedInput(CodingErrorAction.REPORT)
           .decode(ByteBuffer.wrap(text.getBytes(StandardCharsets.UTF_8)));
     }
+  }
+
+  /**
+   * Sample jobs that run at once for one model share its decode batch, and each still ends on its
+   * own: four short jobs join a long one while it runs, each finishes with its own samples and the
+   * mean number of requests in its passes above 1, and the long one is then cancelled alone.
+   */
+  @Test
+  @Order(2)
+  void sampleJobsForOneModelShareADecodeBatch() {
+    assertNotNull(trainId, "the model trained by the test before");
+    String longId =
+        api.submit(
+                "sample",
+                Bd3Client.object()
+                    .put("trainRunId", trainId)
+                    .put("maxTokens", 100_000)
+                    .put("stopOnEos", false)
+                    .put("entropyThreshold", 0)
+                    .put("prompt", "The "))
+            .path("id")
+            .asText();
+    // running once it has counted its prompt, right before it joins the batch
+    api.await(
+        longId,
+        Duration.ofMinutes(2),
+        v -> {},
+        v -> !api.metrics(longId, "prompt_tokens").isEmpty());
+    List<String> shortIds = new ArrayList<>();
+    for (int seed = 0; seed < 4; seed++) {
+      shortIds.add(
+          api.submit(
+                  "sample",
+                  Bd3Client.object()
+                      .put("trainRunId", trainId)
+                      .put("maxTokens", 48)
+                      .put("seed", seed)
+                      .put("prompt", "Sample " + seed))
+              .path("id")
+              .asText());
+    }
+    for (String id : shortIds) {
+      JsonNode done = api.await(id, Duration.ofMinutes(5), v -> {});
+      assertEquals("SUCCEEDED", done.path("status").asText(), "run " + id + ": " + done);
+      assertEquals(1, done.path("samples").size());
+      assertTrue(done.path("samples").get(0).path("tokens").asInt() > 0);
+      JsonNode mates = api.metrics(id, "batch_requests");
+      assertEquals(1, mates.size(), "run " + id + ": " + mates);
+      assertTrue(mates.get(0).path("value").asDouble() > 1, "run " + id + ": " + mates);
+    }
+    assertEquals("RUNNING", api.run(longId).path("status").asText(), "the long job goes on");
+    api.cancel(longId);
+    JsonNode cancelled = api.await(longId, Duration.ofMinutes(2), v -> {});
+    assertEquals("CANCELLED", cancelled.path("status").asText());
   }
 
   private static JsonNode await(JsonNode submitted) {

@@ -1,7 +1,5 @@
 package dev.bd3.sampler;
 
-import ai.djl.engine.Engine;
-import ai.djl.ndarray.NDManager;
 import dev.bd3.jobs.JobRequest;
 import dev.bd3.jobs.JobType;
 import dev.bd3.jobs.SampleSpec;
@@ -15,12 +13,14 @@ import dev.bd3.worker.JobHandler;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import java.util.List;
+import java.util.concurrent.CompletionException;
 import org.jboss.logging.Logger;
 
 /**
- * Generates text from a checkpoint, block by block with a KV cache. Every finished block is
- * streamed as an event; every finished sample is reported with its NFE and why it stopped. Models
- * stay loaded between jobs ({@link LoadedModels}).
+ * Generates text from a checkpoint, block by block with a KV cache, in the decode batch of its
+ * model ({@link DecodeBatches}) beside the other jobs this worker runs for it. Every finished block
+ * is streamed as an event; every finished sample is reported with its NFE and why it stopped.
+ * Models stay loaded between jobs ({@link LoadedModels}).
  */
 @ApplicationScoped
 public class SampleHandler implements JobHandler {
@@ -32,14 +32,14 @@ public class SampleHandler implements JobHandler {
   }
 
   @Inject LoadedModels models;
+  @Inject DecodeBatches batches;
 
   @Override
   public void run(JobRequest job, JobContext context) {
     SampleSpec given = (SampleSpec) job.spec();
     boolean useEma = given.resolved(1).useEma(); // the block size sets only sampler defaults
     try (LoadedModels.Lease lease =
-            models.acquire(given.checkpoint(), useEma, () -> context.artifact(given.checkpoint()));
-        NDManager manager = Engine.getInstance().newBaseManager()) {
+        models.acquire(given.checkpoint(), useEma, () -> context.artifact(given.checkpoint()))) {
       int blockSize = lease.meta().model().blockSize();
       SampleSpec spec = given.resolved(blockSize);
       Bd3Lm model = lease.model();
@@ -52,14 +52,17 @@ public class SampleHandler implements JobHandler {
       }
       long started = System.nanoTime();
       BlockSampler.Result result =
-          BlockSampler.cached(model, SamplerConfig.of(spec, blockSize))
-              .generate(
+          batches
+              .join(
+                  model,
                   spec.numSamples(),
                   prompt,
-                  manager,
+                  SamplerConfig.of(spec, blockSize),
                   (sample, block, tokens) ->
                       context.block(sample, block, streams[sample].next(tokens)),
-                  context::cancelled);
+                  context::cancelled)
+              .completion()
+              .join();
       double seconds = (System.nanoTime() - started) / 1e9;
       if (context.cancelled()) {
         return; // the runtime reports CANCELLED; unfinished samples are not results
@@ -73,13 +76,17 @@ public class SampleHandler implements JobHandler {
       }
       context.metric("tokens_per_s", 0, tokens / seconds);
       context.metric("batch_passes", 0, result.batchPasses());
+      context.metric("batch_requests", 0, result.meanBatch());
       LOG.infof(
-          "run %s: %d samples, %d tokens in %.1f s (model %s)",
+          "run %s: %d samples, %d tokens in %.1f s, %.1f requests a pass (model %s)",
           job.runId(),
           samples.size(),
           tokens,
           seconds,
+          result.meanBatch(),
           lease.kept() ? "kept loaded" : "read from its checkpoint");
+    } catch (CompletionException e) {
+      throw e.getCause() instanceof RuntimeException r ? r : e;
     }
   }
 }

@@ -16,6 +16,7 @@ import jakarta.inject.Inject;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -24,6 +25,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.consumer.AcknowledgeType;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -39,14 +41,15 @@ import org.eclipse.microprofile.reactive.messaging.Message;
 import org.jboss.logging.Logger;
 
 /**
- * Takes this worker's jobs from its type's queue, a Kafka share group (KIP-932), one at a time. Any
- * idle worker of the type takes the next job; each delivery is acknowledged on its own: RENEW while
- * the job runs (every third of the lock, so a job of hours keeps it), then ACCEPT, REJECT or
- * RELEASE as {@link JobAttempt} decides. A worker that dies loses its lock and the job goes to
- * another worker, which resumes from the newest checkpoint. A renewal the broker refuses means the
- * job went to another worker, and this one stops it; so does an error of the consumer itself,
- * before the consumer is closed (its record then goes to another worker). A stopping worker hands
- * its job back through the gateway instead of releasing it: a release would use up a delivery.
+ * Takes this worker's jobs from its type's queue, a Kafka share group (KIP-932), one at a time in
+ * each of its slots ({@code bd3.worker.slots}, one consumer each). Any idle slot of the type takes
+ * the next job; each delivery is acknowledged on its own: RENEW while the job runs (every third of
+ * the lock, so a job of hours keeps it), then ACCEPT, REJECT or RELEASE as {@link JobAttempt}
+ * decides. A worker that dies loses its lock and the job goes to another worker, which resumes from
+ * the newest checkpoint. A renewal the broker refuses means the job went to another worker, and
+ * this one stops it; so does an error of the consumer itself, before the consumer is closed (its
+ * record then goes to another worker). A stopping worker hands its job back through the gateway
+ * instead of releasing it: a release would use up a delivery.
  *
  * <p>The consumer is not thread-safe: this class's thread polls and acknowledges, the job runs on a
  * thread of its own. Every call to the broker here is bounded well below the lock, so that a slow
@@ -73,12 +76,11 @@ public class JobQueue {
   private final Map<String, Object> broker;
 
   private final Topics topics;
-  private final ExecutorService jobs =
-      Executors.newSingleThreadExecutor(r -> new Thread(r, "bd3-job"));
+  private final ExecutorService jobs;
 
   private volatile boolean stopping;
-  private volatile boolean polling;
-  private Thread poller;
+  private final AtomicInteger polling = new AtomicInteger(); // slots subscribed and polling
+  private final List<Thread> pollers = new ArrayList<>();
   private Admin admin; // creates the job topic if the gateway has not yet
 
   @Inject
@@ -101,25 +103,34 @@ public class JobQueue {
     this.deadLetters = deadLetters;
     this.broker = broker;
     this.topics = new Topics(topicPrefix);
+    AtomicInteger threads = new AtomicInteger();
+    this.jobs =
+        Executors.newFixedThreadPool(
+            config.slots(), r -> new Thread(r, "bd3-job-" + threads.getAndIncrement()));
     OfflineEngine.configure(config.djlCacheDir());
   }
 
   void start(@Observes StartupEvent started) {
     admin = Admin.create(KafkaClients.config(broker, Map.of()));
-    poller = new Thread(this::loop, "bd3-queue");
-    poller.start();
+    for (int slot = 0; slot < config.slots(); slot++) {
+      int s = slot;
+      Thread poller = new Thread(() -> loop(s), "bd3-queue-" + slot);
+      pollers.add(poller);
+      poller.start();
+    }
   }
 
-  /** Whether the worker has subscribed and polls for jobs (its readiness). */
+  /** Whether every slot has subscribed and polls for jobs (the worker's readiness). */
   boolean polling() {
-    return polling;
+    return polling.get() == config.slots();
   }
 
   /** Asks a running job to stop at its next step and hands it back before exiting. */
   void stop(@Observes ShutdownEvent shutdown) throws InterruptedException {
     stopping = true;
-    if (poller != null) {
-      poller.join(config.shutdownGrace().plusSeconds(5).toMillis());
+    long until = System.nanoTime() + config.shutdownGrace().plusSeconds(5).toNanos();
+    for (Thread poller : pollers) {
+      poller.join(Math.max(1, (until - System.nanoTime()) / 1_000_000));
     }
     jobs.shutdownNow();
     if (admin != null) {
@@ -127,25 +138,29 @@ public class JobQueue {
     }
   }
 
-  private void loop() {
+  private void loop(int slot) {
     while (!stopping) {
       KafkaShareConsumer<String, String> consumer = null;
+      boolean counted = false;
       try {
-        consumer = consumer();
+        consumer = consumer(slot);
         KafkaTopology.ensureJobTopic(admin, topics, handler.type()); // whoever starts first
         consumer.subscribe(List.of(topics.jobs(handler.type())));
         LOG.infof(
             "taking %s jobs from %s as a member of share group %s",
             handler.type().json(), topics.jobs(handler.type()), topics.workers(handler.type()));
-        polling = true;
+        polling.incrementAndGet();
+        counted = true;
         serve(consumer);
       } catch (RuntimeException e) {
-        polling = false;
         if (!stopping) {
           LOG.errorf(e, "job queue consumer failed; reconnecting in 5 s");
           sleep(Duration.ofSeconds(5));
         }
       } finally {
+        if (counted) {
+          polling.decrementAndGet();
+        }
         if (consumer != null) {
           consumer.close(CLOSE_TIMEOUT); // bounded, as every call to the broker here
         }
@@ -310,13 +325,14 @@ public class JobQueue {
     return lockDuration(consumer).dividedBy(4);
   }
 
-  private KafkaShareConsumer<String, String> consumer() {
+  private KafkaShareConsumer<String, String> consumer(int slot) {
+    String client = events.worker() + "-" + handler.type().json();
     Map<String, Object> config =
         KafkaClients.config(
             broker,
             Map.of(
                 "group.id", topics.workers(handler.type()),
-                "client.id", events.worker() + "-" + handler.type().json(),
+                "client.id", this.config.slots() == 1 ? client : client + "-" + slot,
                 "share.acknowledgement.mode", "explicit",
                 "share.acquire.mode", "record_limit",
                 "max.poll.records", "1"));

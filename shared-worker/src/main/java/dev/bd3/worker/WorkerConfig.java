@@ -23,6 +23,13 @@ public interface WorkerConfig {
   @WithDefault("30s")
   Duration shutdownGrace();
 
+  /**
+   * Jobs this worker runs at once, each taken from the queue and acknowledged on its own (one
+   * member of the share group per slot). The sampler decodes the jobs of one model in one batch.
+   */
+  @WithDefault("1")
+  int slots();
+
   /** Checkpoints a training run keeps on disk: the newest this many, and the best. */
   @WithDefault("3")
   int keepCheckpoints();

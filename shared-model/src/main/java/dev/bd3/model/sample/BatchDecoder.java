@@ -135,6 +135,14 @@ public final class BatchDecoder implements AutoCloseable {
     return !rows.isEmpty() || !waiting.isEmpty();
   }
 
+  /**
+   * Whether no request is in the batch or waiting. Call it from the stepping thread, with joins
+   * held off (the caller's lock), or its answer may be out of date.
+   */
+  public boolean idle() {
+    return rows.isEmpty() && waiting.isEmpty();
+  }
+
   @Override
   public void close() {
     IllegalStateException closed = new IllegalStateException("the decoder was closed");
