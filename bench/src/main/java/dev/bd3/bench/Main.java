@@ -13,6 +13,8 @@ public final class Main {
           "paper-table",
               "AR, BD3 L' = 4, 8, 16 and MDLM on equal tokens, several seeds: test perplexity",
           "plateau", "steps until training leaves the unigram plateau, per initialisation",
+          "serving",
+              "streaming /v1/completions clients at concurrency 1, 4, 16: tokens/s, first block",
           "chaos", "mixed jobs while workers, gateway, broker and database are killed: none lost",
           "fuzz",
               "hostile requests as every role: no 5xx, every error a problem, no unallowed change",
@@ -36,6 +38,7 @@ public final class Main {
       case "sampling" -> new SamplingBench(options, report).run();
       case "paper-table" -> new PaperTableBench(options, report).run();
       case "plateau" -> new PlateauBench(options, report).run();
+      case "serving" -> new ServingBench(options, report).run();
       case "chaos" -> new ChaosBench(options, report).run();
       case "fuzz" -> new FuzzBench(options, report).run();
       case "forward" -> new ForwardBench(options, report).run();

@@ -54,6 +54,9 @@ public class JobEventConsumer {
   @Blocking
   public void on(JobEvent event) throws InterruptedException {
     check(event);
+    if (event.payload() instanceof JobEvent.Block) {
+      return; // streamed live (RunEvents) and never stored: no transaction for it
+    }
     Duration backoff = Duration.ofMillis(200);
     for (int attempt = 1; ; attempt++) {
       try {
@@ -138,7 +141,7 @@ public class JobEventConsumer {
     } else if (payload instanceof JobEvent.EvalResult r) {
       EvalResult.upsert(run.id, r.checkpoint(), r.metric(), r.value(), time);
     }
-    // Block, Heartbeat: streamed only (RunEvents), not stored
+    // Heartbeat: streamed only (RunEvents), not stored; it keeps lastSeenAt
   }
 
   /**

@@ -3,10 +3,13 @@ package dev.bd3.sampler;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDManager;
 import dev.bd3.model.nn.Bd3Lm;
+import dev.bd3.model.nn.IntraOpThreads;
 import dev.bd3.model.sample.BatchDecoder;
 import dev.bd3.model.sample.BlockSampler;
 import dev.bd3.model.sample.SamplerConfig;
+import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
@@ -17,75 +20,91 @@ import org.jboss.logging.Logger;
 /**
  * One decode batch per model in use: the sample jobs that run at once on this worker (its slots)
  * and ask for the same model are decoded together, each joining at the next block boundary, on a
- * thread of the batch's own. A batch lives while it has requests; the next request starts a new
- * one.
+ * thread of the batch's own. A batch that runs out of requests lingers a while for the next one,
+ * holding the model (a lease of its own), so that a model's compiled forward and its warm-up
+ * outlast a single request; then it lets the model go.
  */
 @ApplicationScoped
 public class DecodeBatches {
   private static final Logger LOG = Logger.getLogger(DecodeBatches.class);
+  private static final Duration LINGER = Duration.ofSeconds(30);
 
   private final Map<Bd3Lm, Batch> batches = new HashMap<>(); // guarded by this
   private final ExecutorService threads =
       Executors.newCachedThreadPool(r -> new Thread(r, "bd3-decode"));
 
   /**
-   * Queues {@code n} samples of {@code model} continuing {@code prompt}; the request completes when
-   * they have stopped. Throws at once for a prompt the model cannot continue.
+   * Queues {@code n} samples of the leased model continuing {@code prompt}; the request completes
+   * when they have stopped. Throws at once for a prompt the model cannot continue.
    */
   public synchronized BatchDecoder.Request join(
-      Bd3Lm model,
+      LoadedModels.Lease model,
       int n,
       int[] prompt,
       SamplerConfig config,
       BlockSampler.Listener listener,
       BooleanSupplier cancelled) {
-    Batch batch = batches.get(model);
+    Batch batch = batches.get(model.model());
     if (batch == null) {
-      batch = new Batch(model);
-      batches.put(model, batch);
-    }
-    BatchDecoder.Request request = batch.decoder.join(n, prompt, config, listener, cancelled);
-    if (!batch.running) {
-      batch.running = true;
+      batch = new Batch(model.share());
+      batches.put(model.model(), batch);
       threads.execute(batch);
     }
+    BatchDecoder.Request request = batch.decoder.join(n, prompt, config, listener, cancelled);
+    notifyAll(); // a lingering batch takes it up
     return request;
   }
 
-  /** Steps the batch until no request is left, then lets its decoder go. */
+  @PreDestroy
+  void stop() {
+    threads.shutdownNow();
+  }
+
+  /** Steps the batch while it has requests, lingers, then lets its decoder and model go. */
   private final class Batch implements Runnable {
-    final Bd3Lm model;
+    final LoadedModels.Lease model;
     final NDManager manager = Engine.getInstance().newBaseManager();
     final BatchDecoder decoder;
-    boolean running; // guarded by DecodeBatches.this
 
-    Batch(Bd3Lm model) {
+    Batch(LoadedModels.Lease model) {
       this.model = model;
-      this.decoder = BatchDecoder.of(model, manager);
+      this.decoder = BatchDecoder.of(model.model(), manager);
     }
 
     @Override
     public void run() {
-      try {
-        while (true) {
-          decoder.step();
-          synchronized (DecodeBatches.this) {
-            if (decoder.idle()) { // joins hold the same lock: none is missed
-              running = false;
-              batches.remove(model);
-              break;
-            }
-          }
+      try (IntraOpThreads threads = IntraOpThreads.limit(1)) { // small passes: see BatchDecoder
+        while (decoder.step() || lingered()) {
+          // one block of every request per step
         }
       } catch (RuntimeException | Error e) {
         LOG.errorf(e, "the decode batch failed");
-        synchronized (DecodeBatches.this) {
-          running = false;
-          batches.remove(model);
-        }
       } finally {
+        synchronized (DecodeBatches.this) {
+          batches.remove(model.model());
+        }
         decoder.close(); // fails whatever request is still in it
         manager.close();
+        model.close();
+      }
+    }
+
+    /** Waits up to LINGER for a request; false (and out of the map) when none came. */
+    private boolean lingered() {
+      synchronized (DecodeBatches.this) {
+        long until = System.nanoTime() + LINGER.toNanos();
+        try {
+          while (decoder.idle() && System.nanoTime() < until) {
+            DecodeBatches.this.wait(Math.max(1, (until - System.nanoTime()) / 1_000_000));
+          }
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+        if (decoder.idle()) {
+          batches.remove(model.model()); // joins hold the same lock: none is missed
+          return false;
+        }
+        return true;
       }
     }
   }

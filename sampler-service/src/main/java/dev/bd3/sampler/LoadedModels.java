@@ -72,6 +72,14 @@ public class LoadedModels {
       return loaded.meta;
     }
 
+    /** Another lease on the same model, for a holder that outlives this one. */
+    public Lease share() {
+      synchronized (LoadedModels.this) {
+        loaded.users++;
+      }
+      return new Lease(loaded, true);
+    }
+
     /** Whether the model was already loaded (no checkpoint read for this job). */
     public boolean kept() {
       return kept;

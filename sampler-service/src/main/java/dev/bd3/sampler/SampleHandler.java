@@ -54,7 +54,7 @@ public class SampleHandler implements JobHandler {
       BlockSampler.Result result =
           batches
               .join(
-                  model,
+                  lease,
                   spec.numSamples(),
                   prompt,
                   SamplerConfig.of(spec, blockSize),

@@ -86,8 +86,9 @@ public final class BatchDecoder implements AutoCloseable {
   }
 
   /**
-   * With the KV cache, every pass one TorchScript call ({@link ScriptedForward}) on one intra-op
-   * thread ({@link IntraOpThreads}): how the workers sample.
+   * With the KV cache, every pass one TorchScript call ({@link ScriptedForward}): how the workers
+   * sample. Its passes are small; the caller runs them on one intra-op thread ({@link
+   * IntraOpThreads}), set once for all of its steps (setting it costs more than a pass).
    */
   public static BatchDecoder of(Bd3Lm model, NDManager parent) {
     return new BatchDecoder(model, true, true, parent);
@@ -119,7 +120,7 @@ public final class BatchDecoder implements AutoCloseable {
    * of one request's listener or cancellation check fails that request alone.
    */
   public boolean step() {
-    try (IntraOpThreads threads = script != null ? IntraOpThreads.limit(1) : null) {
+    try {
       admit();
       leave();
       if (!rows.isEmpty()) {

@@ -78,7 +78,8 @@ public final class BlockSampler {
    */
   public Result generate(
       int n, int[] prompt, NDManager parent, Listener listener, BooleanSupplier cancelled) {
-    try (BatchDecoder decoder = new BatchDecoder(model, useCache, scripted, parent)) {
+    try (IntraOpThreads threads = scripted ? IntraOpThreads.limit(1) : null;
+        BatchDecoder decoder = new BatchDecoder(model, useCache, scripted, parent)) {
       BatchDecoder.Request request = decoder.join(n, prompt, config, listener, cancelled);
       while (decoder.step()) {
         // one block of every sample per step
