@@ -24,8 +24,9 @@ import java.util.concurrent.Future;
 
 /**
  * {@code bench/run serving}: streaming clients of {@code POST /v1/completions} at concurrency 1, 4
- * and 16 against a local suite with one sampler. Each client sends its requests one after another
- * (prompt, {@code max_tokens}, a seed of its own) and reads the stream; the time to first block is
+ * and 16 against a local suite with one sampler. Every level sends the same requests ({@code
+ * --requests}, shared out among its clients), each client one after another (prompt, {@code
+ * max_tokens}, a seed of its own), reading the stream; the time to first block is
  * from sending the request to the first chunk with text. Tokens per second are the tokens the runs
  * generated over the level's wall time, so the queue, the events and the gateway are counted, as a
  * client sees them. The model is a {@code --preset} model trained for a few steps: its speed, not
@@ -59,7 +60,7 @@ final class ServingBench extends Benchmark {
   void run() throws Exception {
     String preset = o.text("preset", "cpu");
     int maxTokens = o.integer("tokens", 128);
-    int requests = o.integer("requests", 4);
+    int requests = o.integer("requests", 64);
     int[] levels =
         Arrays.stream(o.text("concurrency", "1,4,16").split(","))
             .mapToInt(Integer::parseInt)
@@ -72,7 +73,7 @@ final class ServingBench extends Benchmark {
       api = new Bd3Client(gateway, key);
       String model = train(preset);
       r.line(
-          "model: preset %s (run %s); %d requests per client of max_tokens %d, streamed",
+          "model: preset %s (run %s); %d requests a level of max_tokens %d, streamed",
           preset, model, requests, maxTokens);
       for (int i = 0; i < 2; i++) {
         complete(model, maxTokens, 1000 + i, System.nanoTime()); // loads the model, warms up
@@ -145,7 +146,7 @@ final class ServingBench extends Benchmark {
     return id;
   }
 
-  /** {@code clients} clients, each sending {@code requests} completions one after another. */
+  /** {@code clients} clients sending {@code requests} completions, each its share in turn. */
   private Level level(String model, int clients, int requests, int maxTokens) throws Exception {
     ConcurrentLinkedQueue<Call> calls = new ConcurrentLinkedQueue<>();
     ExecutorService pool = Executors.newFixedThreadPool(clients);
@@ -156,8 +157,8 @@ final class ServingBench extends Benchmark {
       running.add(
           pool.submit(
               () -> {
-                for (int i = 0; i < requests; i++) {
-                  calls.add(complete(model, maxTokens, client * 1000L + i, start));
+                for (int i = client; i < requests; i += clients) {
+                  calls.add(complete(model, maxTokens, i, start));
                 }
                 return null;
               }));
