@@ -45,6 +45,7 @@ public class CatalogResource {
 
   @GET
   @Operation(
+      operationId = "getCatalog",
       summary =
           "Job types with their spec fields and defaults, model presets, run statuses, key roles")
   public Catalog catalog() {

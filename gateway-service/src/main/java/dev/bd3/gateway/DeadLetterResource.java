@@ -24,7 +24,9 @@ public class DeadLetterResource {
   @Inject DeadLetters deadLetters;
 
   @GET
-  @Operation(summary = "The newest parked messages, with why and where from")
+  @Operation(
+      operationId = "listDeadLetters",
+      summary = "The newest parked messages, with why and where from")
   public List<DeadLetters.DeadLetter> list(@QueryParam("limit") @DefaultValue("50") int limit) {
     if (limit < 1 || limit > 1000) {
       throw ProblemException.invalid("limit", "must be between 1 and 1000");
@@ -35,6 +37,7 @@ public class DeadLetterResource {
   @POST
   @Path("{partition}/{offset}/replay")
   @Operation(
+      operationId = "replayDeadLetter",
       summary = "Publish a parked message again to its topic; a replayed job's run is QUEUED again")
   public DeadLetters.DeadLetter replay(
       @PathParam("partition") int partition, @PathParam("offset") long offset) {

@@ -50,7 +50,9 @@ public class JobResource {
   @POST
   @Consumes(MediaType.APPLICATION_JSON)
   @RolesAllowed({Role.SUBMITTER_NAME, Role.ADMIN_NAME})
-  @Operation(summary = "Submit a train, eval or sample job")
+  @Operation(
+      operationId = "submitJob",
+      summary = "Submit a train, eval or sample job")
   @APIResponse(
       responseCode = "201",
       description = "Queued; Location names the run",
@@ -98,7 +100,9 @@ public class JobResource {
 
   @GET
   @Path("{id}")
-  @Operation(summary = "A run with its progress, checkpoints, latest metrics, samples and results")
+  @Operation(
+      operationId = "getJob",
+      summary = "A run with its progress, checkpoints, latest metrics, samples and results")
   @APIResponse(
       responseCode = "200",
       content = @Content(schema = @Schema(implementation = RunView.class)))
@@ -111,9 +115,11 @@ public class JobResource {
   @POST
   @Path("{id}/cancel")
   @Operation(
+      operationId = "cancelJob",
       summary = "Cancel a run: a queued one at once, a running one at its worker's next step")
   @APIResponse(
       responseCode = "202",
+      description = "Cancelling: the run as it stands (a running one ends at its next step)",
       content = @Content(schema = @Schema(implementation = RunView.class)))
   @APIResponse(responseCode = "404", description = "No such run")
   @APIResponse(responseCode = "403", description = "Another's run (only an admin cancels it)")
@@ -128,6 +134,7 @@ public class JobResource {
   @Produces(MediaType.SERVER_SENT_EVENTS)
   @Blocking
   @Operation(
+      operationId = "followJob",
       summary = "Follow a run live",
       description =
           "Server-Sent Events: first `run` (the run view), then each job event as the gateway"

@@ -42,7 +42,9 @@ public class RunResource {
   @Inject ModelStore modelStore;
 
   @GET
-  @Operation(summary = "Runs, newest first (a submitter's own only, unless it is a reader too)")
+  @Operation(
+      operationId = "listRuns",
+      summary = "Runs, newest first (a submitter's own only, unless it is a reader too)")
   public List<RunSummary> list(
       @Parameter(description = "train, eval or sample") @QueryParam("type") String type,
       @Parameter(description = "QUEUED, RUNNING, SUCCEEDED, FAILED or CANCELLED")
@@ -83,7 +85,9 @@ public class RunResource {
 
   @GET
   @Path("{id}")
-  @Operation(summary = "A run (the same view as GET /api/v1/jobs/{id})")
+  @Operation(
+      operationId = "getRun",
+      summary = "A run (the same view as GET /api/v1/jobs/{id})")
   public RunView get(@PathParam("id") String id) {
     return RunView.of(visible(caller, id), config.runs().staleAfter());
   }
@@ -91,6 +95,7 @@ public class RunResource {
   @GET
   @Path("{id}/metrics")
   @Operation(
+      operationId = "listRunMetrics",
       summary = "A run's metric points, ordered by name and step",
       description =
           "Bounded: at most `limit` points (default and largest 10,000). For charts, `maxPoints`"
@@ -127,7 +132,9 @@ public class RunResource {
 
   @GET
   @Path("{id}/checkpoints")
-  @Operation(summary = "A run's checkpoints, by step (paged: limit, offset)")
+  @Operation(
+      operationId = "listRunCheckpoints",
+      summary = "A run's checkpoints, by step (paged: limit, offset)")
   public List<RunView.CheckpointView> checkpoints(
       @PathParam("id") String id,
       @Parameter(description = "at most this many (default 100)") @QueryParam("limit")
@@ -143,6 +150,7 @@ public class RunResource {
   @Path("{id}/checkpoints/{step}/release")
   @Produces({RELEASE_ZIP, MediaType.APPLICATION_JSON})
   @Operation(
+      operationId = "getCheckpointRelease",
       summary =
           "A checkpoint in the authors' release layout: a zip of config.json and"
               + " model.safetensors (the weights' moving average)",
@@ -187,7 +195,9 @@ public class RunResource {
 
   @GET
   @Path("{id}/samples")
-  @Operation(summary = "A run's samples, by index (paged: limit, offset)")
+  @Operation(
+      operationId = "listRunSamples",
+      summary = "A run's samples, by index (paged: limit, offset)")
   public List<RunView.SampleView> samples(
       @PathParam("id") String id,
       @Parameter(description = "at most this many (default 100)") @QueryParam("limit")

@@ -44,7 +44,9 @@ public class KeyResource {
   @GET
   @Path("me")
   @RolesAllowed({Role.READER_NAME, Role.SUBMITTER_NAME, Role.ADMIN_NAME})
-  @Operation(summary = "Who the key speaks for, with which roles")
+  @Operation(
+      operationId = "whoAmI",
+      summary = "Who the key speaks for, with which roles")
   public Me me() {
     return new Me(
         caller.name(),
@@ -55,7 +57,9 @@ public class KeyResource {
   @Path("keys")
   @Consumes(MediaType.APPLICATION_JSON)
   @RolesAllowed(Role.ADMIN_NAME)
-  @Operation(summary = "Make a key; the answer holds the key, which is never shown again")
+  @Operation(
+      operationId = "createKey",
+      summary = "Make a key; the answer holds the key, which is never shown again")
   public Response create(JsonNode body) {
     NewKey request = read(body);
     List<Problem.FieldError> errors = new ArrayList<>();
@@ -89,7 +93,9 @@ public class KeyResource {
   @GET
   @Path("keys")
   @RolesAllowed(Role.ADMIN_NAME)
-  @Operation(summary = "Every key, newest first (names, roles, use; never the keys)")
+  @Operation(
+      operationId = "listKeys",
+      summary = "Every key, newest first (names, roles, use; never the keys)")
   public List<ApiKeys.KeyView> list() {
     return keys.list();
   }
@@ -97,7 +103,9 @@ public class KeyResource {
   @DELETE
   @Path("keys/{id}")
   @RolesAllowed(Role.ADMIN_NAME)
-  @Operation(summary = "Revoke a key: it is refused from now on")
+  @Operation(
+      operationId = "revokeKey",
+      summary = "Revoke a key: it is refused from now on")
   public ApiKeys.KeyView revoke(@PathParam("id") String id) {
     return Run.parseId(id)
         .flatMap(keys::revoke)

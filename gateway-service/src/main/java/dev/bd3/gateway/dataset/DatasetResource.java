@@ -43,6 +43,7 @@ public class DatasetResource {
   @Consumes(MediaType.TEXT_PLAIN)
   @RolesAllowed({Role.SUBMITTER_NAME, Role.ADMIN_NAME})
   @Operation(
+      operationId = "uploadDataset",
       summary =
           "Upload UTF-8 text as a dataset (paragraphs separated by blank lines); 201 with its id,"
               + " or 200 when the caller has already uploaded this text under this name")
@@ -72,7 +73,9 @@ public class DatasetResource {
 
   @GET
   @RolesAllowed({Role.READER_NAME, Role.SUBMITTER_NAME, Role.ADMIN_NAME})
-  @Operation(summary = "Datasets, newest first (a submitter's own only, unless it is a reader too)")
+  @Operation(
+      operationId = "listDatasets",
+      summary = "Datasets, newest first (a submitter's own only, unless it is a reader too)")
   public List<DatasetView> list(
       @Parameter(description = "at most this many (default and largest: 100)") @QueryParam("limit")
           Integer limit,
@@ -93,7 +96,9 @@ public class DatasetResource {
   @GET
   @Path("{id}")
   @RolesAllowed({Role.READER_NAME, Role.SUBMITTER_NAME, Role.ADMIN_NAME})
-  @Operation(summary = "One dataset: its size, sha256 and how it splits")
+  @Operation(
+      operationId = "getDataset",
+      summary = "One dataset: its size, sha256 and how it splits")
   public DatasetView get(@PathParam("id") String id) {
     return DatasetView.of(datasets.visible(id));
   }
@@ -102,6 +107,7 @@ public class DatasetResource {
   @Path("{id}")
   @RolesAllowed({Role.SUBMITTER_NAME, Role.ADMIN_NAME})
   @Operation(
+      operationId = "deleteDataset",
       summary =
           "Delete a dataset that no training run or open evaluation names (409 otherwise); its"
               + " owner or an admin")

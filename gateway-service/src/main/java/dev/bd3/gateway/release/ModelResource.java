@@ -42,6 +42,7 @@ public class ModelResource {
   @Consumes(MediaType.MULTIPART_FORM_DATA)
   @RolesAllowed(Role.ADMIN_NAME)
   @Operation(
+      operationId = "importModel",
       summary =
           "Import a model in the release layout: parts config (config.json), weights"
               + " (model.safetensors) and an optional name; 201 with its run, or 200 when these"
@@ -75,6 +76,7 @@ public class ModelResource {
   @Consumes(MediaType.APPLICATION_JSON)
   @RolesAllowed(Role.ADMIN_NAME)
   @Operation(
+      operationId = "importModelFromStore",
       summary =
           "Import a model in the release layout from a folder of the artifact store; 201 with its"
               + " run, or 200 when these weights were imported before")

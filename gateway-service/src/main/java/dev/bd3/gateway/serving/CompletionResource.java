@@ -51,6 +51,7 @@ public class CompletionResource {
   @Blocking
   @RolesAllowed({Role.SUBMITTER_NAME, Role.ADMIN_NAME})
   @Operation(
+      operationId = "createCompletion",
       summary = "Complete text (OpenAI's completions API)",
       description =
           "model (a training run's id or name), prompt (a string or a list), max_tokens,"
@@ -102,7 +103,9 @@ public class CompletionResource {
   @Consumes(MediaType.WILDCARD)
   @Produces(MediaType.APPLICATION_JSON)
   @RolesAllowed({Role.SUBMITTER_NAME, Role.ADMIN_NAME})
-  @Operation(summary = "Not supported: base models have no chat template (use /v1/completions)")
+  @Operation(
+      operationId = "createChatCompletion",
+      summary = "Not supported: base models have no chat template (use /v1/completions)")
   public Response chat() {
     throw ProblemException.invalid(
         "messages",
@@ -114,7 +117,9 @@ public class CompletionResource {
   @Path("models")
   @Produces(MediaType.APPLICATION_JSON)
   @RolesAllowed({Role.READER_NAME, Role.SUBMITTER_NAME, Role.ADMIN_NAME})
-  @Operation(summary = "The models a caller may complete with: training runs with a checkpoint")
+  @Operation(
+      operationId = "listModels",
+      summary = "The models a caller may complete with: training runs with a checkpoint")
   public ObjectNode models() {
     List<Run> runs =
         Run.<Run>find(
