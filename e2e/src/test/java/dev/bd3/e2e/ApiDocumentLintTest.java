@@ -19,8 +19,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The API document the gateway serves ({@code /q/openapi}), through Redocly's linter from the npm
  * registry ({@code deploy/validate}) under its recommended rules, every warning an error ({@code
- * deploy/validate/redocly.yaml}): what code generators and documentation tools read must pass
- * them. Runs wherever npm is (a Maven profile installs the linter).
+ * deploy/validate/redocly.yaml}): what code generators and documentation tools read must pass them.
+ * Runs wherever npm is (a Maven profile installs the linter).
  */
 @ExtendWith(SharedSuite.class)
 class ApiDocumentLintTest {
@@ -29,8 +29,7 @@ class ApiDocumentLintTest {
   record Output(int exitCode, String out) {}
 
   @Test
-  void theServedDocumentPassesTheRecommendedRules(Suite suite, @TempDir Path dir)
-      throws Exception {
+  void theServedDocumentPassesTheRecommendedRules(Suite suite, @TempDir Path dir) throws Exception {
     HttpResponse<String> served =
         HttpClient.newHttpClient()
             .send(

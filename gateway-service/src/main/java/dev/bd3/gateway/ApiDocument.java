@@ -21,13 +21,23 @@ import org.eclipse.microprofile.openapi.annotations.tags.Tag;
                 @License(name = "Apache-2.0", url = "https://www.apache.org/licenses/LICENSE-2.0")),
     servers = @Server(url = "/", description = "the gateway that serves this document"),
     tags = {
-      @Tag(name = "jobs", description = "Submit training, evaluation and sampling jobs; follow or cancel them"),
-      @Tag(name = "runs", description = "Run history: runs, metrics, checkpoints, samples, releases"),
+      @Tag(
+          name = "jobs",
+          description = "Submit training, evaluation and sampling jobs; follow or cancel them"),
+      @Tag(
+          name = "runs",
+          description = "Run history: runs, metrics, checkpoints, samples, releases"),
       @Tag(name = "datasets", description = "Text corpora uploaded to train and evaluate on"),
       @Tag(name = "models", description = "Import checkpoints in the authors' release layout"),
-      @Tag(name = "catalog", description = "Job types, spec fields, presets and limits, as the gateway checks them"),
+      @Tag(
+          name = "catalog",
+          description = "Job types, spec fields, presets and limits, as the gateway checks them"),
       @Tag(name = "keys", description = "API keys and their roles"),
-      @Tag(name = "dead letters", description = "Messages parked with their reason, and their replay"),
-      @Tag(name = "openai", description = "OpenAI-compatible completions and models, for existing clients")
+      @Tag(
+          name = "dead letters",
+          description = "Messages parked with their reason, and their replay"),
+      @Tag(
+          name = "openai",
+          description = "OpenAI-compatible completions and models, for existing clients")
     })
 public class ApiDocument extends Application {}

@@ -50,9 +50,7 @@ public class JobResource {
   @POST
   @Consumes(MediaType.APPLICATION_JSON)
   @RolesAllowed({Role.SUBMITTER_NAME, Role.ADMIN_NAME})
-  @Operation(
-      operationId = "submitJob",
-      summary = "Submit a train, eval or sample job")
+  @Operation(operationId = "submitJob", summary = "Submit a train, eval or sample job")
   @APIResponse(
       responseCode = "201",
       description = "Queued; Location names the run",
@@ -140,7 +138,12 @@ public class JobResource {
           "Server-Sent Events: first `run` (the run view), then each job event as the gateway"
               + " applies it, named by its kind (status, progress, metric, checkpoint, block,"
               + " sample, eval-result). Ends after a terminal status.")
+  @APIResponse(
+      responseCode = "200",
+      description = "The run's events as they come, until it ends",
+      content = @Content(mediaType = MediaType.SERVER_SENT_EVENTS))
   @APIResponse(responseCode = "404", description = "No such run")
+  @APIResponse(responseCode = "429", description = "The key already follows as many runs as it may")
   @RolesAllowed({Role.READER_NAME, Role.SUBMITTER_NAME, Role.ADMIN_NAME})
   public Multi<OutboundSseEvent> events(@PathParam("id") String id, @Context Sse sse) {
     Run run = RunResource.visible(caller, id);

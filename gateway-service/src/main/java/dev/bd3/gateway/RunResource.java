@@ -85,9 +85,7 @@ public class RunResource {
 
   @GET
   @Path("{id}")
-  @Operation(
-      operationId = "getRun",
-      summary = "A run (the same view as GET /api/v1/jobs/{id})")
+  @Operation(operationId = "getRun", summary = "A run (the same view as GET /api/v1/jobs/{id})")
   public RunView get(@PathParam("id") String id) {
     return RunView.of(visible(caller, id), config.runs().staleAfter());
   }

@@ -44,9 +44,7 @@ public class KeyResource {
   @GET
   @Path("me")
   @RolesAllowed({Role.READER_NAME, Role.SUBMITTER_NAME, Role.ADMIN_NAME})
-  @Operation(
-      operationId = "whoAmI",
-      summary = "Who the key speaks for, with which roles")
+  @Operation(operationId = "whoAmI", summary = "Who the key speaks for, with which roles")
   public Me me() {
     return new Me(
         caller.name(),
@@ -103,9 +101,7 @@ public class KeyResource {
   @DELETE
   @Path("keys/{id}")
   @RolesAllowed(Role.ADMIN_NAME)
-  @Operation(
-      operationId = "revokeKey",
-      summary = "Revoke a key: it is refused from now on")
+  @Operation(operationId = "revokeKey", summary = "Revoke a key: it is refused from now on")
   public ApiKeys.KeyView revoke(@PathParam("id") String id) {
     return Run.parseId(id)
         .flatMap(keys::revoke)

@@ -103,9 +103,12 @@ public class CompletionResource {
   @Consumes(MediaType.WILDCARD)
   @Produces(MediaType.APPLICATION_JSON)
   @RolesAllowed({Role.SUBMITTER_NAME, Role.ADMIN_NAME})
-  @Operation(
-      operationId = "createChatCompletion",
-      summary = "Not supported: base models have no chat template (use /v1/completions)")
+  /**
+   * Chat completions need a chat template that base models lack: a client that tries gets a clear
+   * 400 rather than a 404 page. The API document leaves the path out, as it has no success to
+   * describe.
+   */
+  @Operation(hidden = true)
   public Response chat() {
     throw ProblemException.invalid(
         "messages",
