@@ -26,12 +26,12 @@ import java.util.concurrent.Future;
  * {@code bench/run serving}: streaming clients of {@code POST /v1/completions} at concurrency 1, 4
  * and 16 against a local suite with one sampler. Every level sends the same requests ({@code
  * --requests}, shared out among its clients), each client one after another (prompt, {@code
- * max_tokens}, a seed of its own), reading the stream; the time to first block is
- * from sending the request to the first chunk with text. Tokens per second are the tokens the runs
- * generated over the level's wall time, so the queue, the events and the gateway are counted, as a
- * client sees them. The model is a {@code --preset} model trained for a few steps: its speed, not
- * its text, is measured. The sampler's batch sizes are its runs' {@code batch_requests} metric
- * (requests in each of the run's passes, averaged).
+ * max_tokens}, a seed of its own), reading the stream; the time to first block is from sending the
+ * request to the first chunk with text. Tokens per second are the tokens the runs generated over
+ * the level's wall time, so the queue, the events and the gateway are counted, as a client sees
+ * them. The model is a {@code --preset} model trained for a few steps: its speed, not its text, is
+ * measured. The sampler's batch sizes are its runs' {@code batch_requests} metric (requests in each
+ * of the run's passes, averaged).
  */
 final class ServingBench extends Benchmark {
   private static final ObjectMapper JSON = new ObjectMapper();
