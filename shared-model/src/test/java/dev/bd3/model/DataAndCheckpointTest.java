@@ -205,6 +205,11 @@ class DataAndCheckpointTest {
     assertArrayEquals(new double[] {1, 0, 0, 0}, Nucleus.filter(p, 0.75), 1e-12);
     assertArrayEquals(new double[] {1, 0, 0, 0}, Nucleus.filter(p, 0.1), 1e-12);
     assertArrayEquals(p, Nucleus.filter(p, 1.0), 0);
+    // ties are taken in id order, as a stable sort by probability takes them
+    double[] tied = {0.2, 0.3, 0.2, 0.3};
+    assertArrayEquals(new double[] {0, 1, 0, 0}, Nucleus.filter(tied, 0.5), 1e-12);
+    assertArrayEquals(
+        new double[] {0.2 / 0.8, 0.3 / 0.8, 0, 0.3 / 0.8}, Nucleus.filter(tied, 0.85), 1e-12);
     int[] counts = new int[4];
     SplittableRandom r = new SplittableRandom(0);
     for (int i = 0; i < 20_000; i++) {

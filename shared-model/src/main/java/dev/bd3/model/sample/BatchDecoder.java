@@ -346,38 +346,37 @@ public final class BatchDecoder implements AutoCloseable {
         Request r = rows.get(i).request;
         stale[i] =
             k < r.rule.steps(lb)
-                && r.rule.step(
-                    x[i], p.filtered()[i], p.confidence()[i], k, r.random, draw(i, p.raw()));
+                && r.rule.step(x[i], p.p()[i], p.confidence()[i], k, r.random, draw(i));
       }
     }
     return passes;
   }
 
   /**
-   * p_theta at every masked position of every block (N, L', V), nucleus-filtered; unfiltered too
-   * where the UTF-8 constraint may need it (null otherwise); and each position's confidence (N,
-   * L'), the largest probability of p_theta before the nucleus.
+   * p_theta at every masked position of every block (N, L', V), before the nucleus (a draw filters
+   * the one it draws from: most positions are not drawn at every evaluation), and each position's
+   * confidence (N, L'), its largest probability.
    */
-  private record Distributions(double[][][] filtered, double[][][] raw, double[][] confidence) {}
+  private record Distributions(double[][][] p, double[][] confidence) {}
 
   /**
-   * How row i draws a token: straight from p, or restricted to the tokens that keep its text valid
-   * UTF-8. When the constraint leaves none of the nucleus, the nucleus is taken again from the
-   * allowed part of the unfiltered p_theta.
+   * How row i draws a token from p_theta: from its nucleus, restricted with the UTF-8 constraint to
+   * the tokens that keep its text valid. When the constraint leaves none of the nucleus, the
+   * nucleus is taken again from the allowed part of p_theta.
    */
-  private DenoisingRule.TokenDraw draw(int i, double[][][] raw) {
+  private DenoisingRule.TokenDraw draw(int i) {
     Row row = rows.get(i);
-    SamplerConfig config = row.request.config;
-    if (!config.validUtf8()) {
-      return DenoisingRule.TokenDraw.FROM_P;
+    double nucleus = row.request.config.nucleus();
+    if (!row.request.config.validUtf8()) {
+      return (x, j, p, random) -> Nucleus.draw(Nucleus.filter(p, nucleus), random);
     }
     int start = row.blockStart;
     return (x, j, p, random) -> {
       boolean[] ok = automaton.allowed(start, x, j);
-      double[] q = restricted(p, ok);
+      double[] q = restricted(Nucleus.filter(p, nucleus), ok);
       if (q == null) {
-        double[] all = restricted(raw[i][j], ok);
-        q = all == null ? restricted(ok) : Nucleus.filter(all, config.nucleus());
+        double[] all = restricted(p, ok);
+        q = all == null ? restricted(ok) : Nucleus.filter(all, nucleus);
       }
       return Nucleus.draw(q, random);
     };
@@ -429,20 +428,16 @@ public final class BatchDecoder implements AutoCloseable {
     }
     // only masked positions are ever drawn from, and the masked set only shrinks while p is reused
     double[][][] p = new double[x.length][lb][];
-    double[][][] raw = new double[x.length][lb][];
     double[][] confidence = new double[x.length][lb];
     for (int i = 0; i < x.length; i++) {
-      SamplerConfig config = rows.get(i).request.config;
       for (int j = 0; j < lb; j++) {
         if (x[i][j] == mask) {
-          double[] row = Arrays.copyOfRange(flat, (i * lb + j) * v, (i * lb + j + 1) * v);
-          confidence[i][j] = Nucleus.max(row);
-          p[i][j] = Nucleus.filter(row, config.nucleus());
-          raw[i][j] = config.validUtf8() ? row : null;
+          p[i][j] = Arrays.copyOfRange(flat, (i * lb + j) * v, (i * lb + j + 1) * v);
+          confidence[i][j] = Nucleus.max(p[i][j]);
         }
       }
     }
-    return new Distributions(p, raw, confidence);
+    return new Distributions(p, confidence);
   }
 
   /** The logits of x (N, L', V) at the positions after the cache. */

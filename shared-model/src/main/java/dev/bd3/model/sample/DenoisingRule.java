@@ -12,16 +12,16 @@ interface DenoisingRule {
   int steps(int blockSize);
 
   /**
-   * Updates block x in place at step k, drawing from the (filtered) distributions p[j] through
-   * {@code draw}; {@code confidence[j]} is the largest probability of p_theta at j before the
-   * nucleus. Returns whether anything changed.
+   * Updates block x in place at step k, drawing the token of a position j it unmasks through {@code
+   * draw} from p[j], p_theta there; {@code confidence[j]} is its largest probability. Returns
+   * whether anything changed.
    */
   boolean step(
       int[] x, double[][] p, double[] confidence, int k, SplittableRandom random, TokenDraw draw);
 
   /** How a chosen position gets its token. */
   interface TokenDraw {
-    /** A token for position j of block x, from p (p_theta there, nucleus-filtered). */
+    /** A token for position j of block x, from p (p_theta there; a draw may filter it). */
     int draw(int[] x, int j, double[] p, SplittableRandom random);
 
     /** Straight from p. */

@@ -17,21 +17,24 @@ public final class Nucleus {
     if (topP >= 1) {
       return out;
     }
-    Integer[] order = new Integer[p.length];
-    for (int i = 0; i < order.length; i++) {
-      order[i] = i;
-    }
-    Arrays.sort(order, (a, b) -> Double.compare(p[b], p[a]));
-    double mass = p[order[0]];
+    // how many ids the rule keeps follows from the sorted values alone (a primitive sort: ids are
+    // not boxed, which matters at a vocabulary of 50,257); ties are kept in id order
+    double[] sorted = p.clone();
+    Arrays.sort(sorted);
+    int n = sorted.length;
+    double mass = sorted[n - 1];
     int kept = 1;
-    while (kept < order.length && mass + p[order[kept]] <= topP) {
-      mass += p[order[kept++]];
+    while (kept < n && mass + sorted[n - 1 - kept] <= topP) {
+      mass += sorted[n - 1 - kept++];
     }
-    for (int i = kept; i < order.length; i++) {
-      out[order[i]] = 0;
+    double least = sorted[n - kept];
+    int ties = kept;
+    for (double x : p) {
+      ties -= x > least ? 1 : 0;
     }
     for (int i = 0; i < out.length; i++) {
-      out[i] /= mass;
+      boolean keep = p[i] > least || (p[i] == least && ties-- > 0);
+      out[i] = keep ? out[i] / mass : 0;
     }
     return out;
   }
