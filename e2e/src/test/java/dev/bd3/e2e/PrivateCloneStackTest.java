@@ -169,7 +169,7 @@ class PrivateCloneStackTest {
     Path to = clone.resolve("deploy/local");
     Files.createDirectories(to);
     Files.copy(root.resolve("pom.xml"), clone.resolve("pom.xml"));
-    for (String file : List.of("stack", "suite", "UnpackTxz.java", "pom.xml")) {
+    for (String file : List.of("stack", "suite", "lib.sh", "UnpackTxz.java", "pom.xml")) {
       Files.copy(from.resolve(file), to.resolve(file));
     }
     Files.createDirectories(to.resolve("config"));
