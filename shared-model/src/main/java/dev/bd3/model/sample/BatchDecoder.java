@@ -198,10 +198,10 @@ public final class BatchDecoder implements AutoCloseable {
       }
       int[] unstored = null;
       KvCache joining = null;
-      if (useCache && !mdlm && r.complete >= lb) {
-        unstored = Arrays.copyOfRange(r.prefix, r.complete - lb, r.complete);
+      if (useCache && !mdlm && r.settled >= lb) {
+        unstored = Arrays.copyOfRange(r.prefix, r.settled - lb, r.settled);
         int[] prior =
-            Arrays.copyOfRange(r.prefix, Math.max(0, r.complete - (l - lb)), r.complete - lb);
+            Arrays.copyOfRange(r.prefix, Math.max(0, r.settled - (l - lb)), r.settled - lb);
         if (prior.length > 0) {
           joining = prefill(prior, r.n);
           r.passes++;
@@ -646,7 +646,7 @@ public final class BatchDecoder implements AutoCloseable {
     private final SplittableRandom random;
     private final BlockSampler.Listener listener;
     private final BooleanSupplier cancelled;
-    private final int complete; // prefix tokens done before the first block
+    private final int settled; // prefix tokens done before the first block
     private final int[] fixed; // committed tokens the first block begins with
     private final int promptLength;
     private final int promptUtf8; // the UTF-8 automaton's state after the prompt
@@ -676,8 +676,8 @@ public final class BatchDecoder implements AutoCloseable {
       this.cancelled = cancelled;
       // MDLM slides a window of L tokens, half context, half new (the reference's semi-AR sampler)
       int context = mdlm ? Math.min(prefix.length, l / 2) : 0;
-      this.complete = mdlm ? prefix.length - context : prefix.length / lb * lb;
-      this.fixed = Arrays.copyOfRange(prefix, complete, prefix.length);
+      this.settled = mdlm ? prefix.length - context : prefix.length / lb * lb;
+      this.fixed = Arrays.copyOfRange(prefix, settled, prefix.length);
       this.promptLength = prefix.length;
       this.promptUtf8 = automaton.after(Utf8Constraint.BOUNDARY, prefix, 0, prefix.length);
       this.lengths = new int[n];
@@ -688,8 +688,8 @@ public final class BatchDecoder implements AutoCloseable {
       this.live = n;
       for (int i = 0; i < n; i++) {
         sequences.add(Arrays.copyOf(prefix, Math.max(16, prefix.length * 2)));
-        lengths[i] = complete;
-        utf8[i] = automaton.after(Utf8Constraint.BOUNDARY, prefix, 0, complete);
+        lengths[i] = settled;
+        utf8[i] = automaton.after(Utf8Constraint.BOUNDARY, prefix, 0, settled);
       }
     }
 

@@ -23,9 +23,6 @@ interface DenoisingRule {
   interface TokenDraw {
     /** A token for position j of block x, from p (p_theta there; a draw may filter it). */
     int draw(int[] x, int j, double[] p, SplittableRandom random);
-
-    /** Straight from p. */
-    TokenDraw FROM_P = (x, j, p, random) -> Nucleus.draw(p, random);
   }
 
   /** The rule of a sampler configuration, for a model whose MASK id is {@code mask}. */

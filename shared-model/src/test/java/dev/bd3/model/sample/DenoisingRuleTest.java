@@ -18,6 +18,10 @@ class DenoisingRuleTest {
 
   private static final int BLOCK = 16;
 
+  /** A draw straight from p. */
+  private static final DenoisingRule.TokenDraw FROM_P =
+      (x, j, p, random) -> Nucleus.draw(p, random);
+
   /**
    * From t = 1 - k / T to s = 1 - (k + 1) / T a masked token is unmasked with probability 1 - s /
    * t: counted over many blocks, per step, within 4 standard errors.
@@ -33,7 +37,7 @@ class DenoisingRuleTest {
       int[] x = maskedBlock();
       for (int k = 0; k < total; k++) {
         int before = count(x);
-        rule.step(x, certain(), sure(), k, random, DenoisingRule.TokenDraw.FROM_P);
+        rule.step(x, certain(), sure(), k, random, FROM_P);
         masked[k] += before;
         unmasked[k] += before - count(x);
       }
@@ -59,7 +63,7 @@ class DenoisingRuleTest {
     for (int trial = 0; trial < trials; trial++) {
       int[] x = maskedBlock();
       x[0] = 'z'; // position 0 is already unmasked and must never be chosen
-      rule.step(x, certain(), sure(), 0, random, DenoisingRule.TokenDraw.FROM_P);
+      rule.step(x, certain(), sure(), 0, random, FROM_P);
       for (int j = 0; j < BLOCK; j++) {
         chosen[j] += x[j] == 'a' ? 1 : 0;
       }
@@ -93,7 +97,7 @@ class DenoisingRuleTest {
     p[5]['z'] = 0.01;
     for (int k = 0; count(x) > 0; k++) {
       int[] before = x.clone();
-      rule.step(x, p, confidence, k, random, DenoisingRule.TokenDraw.FROM_P);
+      rule.step(x, p, confidence, k, random, FROM_P);
       List<Integer> expected = new ArrayList<>();
       for (int j = 0; j < BLOCK; j++) {
         if (before[j] == BYTES.mask()) {
@@ -142,7 +146,7 @@ class DenoisingRuleTest {
         p[j]['z'] = 1 - confidence[j];
       }
       int[] before = x.clone();
-      rule.step(x, p, confidence, steps, random, DenoisingRule.TokenDraw.FROM_P);
+      rule.step(x, p, confidence, steps, random, FROM_P);
       List<Integer> sure = new ArrayList<>();
       int best = -1;
       for (int j = 0; j < BLOCK; j++) {
