@@ -13,7 +13,7 @@ p=${BD3_TOPIC_PREFIX:-bd3}
 
 # user NAME PASSWORD: the user's SCRAM-SHA-512 credential, set anew
 user() {
-  [ -n "$2" ] || { echo "no password for $1: set it in .env (see the README)" >&2; exit 1; }
+  [ -n "$2" ] || { echo "no password for $1: set it in .env (see docs/deployment.md)" >&2; exit 1; }
   "$bin/kafka-configs.sh" --bootstrap-server "$broker" --alter --entity-type users \
     --entity-name "$1" --add-config "SCRAM-SHA-512=[password=$2]" >/dev/null
 }

@@ -51,8 +51,9 @@ class DockerComposeTest {
   private static final List<String> WORKERS = List.of("trainer", "sampler", "eval");
 
   /**
-   * The ways docker-compose.yml's header and README.md document to start it, each by the profile it
-   * names, and whether it runs the GPU variant of each worker (the worker's name followed by -gpu).
+   * The ways docker-compose.yml's header and docs/deployment.md document to start it, each by the
+   * profile it names, and whether it runs the GPU variant of each worker (the worker's name
+   * followed by -gpu).
    */
   private static final Map<String, Boolean> RUN_ON_GPU = Map.of("cpu", false, "gpu", true);
 
@@ -212,11 +213,11 @@ class DockerComposeTest {
     }
 
     String header = Files.readString(root.resolve("docker-compose.yml"));
-    String readme = Files.readString(root.resolve("README.md"));
+    String readme = Files.readString(root.resolve("docs/deployment.md"));
     for (Map.Entry<String, Boolean> run : RUN_ON_GPU.entrySet()) {
       String command = "docker compose --profile " + run.getKey() + " up";
       assertTrue(header.contains(command), "docker-compose.yml does not document " + command);
-      assertTrue(readme.contains(command), "README.md does not document " + command);
+      assertTrue(readme.contains(command), "docs/deployment.md does not document " + command);
 
       Set<String> started = new TreeSet<>();
       services.forEach(
@@ -429,10 +430,10 @@ class DockerComposeTest {
     assertEquals(1 + WORKERS.size(), users.size(), "the gateway and every worker: " + users);
     assertEquals(users.size(), new HashSet<>(users.values()).size(), "a user each: " + users);
     String header = Files.readString(root.resolve(SASL_OVERRIDE));
-    String readme = Files.readString(root.resolve("README.md"));
+    String readme = Files.readString(root.resolve("docs/deployment.md"));
     String command = "docker compose -f docker-compose.yml -f " + SASL_OVERRIDE;
     assertTrue(header.contains(command), SASL_OVERRIDE + " documents " + command);
-    assertTrue(readme.contains(command), "README.md documents " + command);
+    assertTrue(readme.contains(command), "docs/deployment.md documents " + command);
   }
 
   /** Whether Compose starts the service under these profiles. */

@@ -13,7 +13,7 @@ import org.eclipse.microprofile.openapi.annotations.media.Schema;
 /**
  * What each job type's spec holds, derived from the spec records: every field with its JSON type,
  * its default and what it means. The gateway serves it (the dashboard and the CLI read it) and the
- * README's tables are written from it (a test keeps them equal).
+ * tables of docs/job-specs.md are written from it (a test keeps them equal).
  */
 public final class SpecCatalog {
   private SpecCatalog() {}
@@ -39,7 +39,7 @@ public final class SpecCatalog {
       String description,
       List<String> choices) {
 
-    /** The default as the README shows it: a value, how it is derived, or nothing. */
+    /** The default as the documentation shows it: a value, how it is derived, or nothing. */
     public String defaultText() {
       if (derivedDefault != null) {
         return derivedDefault;
@@ -81,7 +81,7 @@ public final class SpecCatalog {
     return ((SampleSpec) empty).resolved(ModelPreset.DEFAULT.blockSize);
   }
 
-  /** The README's table of a job type's fields (Markdown). */
+  /** The documented table of a job type's fields (Markdown). */
   public static String markdown(JobType type) {
     StringBuilder table = new StringBuilder("| field | default | meaning |\n|---|---|---|\n");
     for (Field f : fields(type)) {
@@ -97,7 +97,7 @@ public final class SpecCatalog {
     return table.toString();
   }
 
-  /** The README's table of the model presets (Markdown). */
+  /** The documented table of the model presets (Markdown). */
   public static String presetsMarkdown() {
     StringBuilder table =
         new StringBuilder(

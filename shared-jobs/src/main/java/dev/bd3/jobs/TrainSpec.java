@@ -23,7 +23,7 @@ import org.eclipse.microprofile.openapi.annotations.media.Schema;
 public record TrainSpec(
     @Schema(
             description =
-                "model preset: its shape is in the presets table (README, GET /api/v1/catalog); the"
+                "model preset: its shape is in the presets table (docs/job-specs.md, GET /api/v1/catalog); the"
                     + " fields up to causal override it")
         String preset,
     @Schema(description = "transformer layers") @DerivedDefault(PRESET) @Min(1) @Max(48)

@@ -15,11 +15,10 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
-/** The catalog derives from the spec records, and the README's tables from the catalog. */
+/**
+ * The catalog derives from the spec records, and the tables of docs/job-specs.md from the catalog.
+ */
 class SpecCatalogTest {
-  private static final Pattern SECTION =
-      Pattern.compile("<!-- (spec-fields:\\w+|presets) -->\\n(.*?)<!-- /\\1 -->", Pattern.DOTALL);
-
   @Test
   void everyFieldOfEverySpecIsListedWithItsDefault() {
     for (JobType type : JobType.values()) {
@@ -41,27 +40,50 @@ class SpecCatalogTest {
     assertEquals("L'", byName(JobType.SAMPLE).get("steps").defaultText());
   }
 
-  /** Each README table between its markers is exactly what the catalog gives. */
+  /**
+   * Each table of docs/job-specs.md between its markers is exactly what the catalog gives. With
+   * {@code -Dbd3.docs.update=true} the test first writes them there.
+   */
   @Test
-  void theReadmeTablesAreTheCatalogs() throws Exception {
-    Path readme = Path.of(System.getProperty("bd3.root", "..")).resolve("README.md");
-    Matcher m = SECTION.matcher(Files.readString(readme));
-    Map<String, String> found = new LinkedHashMap<>();
-    while (m.find()) {
-      found.put(m.group(1), m.group(2));
-    }
+  void theDocumentedTablesAreTheCatalogs() throws Exception {
     Map<String, String> expected = new LinkedHashMap<>();
     for (JobType type : JobType.values()) {
       expected.put("spec-fields:" + type.json(), SpecCatalog.markdown(type));
     }
     expected.put("presets", SpecCatalog.presetsMarkdown());
+    Path doc = Path.of(System.getProperty("bd3.root", "..")).resolve("docs/job-specs.md");
+    String text = Files.readString(doc);
+    if (Boolean.getBoolean("bd3.docs.update")) {
+      for (var e : expected.entrySet()) {
+        text =
+            section(e.getKey())
+                .matcher(text)
+                .replaceFirst(
+                    Matcher.quoteReplacement(open(e.getKey()) + e.getValue() + close(e.getKey())));
+      }
+      Files.writeString(doc, text);
+    }
     for (var e : expected.entrySet()) {
-      assertTrue(found.containsKey(e.getKey()), "README has no <!-- " + e.getKey() + " --> table");
+      Matcher m = section(e.getKey()).matcher(text);
+      assertTrue(m.find(), doc + " has no " + open(e.getKey()).strip() + " table");
       assertEquals(
           e.getValue(),
-          found.get(e.getKey()),
-          "README table " + e.getKey() + " differs; it should read:\n" + e.getValue());
+          m.group(1),
+          doc + ": table " + e.getKey() + " differs (-Dbd3.docs.update=true rewrites it)");
     }
+  }
+
+  private static Pattern section(String name) {
+    return Pattern.compile(
+        Pattern.quote(open(name)) + "(.*?)" + Pattern.quote(close(name)), Pattern.DOTALL);
+  }
+
+  private static String open(String name) {
+    return "<!-- " + name + " -->\n";
+  }
+
+  private static String close(String name) {
+    return "<!-- /" + name + " -->";
   }
 
   private static Map<String, SpecCatalog.Field> byName(JobType type) {
