@@ -1,12 +1,12 @@
 package dev.bd3.bench;
 
 import ai.djl.ndarray.NDManager;
-import dev.bd3.jobs.ModelPreset;
 import dev.bd3.model.data.Corpus;
 import dev.bd3.model.data.Tokenizer;
 import dev.bd3.model.diffusion.ClippedSchedule;
 import dev.bd3.model.nn.Bd3Lm;
 import dev.bd3.model.nn.ModelConfig;
+import dev.bd3.model.spec.ModelPreset;
 import dev.bd3.model.train.Checkpoint;
 import dev.bd3.model.train.TrainingConfig;
 import dev.bd3.model.train.TrainingListener;

@@ -1,7 +1,7 @@
 package dev.bd3.bench;
 
-import dev.bd3.jobs.Vocabulary;
 import dev.bd3.model.nn.ModelConfig;
+import dev.bd3.model.spec.Vocabulary;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.Map;

@@ -2,7 +2,6 @@ package dev.bd3.bench;
 
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDManager;
-import dev.bd3.jobs.Vocabulary;
 import dev.bd3.model.data.Corpus;
 import dev.bd3.model.data.Tokenizer;
 import dev.bd3.model.data.Windows;
@@ -12,6 +11,7 @@ import dev.bd3.model.diffusion.NoisedBatch;
 import dev.bd3.model.diffusion.ScheduleSearch;
 import dev.bd3.model.eval.PerplexityEvaluator;
 import dev.bd3.model.nn.Bd3Lm;
+import dev.bd3.model.spec.Vocabulary;
 import dev.bd3.model.train.Checkpoint;
 import dev.bd3.model.train.TrainingLoop;
 import java.nio.file.Path;

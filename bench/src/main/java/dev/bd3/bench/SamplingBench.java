@@ -7,6 +7,7 @@ import dev.bd3.model.nn.Bd3Lm;
 import dev.bd3.model.sample.BlockSampler;
 import dev.bd3.model.sample.GeneratedSample;
 import dev.bd3.model.sample.SamplerConfig;
+import dev.bd3.model.spec.SamplerRule;
 import dev.bd3.model.train.Checkpoint;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -50,7 +51,7 @@ final class SamplingBench extends Benchmark {
       double entropy) {}
 
   /** A rule at one setting: parallel's k, or the threshold's tau (AR: DDPM on blocks of one). */
-  record Setting(SamplerConfig.Kind kind, int k, double tau) {
+  record Setting(SamplerRule kind, int k, double tau) {
     String label() {
       return switch (kind) {
         case PARALLEL -> "parallel k=" + k;
@@ -84,7 +85,7 @@ final class SamplingBench extends Benchmark {
       r.line(
           "settings are chosen on the samples of seed %d; every row is seed %d",
           SELECTION_SEED, REPORT_SEED);
-      Setting arSetting = new Setting(SamplerConfig.Kind.DDPM, 1, 0);
+      Setting arSetting = new Setting(SamplerRule.DDPM, 1, 0);
       Outcome arSelection = measure.of(models.get("ar"), arSetting, SELECTION_SEED, false);
       Outcome ar = measure.of(models.get("ar"), arSetting, REPORT_SEED, true);
       Setting fastest = null;
@@ -137,7 +138,7 @@ final class SamplingBench extends Benchmark {
           (key, e) -> {
             String name = key.substring(0, key.indexOf(' '));
             row(name, e.getKey().label(), e.getValue());
-            if (e.getKey().kind() == SamplerConfig.Kind.PARALLEL) {
+            if (e.getKey().kind() == SamplerRule.PARALLEL) {
               report(name, e.getValue());
               r.result("tokens_per_step_" + name, e.getKey().k());
             }
@@ -166,10 +167,10 @@ final class SamplingBench extends Benchmark {
   private static List<Setting> settings(int blockSize) {
     List<Setting> settings = new ArrayList<>();
     for (int k = 1; k <= blockSize; k *= 2) {
-      settings.add(new Setting(SamplerConfig.Kind.PARALLEL, k, 0));
+      settings.add(new Setting(SamplerRule.PARALLEL, k, 0));
     }
     for (double tau : THRESHOLDS) {
-      settings.add(new Setting(SamplerConfig.Kind.THRESHOLD, 1, tau));
+      settings.add(new Setting(SamplerRule.THRESHOLD, 1, tau));
     }
     return settings;
   }
@@ -230,7 +231,7 @@ final class SamplingBench extends Benchmark {
               0.9,
               1.0,
               setting.k(),
-              setting.kind() == SamplerConfig.Kind.THRESHOLD ? setting.tau() : 0.9,
+              setting.kind() == SamplerRule.THRESHOLD ? setting.tau() : 0.9,
               tokens,
               false,
               0,

@@ -2,13 +2,13 @@ package dev.bd3.bench;
 
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDManager;
-import dev.bd3.jobs.ModelPreset;
 import dev.bd3.model.data.Corpus;
 import dev.bd3.model.data.Windows;
 import dev.bd3.model.diffusion.ClippedSchedule;
 import dev.bd3.model.diffusion.NoisedBatch;
 import dev.bd3.model.nn.Bd3Lm;
 import dev.bd3.model.nn.ModelConfig;
+import dev.bd3.model.spec.ModelPreset;
 import dev.bd3.model.train.TrainingConfig;
 import dev.bd3.model.train.TrainingStep;
 import java.util.SplittableRandom;

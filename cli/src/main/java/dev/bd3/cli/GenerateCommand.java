@@ -3,6 +3,7 @@ package dev.bd3.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.bd3.model.spec.SamplerRule;
 import java.io.PrintWriter;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -43,10 +44,7 @@ final class GenerateCommand implements Callable<Integer> {
   @Option(names = "--stop", paramLabel = "TEXT", description = "stop before this text (repeatable)")
   List<String> stop;
 
-  @Option(
-      names = "--sampler",
-      paramLabel = "RULE",
-      description = "ddpm, first-hitting, parallel or threshold")
+  @Option(names = "--sampler", paramLabel = "RULE", description = "one of " + SamplerRule.NAMES)
   String sampler;
 
   @Option(names = "--confidence", paramLabel = "X", description = "threshold: the rule's tau")

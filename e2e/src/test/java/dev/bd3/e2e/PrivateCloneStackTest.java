@@ -4,8 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.bd3.jobs.KafkaTopology;
 import dev.bd3.jobs.Topics;
+import dev.bd3.kafka.KafkaTopology;
 import dev.bd3.testsupport.LocalStack;
 import java.io.IOException;
 import java.net.ServerSocket;

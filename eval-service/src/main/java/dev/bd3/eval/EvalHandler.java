@@ -18,6 +18,7 @@ import dev.bd3.worker.ArtifactStore;
 import dev.bd3.worker.JobContext;
 import dev.bd3.worker.JobFailure;
 import dev.bd3.worker.JobHandler;
+import dev.bd3.worker.SampleSpecs;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.util.List;
 import org.jboss.logging.Logger;
@@ -102,7 +103,7 @@ public class EvalHandler implements JobHandler {
       EvalSpec spec, String uri, Bd3Lm model, int n, JobContext context, NDManager manager) {
     // a sample job's defaults, one context length long
     SamplerConfig config =
-        SamplerConfig.defaults(
+        SampleSpecs.defaultSampler(
             model.config().blockSize(), model.config().contextLength(), spec.seed());
     List<GeneratedSample> samples =
         BlockSampler.cached(model, config)

@@ -1,5 +1,7 @@
 package dev.bd3.gateway;
 
+import dev.bd3.gateway.problems.BodySizeLimit;
+import dev.bd3.gateway.runs.Quotas;
 import dev.bd3.jobs.Topics;
 import io.quarkus.runtime.configuration.MemorySize;
 import io.smallrye.config.ConfigMapping;

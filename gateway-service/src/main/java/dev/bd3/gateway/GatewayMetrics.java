@@ -1,5 +1,7 @@
 package dev.bd3.gateway;
 
+import dev.bd3.gateway.queue.OutboxMessage;
+import dev.bd3.gateway.runs.Run;
 import dev.bd3.jobs.JobType;
 import dev.bd3.jobs.RunStatus;
 import io.micrometer.core.instrument.Counter;

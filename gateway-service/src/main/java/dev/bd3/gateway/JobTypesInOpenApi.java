@@ -1,5 +1,6 @@
 package dev.bd3.gateway;
 
+import dev.bd3.gateway.runs.JobSubmission;
 import dev.bd3.jobs.JobType;
 import java.util.Arrays;
 import java.util.List;

@@ -14,6 +14,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.bd3.gateway.auth.ApiKeys;
+import dev.bd3.gateway.runs.Run;
 import dev.bd3.testsupport.LocalStack;
 import io.quarkus.narayana.jta.QuarkusTransaction;
 import io.quarkus.test.common.QuarkusTestResource;

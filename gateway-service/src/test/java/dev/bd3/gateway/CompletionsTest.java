@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.bd3.gateway.runs.Run;
 import dev.bd3.jobs.JobEvent;
 import dev.bd3.jobs.Json;
 import dev.bd3.jobs.RunStatus;

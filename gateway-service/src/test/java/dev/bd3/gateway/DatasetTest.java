@@ -12,8 +12,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.bd3.gateway.auth.Role;
-import dev.bd3.gateway.dataset.Datasets;
-import dev.bd3.jobs.CorpusText;
+import dev.bd3.gateway.datasets.Datasets;
+import dev.bd3.model.spec.CorpusText;
 import dev.bd3.testsupport.LocalStack;
 import io.quarkus.arc.Arc;
 import io.quarkus.arc.ManagedContext;

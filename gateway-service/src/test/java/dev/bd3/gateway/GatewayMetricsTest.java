@@ -4,6 +4,7 @@ import static io.restassured.RestAssured.given;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.bd3.gateway.runs.Run;
 import dev.bd3.jobs.JobType;
 import dev.bd3.jobs.RunStatus;
 import dev.bd3.testsupport.LocalStack;

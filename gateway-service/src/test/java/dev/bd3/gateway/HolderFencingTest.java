@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.bd3.gateway.runs.Metric;
 import dev.bd3.jobs.Fence;
 import dev.bd3.jobs.Grant;
 import dev.bd3.jobs.HoldNotice;

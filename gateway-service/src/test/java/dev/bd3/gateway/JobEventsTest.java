@@ -12,6 +12,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.bd3.gateway.runs.CheckpointRecord;
+import dev.bd3.gateway.runs.EvalResult;
+import dev.bd3.gateway.runs.Metric;
+import dev.bd3.gateway.runs.Run;
+import dev.bd3.gateway.runs.Sample;
 import dev.bd3.jobs.JobEvent;
 import dev.bd3.jobs.JobType;
 import dev.bd3.jobs.Json;
@@ -69,7 +74,7 @@ class JobEventsTest {
             () ->
                 List.of(
                     Metric.count("runId", run),
-                    Checkpoint.count("runId", run),
+                    CheckpointRecord.count("runId", run),
                     Sample.count("runId", run),
                     EvalResult.count("runId", run)));
   }
@@ -462,7 +467,8 @@ class JobEventsTest {
             () ->
                 assertEquals(
                     1L,
-                    QuarkusTransaction.requiringNew().call(() -> Checkpoint.count("uri", uri))));
+                    QuarkusTransaction.requiringNew()
+                        .call(() -> CheckpointRecord.count("uri", uri))));
     return uri;
   }
 

@@ -7,8 +7,9 @@ import static org.hamcrest.Matchers.hasItem;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import dev.bd3.jobs.release.ReleaseLayout;
-import dev.bd3.jobs.release.Safetensors;
+import dev.bd3.gateway.runs.Run;
+import dev.bd3.model.spec.release.ReleaseLayout;
+import dev.bd3.model.spec.release.Safetensors;
 import dev.bd3.testsupport.LocalStack;
 import io.quarkus.narayana.jta.QuarkusTransaction;
 import io.quarkus.test.common.QuarkusTestResource;

@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.bd3.gateway.queue.OutboxMessage;
 import dev.bd3.jobs.JobEvent;
 import dev.bd3.jobs.JobRequest;
 import dev.bd3.jobs.JobType;

@@ -7,9 +7,9 @@ import dev.bd3.model.data.Tokenizer;
 import dev.bd3.model.nn.Bd3Lm;
 import dev.bd3.model.sample.BlockSampler;
 import dev.bd3.model.sample.GeneratedSample;
-import dev.bd3.model.sample.SamplerConfig;
 import dev.bd3.worker.JobContext;
 import dev.bd3.worker.JobHandler;
+import dev.bd3.worker.SampleSpecs;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import java.util.List;
@@ -57,7 +57,7 @@ public class SampleHandler implements JobHandler {
                   lease,
                   spec.numSamples(),
                   prompt,
-                  SamplerConfig.of(spec, blockSize),
+                  SampleSpecs.samplerConfig(spec, blockSize),
                   (sample, block, tokens) ->
                       context.block(sample, block, streams[sample].next(tokens)),
                   context::cancelled)

@@ -2,6 +2,7 @@ package dev.bd3.jobs;
 
 import static java.util.Objects.requireNonNullElse;
 
+import dev.bd3.model.spec.CorpusText;
 import jakarta.validation.constraints.Max;
 import jakarta.validation.constraints.Min;
 import jakarta.validation.constraints.Pattern;
@@ -22,7 +23,7 @@ public record EvalSpec(
         Long checkpointStep,
     @Schema(description = "or a checkpoint URI the gateway has recorded") @Size(max = 2048)
         String checkpoint,
-    @Schema(description = "held-out split: test or validation")
+    @Schema(description = "held-out split")
         @Pattern(regexp = "test|validation", message = "must be test or validation")
         String split,
     @Schema(

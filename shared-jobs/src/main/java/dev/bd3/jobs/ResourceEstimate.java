@@ -1,5 +1,8 @@
 package dev.bd3.jobs;
 
+import dev.bd3.model.spec.ModelPreset;
+import dev.bd3.model.spec.TensorLayout;
+
 /**
  * What a job will need, estimated from its effective spec and its model's shape, so that the
  * gateway can refuse a job no worker of the pool could hold. Memory counts float32 tensors: for

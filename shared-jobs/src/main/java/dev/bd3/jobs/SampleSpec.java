@@ -2,6 +2,7 @@ package dev.bd3.jobs;
 
 import static java.util.Objects.requireNonNullElse;
 
+import dev.bd3.model.spec.SamplerRule;
 import jakarta.validation.constraints.DecimalMax;
 import jakarta.validation.constraints.DecimalMin;
 import jakarta.validation.constraints.Max;
@@ -26,12 +27,8 @@ public record SampleSpec(
         @Min(1)
         @Max(131_072)
         Integer maxTokens,
-    @Schema(
-            description =
-                "denoising rule inside a block: ddpm, first-hitting, parallel or threshold")
-        @Pattern(
-            regexp = SAMPLERS,
-            message = "must be one of ddpm, first-hitting, parallel, threshold")
+    @Schema(description = "denoising rule inside a block")
+        @Pattern(regexp = SamplerRule.NAMES, message = "must be one of " + SamplerRule.NAMES)
         String sampler,
     @Schema(description = "ddpm: denoising steps T per block")
         @DerivedDefault("L'")
@@ -83,9 +80,6 @@ public record SampleSpec(
     @Schema(description = "seed of the draws") Long seed)
     implements JobSpec, CheckpointRef {
 
-  /** The denoising rules a sample job may name (the model library's samplers). */
-  public static final String SAMPLERS = "ddpm|first-hitting|parallel|threshold";
-
   /**
    * This spec with every default filled in for a model of block size {@code blockSize} (the
    * checkpoint references stay as given). The entropy floor is 1.5 nats: bytes of natural text have
@@ -98,7 +92,7 @@ public record SampleSpec(
         checkpoint,
         requireNonNullElse(numSamples, 1),
         requireNonNullElse(maxTokens, 256),
-        requireNonNullElse(sampler, "ddpm"),
+        requireNonNullElse(sampler, SamplerRule.DDPM.json()),
         requireNonNullElse(steps, blockSize),
         requireNonNullElse(topP, 0.9),
         requireNonNullElse(temperature, 1.0),

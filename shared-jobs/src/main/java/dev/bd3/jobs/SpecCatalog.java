@@ -2,6 +2,7 @@ package dev.bd3.jobs;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.bd3.model.spec.ModelPreset;
 import jakarta.validation.constraints.Pattern;
 import java.lang.reflect.RecordComponent;
 import java.util.Arrays;
@@ -92,6 +93,10 @@ public final class SpecCatalog {
           .append(f.defaultText() == null ? "" : "`" + f.defaultText() + "`")
           .append(" | ")
           .append(f.description())
+          .append(
+              f.choices().isEmpty()
+                  ? ""
+                  : ": " + String.join(", ", f.choices().stream().map(c -> "`" + c + "`").toList()))
           .append(" |\n");
     }
     return table.toString();

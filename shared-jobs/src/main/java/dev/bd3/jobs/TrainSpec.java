@@ -2,6 +2,9 @@ package dev.bd3.jobs;
 
 import static java.util.Objects.requireNonNullElse;
 
+import dev.bd3.model.spec.CorpusText;
+import dev.bd3.model.spec.ModelPreset;
+import dev.bd3.model.spec.Vocabulary;
 import jakarta.validation.constraints.DecimalMax;
 import jakarta.validation.constraints.DecimalMin;
 import jakarta.validation.constraints.Max;

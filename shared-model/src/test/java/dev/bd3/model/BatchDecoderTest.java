@@ -14,8 +14,8 @@ import dev.bd3.model.sample.BatchDecoder;
 import dev.bd3.model.sample.BlockSampler;
 import dev.bd3.model.sample.GeneratedSample;
 import dev.bd3.model.sample.SamplerConfig;
-import dev.bd3.model.sample.SamplerConfig.Kind;
 import dev.bd3.model.sample.StopReason;
+import dev.bd3.model.spec.SamplerRule;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -48,11 +48,14 @@ class BatchDecoderTest {
   void aRequestGeneratesTheSameTextWhateverItsBatchMates(int blockSize) {
     List<Ask> asks =
         List.of(
-            new Ask("Hello", 2, config(Kind.DDPM, 1.0, 1.0, 70, 1, false), 0),
+            new Ask("Hello", 2, config(SamplerRule.DDPM, 1.0, 1.0, 70, 1, false), 0),
             new Ask(
-                "a long prompt ".repeat(5), 1, config(Kind.THRESHOLD, 0.7, 1.0, 40, 2, false), 2),
-            new Ask("", 1, config(Kind.FIRST_HITTING, 1.0, 0.9, 30, 3, true), 3),
-            new Ask("xy", 3, config(Kind.PARALLEL, 1.3, 0.95, 25, 4, false), 3));
+                "a long prompt ".repeat(5),
+                1,
+                config(SamplerRule.THRESHOLD, 0.7, 1.0, 40, 2, false),
+                2),
+            new Ask("", 1, config(SamplerRule.FIRST_HITTING, 1.0, 0.9, 30, 3, true), 3),
+            new Ask("xy", 3, config(SamplerRule.PARALLEL, 1.3, 0.95, 25, 4, false), 3));
     try (NDManager m = Fixtures.manager()) {
       Bd3Lm model = Fixtures.randomModel(CONFIG.withBlockSize(blockSize), m, 21);
       List<BlockSampler.Result> alone = new ArrayList<>();
@@ -114,7 +117,7 @@ class BatchDecoderTest {
   void aCancelledRequestLeavesItsBatchMatesAsTheyWere() {
     try (NDManager m = Fixtures.manager()) {
       Bd3Lm model = Fixtures.randomModel(CONFIG, m, 22);
-      SamplerConfig kept = config(Kind.DDPM, 1.0, 1.0, 40, 5, false);
+      SamplerConfig kept = config(SamplerRule.DDPM, 1.0, 1.0, 40, 5, false);
       int[] prompt = Fixtures.BYTES.encode("Hello there");
       GeneratedSample alone =
           BlockSampler.cached(model, kept)
@@ -130,7 +133,7 @@ class BatchDecoderTest {
             decoder.join(
                 2,
                 Fixtures.BYTES.encode("Hi"),
-                config(Kind.FIRST_HITTING, 1.0, 1.0, 40, 6, false),
+                config(SamplerRule.FIRST_HITTING, 1.0, 1.0, 40, 6, false),
                 (sample, block, tokens) -> {
                   if (sample == 0 && blocks.incrementAndGet() == 3) {
                     cancel.set(true);
@@ -141,7 +144,7 @@ class BatchDecoderTest {
             decoder.join(
                 1,
                 Fixtures.BYTES.encode("Oops"),
-                config(Kind.PARALLEL, 1.0, 1.0, 40, 7, false),
+                config(SamplerRule.PARALLEL, 1.0, 1.0, 40, 7, false),
                 (sample, block, tokens) -> {
                   if (block == 1) {
                     throw new IllegalStateException("the client went away");
@@ -171,7 +174,7 @@ class BatchDecoderTest {
   }
 
   private static SamplerConfig config(
-      Kind kind, double temperature, double topP, int maxTokens, long seed, boolean utf8) {
+      SamplerRule kind, double temperature, double topP, int maxTokens, long seed, boolean utf8) {
     return new SamplerConfig(
         kind, 3, topP, temperature, 2, 0.2, maxTokens, false, 0, 256, seed, utf8);
   }

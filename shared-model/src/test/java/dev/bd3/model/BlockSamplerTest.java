@@ -13,8 +13,8 @@ import dev.bd3.model.nn.ModelConfig;
 import dev.bd3.model.sample.BlockSampler;
 import dev.bd3.model.sample.GeneratedSample;
 import dev.bd3.model.sample.SamplerConfig;
-import dev.bd3.model.sample.SamplerConfig.Kind;
 import dev.bd3.model.sample.StopReason;
+import dev.bd3.model.spec.SamplerRule;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -26,13 +26,13 @@ import org.junit.jupiter.params.provider.ValueSource;
 class BlockSamplerTest {
   private static final ModelConfig CONFIG = ModelConfig.micro(); // L = 32, L' = 4
 
-  private static SamplerConfig config(Kind kind, int maxTokens, boolean eos) {
+  private static SamplerConfig config(SamplerRule kind, int maxTokens, boolean eos) {
     return new SamplerConfig(kind, 4, 1.0, 1.0, 2, 0.9, maxTokens, eos, 0, 256, 42, false);
   }
 
   @ParameterizedTest
-  @EnumSource(Kind.class)
-  void kvCacheGivesTheTokensOfRecomputingThePrefix(Kind kind) {
+  @EnumSource(SamplerRule.class)
+  void kvCacheGivesTheTokensOfRecomputingThePrefix(SamplerRule kind) {
     try (NDManager m = Fixtures.manager()) {
       Bd3Lm model = Fixtures.randomModel(CONFIG, m, 3);
       SamplerConfig c = config(kind, 24, false);
@@ -50,7 +50,7 @@ class BlockSamplerTest {
     try (NDManager m = Fixtures.manager()) {
       Bd3Lm model = Fixtures.randomModel(CONFIG, m, 13);
       int[] prompt = Fixtures.BYTES.encode("Hello");
-      for (Kind kind : List.of(Kind.PARALLEL, Kind.THRESHOLD)) {
+      for (SamplerRule kind : List.of(SamplerRule.PARALLEL, SamplerRule.THRESHOLD)) {
         List<int[]> greedy = new ArrayList<>();
         List<int[]> drawn = new ArrayList<>();
         for (long seed : new long[] {1, 2}) {
@@ -88,7 +88,7 @@ class BlockSamplerTest {
   private static double nfe(Bd3Lm model, double temperature, int[] prompt, NDManager m) {
     SamplerConfig c =
         new SamplerConfig(
-            Kind.THRESHOLD, 4, 1.0, temperature, 1, 0.05, 64, false, 0, 256, 3, false);
+            SamplerRule.THRESHOLD, 4, 1.0, temperature, 1, 0.05, 64, false, 0, 256, 3, false);
     return BlockSampler.cached(model, c)
         .generate(1, prompt, m, BlockSampler.Listener.NONE)
         .samples()
@@ -116,8 +116,8 @@ class BlockSamplerTest {
    * reference, samples: the same tokens and NFE, past the training context too (the cache slides).
    */
   @ParameterizedTest
-  @EnumSource(Kind.class)
-  void theScriptedSamplerGivesTheTokensOfTheEagerOne(Kind kind) {
+  @EnumSource(SamplerRule.class)
+  void theScriptedSamplerGivesTheTokensOfTheEagerOne(SamplerRule kind) {
     try (NDManager m = Fixtures.manager()) {
       Bd3Lm model = Fixtures.randomModel(CONFIG, m, 5);
       SamplerConfig c = config(kind, 60, false);
@@ -136,7 +136,7 @@ class BlockSamplerTest {
     try (NDManager m = Fixtures.manager()) {
       Bd3Lm model = Fixtures.randomModel(CONFIG.withBlockSize(blockSize), m, 7);
       int[] prompt = Fixtures.BYTES.encode("Hi"); // BOS + 2
-      SamplerConfig c = config(Kind.FIRST_HITTING, 24, false);
+      SamplerConfig c = config(SamplerRule.FIRST_HITTING, 24, false);
       BlockSampler.Result cached =
           BlockSampler.cached(model, c).generate(1, prompt, m, BlockSampler.Listener.NONE);
       BlockSampler.Result recomputed =
@@ -164,7 +164,7 @@ class BlockSamplerTest {
       Bd3Lm model = Fixtures.randomModel(CONFIG.withBlockSize(blockSize), m, 11);
       int[] prompt = Fixtures.BYTES.encode("ça");
       int invalidWithout = 0;
-      for (Kind kind : Kind.values()) {
+      for (SamplerRule kind : SamplerRule.values()) {
         for (long seed = 0; seed < 12; seed++) {
           for (boolean valid : new boolean[] {true, false}) {
             SamplerConfig c =
@@ -193,8 +193,8 @@ class BlockSamplerTest {
    * prompt's last token, and what the listener streamed, block by block, is exactly each sample.
    */
   @ParameterizedTest
-  @EnumSource(Kind.class)
-  void aBatchStreamsExactlyItsSamples(Kind kind) {
+  @EnumSource(SamplerRule.class)
+  void aBatchStreamsExactlyItsSamples(SamplerRule kind) {
     try (NDManager m = Fixtures.manager()) {
       Bd3Lm model = Fixtures.randomModel(CONFIG, m, 5);
       int[] prompt = Fixtures.BYTES.encode("abcdef"); // BOS + 6: the first block is half prompt
@@ -233,7 +233,7 @@ class BlockSamplerTest {
       Bd3Lm model = Fixtures.randomModel(CONFIG.withBlockSize(32), m, 8);
       List<Integer> sizes = new ArrayList<>();
       GeneratedSample s =
-          BlockSampler.cached(model, config(Kind.FIRST_HITTING, 80, false))
+          BlockSampler.cached(model, config(SamplerRule.FIRST_HITTING, 80, false))
               .generate(
                   1, Fixtures.BYTES.encode("Hi"), m, (i, b, tokens) -> sizes.add(tokens.length))
               .samples()
@@ -250,7 +250,7 @@ class BlockSamplerTest {
     try (NDManager m = Fixtures.manager()) {
       Bd3Lm model = Fixtures.randomModel(CONFIG, m, 8);
       int[] prompt = Fixtures.BYTES.encode("a long prompt ".repeat(40)); // 560 bytes, L = 32
-      SamplerConfig c = config(Kind.FIRST_HITTING, 12, false);
+      SamplerConfig c = config(SamplerRule.FIRST_HITTING, 12, false);
       BlockSampler.Result result =
           BlockSampler.cached(model, c).generate(2, prompt, m, BlockSampler.Listener.NONE);
       assertEquals(result.samples().get(0).nfe() + 1, result.batchPasses(), "one prefill pass");
@@ -265,7 +265,8 @@ class BlockSamplerTest {
       Bd3Lm model = Fixtures.randomModel(CONFIG, m, 8);
       BlockSampler sampler =
           BlockSampler.cached(
-              model, new SamplerConfig(Kind.DDPM, 4, 1.0, 1.0, 1, 0.9, 8, false, 0, 256, 1, true));
+              model,
+              new SamplerConfig(SamplerRule.DDPM, 4, 1.0, 1.0, 1, 0.9, 8, false, 0, 256, 1, true));
       for (int[] prompt :
           new int[][] {
             {'a', 0xE2, 0x82}, // ends inside "€"
@@ -287,7 +288,7 @@ class BlockSamplerTest {
     try (NDManager m = Fixtures.manager()) {
       Bd3Lm model = Fixtures.randomModel(CONFIG, m, 5);
       SamplerConfig many =
-          new SamplerConfig(Kind.DDPM, 64, 1.0, 1.0, 1, 0.9, 16, false, 0, 256, 1, false);
+          new SamplerConfig(SamplerRule.DDPM, 64, 1.0, 1.0, 1, 0.9, 16, false, 0, 256, 1, false);
       GeneratedSample s =
           BlockSampler.cached(model, many)
               .generate(1, new int[0], m, BlockSampler.Listener.NONE)
@@ -298,7 +299,8 @@ class BlockSamplerTest {
       assertTrue(s.nfe() >= 5, "at least one evaluation per block");
 
       SamplerConfig firstHit =
-          new SamplerConfig(Kind.FIRST_HITTING, 1, 1.0, 1.0, 1, 0.9, 16, false, 0, 256, 1, false);
+          new SamplerConfig(
+              SamplerRule.FIRST_HITTING, 1, 1.0, 1.0, 1, 0.9, 16, false, 0, 256, 1, false);
       GeneratedSample f =
           BlockSampler.cached(model, firstHit)
               .generate(1, new int[0], m, BlockSampler.Listener.NONE)
@@ -314,7 +316,7 @@ class BlockSamplerTest {
       Bd3Lm model = Fixtures.randomModel(CONFIG, m, 5);
       biasTowards(model, Fixtures.BYTES.eos(), m);
       GeneratedSample s =
-          BlockSampler.cached(model, config(Kind.DDPM, 100, true))
+          BlockSampler.cached(model, config(SamplerRule.DDPM, 100, true))
               .generate(1, new int[0], m, BlockSampler.Listener.NONE)
               .samples()
               .get(0);
@@ -335,7 +337,7 @@ class BlockSamplerTest {
       int eos = 0;
       for (long seed = 0; seed < 8; seed++) {
         SamplerConfig c =
-            new SamplerConfig(Kind.DDPM, 4, 1.0, 1.0, 1, 0.9, 5, true, 0, 256, seed, false);
+            new SamplerConfig(SamplerRule.DDPM, 4, 1.0, 1.0, 1, 0.9, 5, true, 0, 256, seed, false);
         for (GeneratedSample s :
             BlockSampler.cached(model, c)
                 .generate(6, new int[0], m, BlockSampler.Listener.NONE)
@@ -353,7 +355,7 @@ class BlockSamplerTest {
     try (NDManager m = Fixtures.manager()) {
       Bd3Lm model = Fixtures.randomModel(CONFIG, m, 5);
       GeneratedSample longer =
-          BlockSampler.cached(model, config(Kind.PARALLEL, 3 * 32, false))
+          BlockSampler.cached(model, config(SamplerRule.PARALLEL, 3 * 32, false))
               .generate(1, new int[0], m, BlockSampler.Listener.NONE)
               .samples()
               .get(0);
@@ -361,7 +363,7 @@ class BlockSamplerTest {
 
       biasTowards(model, 'a', m);
       SamplerConfig degenerate =
-          new SamplerConfig(Kind.DDPM, 4, 0.9, 1.0, 1, 0.9, 1000, false, 1.0, 32, 3, false);
+          new SamplerConfig(SamplerRule.DDPM, 4, 0.9, 1.0, 1, 0.9, 1000, false, 1.0, 32, 3, false);
       GeneratedSample s =
           BlockSampler.cached(model, degenerate)
               .generate(1, new int[0], m, BlockSampler.Listener.NONE)

@@ -7,8 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
-import dev.bd3.jobs.CorpusText;
-import dev.bd3.jobs.Vocabulary;
 import dev.bd3.model.data.Corpus;
 import dev.bd3.model.data.TokenFile;
 import dev.bd3.model.data.TokenStore;
@@ -18,6 +16,8 @@ import dev.bd3.model.diffusion.ClippedSchedule;
 import dev.bd3.model.nn.Bd3Lm;
 import dev.bd3.model.nn.ModelConfig;
 import dev.bd3.model.sample.Nucleus;
+import dev.bd3.model.spec.CorpusText;
+import dev.bd3.model.spec.Vocabulary;
 import dev.bd3.model.train.Checkpoint;
 import dev.bd3.model.train.CheckpointMeta;
 import java.io.BufferedReader;

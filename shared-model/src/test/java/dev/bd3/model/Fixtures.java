@@ -4,10 +4,10 @@ import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Parameter;
-import dev.bd3.jobs.Vocabulary;
 import dev.bd3.model.data.Tokenizer;
 import dev.bd3.model.nn.Bd3Lm;
 import dev.bd3.model.nn.ModelConfig;
+import dev.bd3.model.spec.Vocabulary;
 import java.util.SplittableRandom;
 
 /** Small models and data for tests. */

@@ -1,10 +1,10 @@
 package dev.bd3.worker;
 
-import dev.bd3.jobs.CorpusText;
-import dev.bd3.jobs.Vocabulary;
 import dev.bd3.model.data.Corpus;
 import dev.bd3.model.data.TokenFile;
 import dev.bd3.model.data.TokenStore;
+import dev.bd3.model.spec.CorpusText;
+import dev.bd3.model.spec.Vocabulary;
 import dev.bd3.storage.ObjectStore;
 import dev.bd3.storage.ObjectStores;
 import jakarta.inject.Inject;

@@ -3,9 +3,9 @@ package dev.bd3.worker;
 import static java.util.concurrent.TimeUnit.MILLISECONDS;
 
 import dev.bd3.jobs.JobEvent;
-import dev.bd3.jobs.KafkaClients;
-import dev.bd3.jobs.KafkaTopology;
 import dev.bd3.jobs.Topics;
+import dev.bd3.kafka.KafkaClients;
+import dev.bd3.kafka.KafkaTopology;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import io.smallrye.common.annotation.Identifier;

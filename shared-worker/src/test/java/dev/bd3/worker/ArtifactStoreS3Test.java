@@ -6,10 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.bd3.jobs.Vocabulary;
 import dev.bd3.model.data.Corpus;
 import dev.bd3.model.data.TokenFile;
 import dev.bd3.model.data.Tokenizer;
+import dev.bd3.model.spec.Vocabulary;
 import dev.bd3.storage.ObjectStore;
 import dev.bd3.testsupport.LocalStack;
 import java.net.URI;

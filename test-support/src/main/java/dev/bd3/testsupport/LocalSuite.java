@@ -1,7 +1,7 @@
 package dev.bd3.testsupport;
 
-import dev.bd3.jobs.KafkaTopology;
 import dev.bd3.jobs.Topics;
+import dev.bd3.kafka.KafkaTopology;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.ServerSocket;

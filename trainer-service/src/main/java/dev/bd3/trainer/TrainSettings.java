@@ -1,9 +1,9 @@
 package dev.bd3.trainer;
 
-import dev.bd3.jobs.ModelPreset;
 import dev.bd3.jobs.TrainSpec;
 import dev.bd3.model.diffusion.ClippedSchedule;
 import dev.bd3.model.nn.ModelConfig;
+import dev.bd3.model.spec.ModelPreset;
 import dev.bd3.model.train.TrainingConfig;
 
 /**

@@ -2,11 +2,11 @@ package dev.bd3.trainer;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import dev.bd3.jobs.ModelPreset;
 import dev.bd3.jobs.SpecValidation;
 import dev.bd3.jobs.TrainSpec;
 import dev.bd3.model.diffusion.ClippedSchedule;
 import dev.bd3.model.nn.ModelConfig;
+import dev.bd3.model.spec.ModelPreset;
 import dev.bd3.model.train.TrainingConfig;
 import java.util.List;
 import org.junit.jupiter.api.Test;

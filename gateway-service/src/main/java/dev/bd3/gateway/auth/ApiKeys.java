@@ -1,6 +1,6 @@
 package dev.bd3.gateway.auth;
 
-import dev.bd3.gateway.Run;
+import dev.bd3.gateway.runs.Run;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.transaction.Transactional;
 import java.nio.charset.StandardCharsets;

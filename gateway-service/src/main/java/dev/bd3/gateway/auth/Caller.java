@@ -1,6 +1,6 @@
 package dev.bd3.gateway.auth;
 
-import dev.bd3.gateway.Run;
+import dev.bd3.gateway.runs.Run;
 import io.quarkus.security.identity.SecurityIdentity;
 import jakarta.enterprise.context.RequestScoped;
 import jakarta.inject.Inject;

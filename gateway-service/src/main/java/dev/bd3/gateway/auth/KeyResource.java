@@ -1,10 +1,10 @@
 package dev.bd3.gateway.auth;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.bd3.gateway.Problem;
-import dev.bd3.gateway.ProblemException;
-import dev.bd3.gateway.ProblemMapper;
-import dev.bd3.gateway.Run;
+import dev.bd3.gateway.problems.Problem;
+import dev.bd3.gateway.problems.ProblemException;
+import dev.bd3.gateway.problems.ProblemMapper;
+import dev.bd3.gateway.runs.Run;
 import jakarta.annotation.security.RolesAllowed;
 import jakarta.inject.Inject;
 import jakarta.ws.rs.Consumes;

@@ -1,11 +1,11 @@
 package dev.bd3.gateway.release;
 
-import dev.bd3.gateway.BodySizeLimit;
 import dev.bd3.gateway.GatewayConfig;
-import dev.bd3.gateway.ProblemException;
-import dev.bd3.gateway.Run;
-import dev.bd3.gateway.RunView;
 import dev.bd3.gateway.auth.Role;
+import dev.bd3.gateway.problems.BodySizeLimit;
+import dev.bd3.gateway.problems.ProblemException;
+import dev.bd3.gateway.runs.Run;
+import dev.bd3.gateway.runs.RunView;
 import jakarta.annotation.security.RolesAllowed;
 import jakarta.inject.Inject;
 import jakarta.ws.rs.Consumes;

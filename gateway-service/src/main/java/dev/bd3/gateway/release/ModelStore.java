@@ -1,13 +1,13 @@
 package dev.bd3.gateway.release;
 
 import dev.bd3.gateway.GatewayConfig;
-import dev.bd3.gateway.ProblemException;
+import dev.bd3.gateway.problems.ProblemException;
 import dev.bd3.jobs.SpecValidation;
 import dev.bd3.jobs.SpecViolation;
 import dev.bd3.jobs.TrainSpec;
-import dev.bd3.jobs.Vocabulary;
-import dev.bd3.jobs.release.ReleaseConfig;
-import dev.bd3.jobs.release.ReleaseLayout;
+import dev.bd3.model.spec.Vocabulary;
+import dev.bd3.model.spec.release.ReleaseConfig;
+import dev.bd3.model.spec.release.ReleaseLayout;
 import dev.bd3.storage.ObjectStore;
 import dev.bd3.storage.ObjectStores;
 import jakarta.enterprise.context.ApplicationScoped;

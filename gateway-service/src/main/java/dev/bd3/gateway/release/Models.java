@@ -2,10 +2,10 @@ package dev.bd3.gateway.release;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import dev.bd3.gateway.AdvisoryLock;
-import dev.bd3.gateway.Checkpoint;
-import dev.bd3.gateway.ProblemException;
-import dev.bd3.gateway.Run;
 import dev.bd3.gateway.auth.Caller;
+import dev.bd3.gateway.problems.ProblemException;
+import dev.bd3.gateway.runs.CheckpointRecord;
+import dev.bd3.gateway.runs.Run;
 import dev.bd3.jobs.CodeVersion;
 import dev.bd3.jobs.Json;
 import dev.bd3.jobs.TrainSpec;
@@ -66,7 +66,7 @@ public class Models {
     run.owner = caller.name();
     run.codeVersion = CodeVersion.current();
     run.persist();
-    Checkpoint checkpoint = new Checkpoint();
+    CheckpointRecord checkpoint = new CheckpointRecord();
     checkpoint.runId = run.id;
     checkpoint.step = 0;
     checkpoint.uri = written.uri();

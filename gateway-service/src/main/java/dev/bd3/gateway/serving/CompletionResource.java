@@ -3,11 +3,11 @@ package dev.bd3.gateway.serving;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.bd3.gateway.ProblemException;
-import dev.bd3.gateway.ProblemMapper;
-import dev.bd3.gateway.Run;
 import dev.bd3.gateway.auth.Caller;
 import dev.bd3.gateway.auth.Role;
+import dev.bd3.gateway.problems.ProblemException;
+import dev.bd3.gateway.problems.ProblemMapper;
+import dev.bd3.gateway.runs.Run;
 import dev.bd3.jobs.JobType;
 import dev.bd3.jobs.Json;
 import io.smallrye.common.annotation.Blocking;
@@ -127,7 +127,7 @@ public class CompletionResource {
     List<Run> runs =
         Run.<Run>find(
                 "from Run r where r.type = ?1"
-                    + " and exists (select 1 from Checkpoint c where c.runId = r.id)"
+                    + " and exists (select 1 from CheckpointRecord c where c.runId = r.id)"
                     + " order by r.createdAt desc",
                 JobType.TRAIN)
             .stream()

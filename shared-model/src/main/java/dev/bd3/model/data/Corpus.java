@@ -1,7 +1,7 @@
 package dev.bd3.model.data;
 
-import dev.bd3.jobs.CorpusText;
-import dev.bd3.jobs.Vocabulary;
+import dev.bd3.model.spec.CorpusText;
+import dev.bd3.model.spec.Vocabulary;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;

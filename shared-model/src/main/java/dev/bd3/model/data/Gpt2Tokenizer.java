@@ -4,7 +4,7 @@ import com.knuddels.jtokkit.Encodings;
 import com.knuddels.jtokkit.api.Encoding;
 import com.knuddels.jtokkit.api.EncodingType;
 import com.knuddels.jtokkit.api.IntArrayList;
-import dev.bd3.jobs.Vocabulary;
+import dev.bd3.model.spec.Vocabulary;
 
 /**
  * GPT-2's byte-level BPE, the paper's tokenizer for OpenWebText: jtokkit's {@code r50k_base}

@@ -1,6 +1,6 @@
 package dev.bd3.model.data;
 
-import dev.bd3.jobs.Vocabulary;
+import dev.bd3.model.spec.Vocabulary;
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.CharBuffer;

@@ -290,7 +290,7 @@ public final class Bd3Lm extends ModelBlock {
   }
 
   /**
-   * The model's parameters in the order of their {@link dev.bd3.jobs.TensorLayout} (the
+   * The model's parameters in the order of their {@link dev.bd3.model.spec.TensorLayout} (the
    * reference's): how checkpoints, the optimizer and the moving average list them.
    */
   public List<Parameter> parameterList() {

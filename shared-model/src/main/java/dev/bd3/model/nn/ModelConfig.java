@@ -1,10 +1,10 @@
 package dev.bd3.model.nn;
 
 import com.fasterxml.jackson.annotation.JsonIgnore;
-import dev.bd3.jobs.ModelPreset;
-import dev.bd3.jobs.TensorLayout;
-import dev.bd3.jobs.Vocabulary;
 import dev.bd3.model.data.Tokenizer;
+import dev.bd3.model.spec.ModelPreset;
+import dev.bd3.model.spec.TensorLayout;
+import dev.bd3.model.spec.Vocabulary;
 
 /**
  * Shape of a BD3-LM. {@code blockSize} L' = 1 is an autoregressive model and L' = {@code

@@ -27,7 +27,7 @@ interface DenoisingRule {
 
   /** The rule of a sampler configuration, for a model whose MASK id is {@code mask}. */
   static DenoisingRule of(SamplerConfig c, int mask) {
-    return switch (c.kind()) {
+    return switch (c.rule()) {
       case DDPM -> new Ddpm(c.steps(), mask);
       case FIRST_HITTING -> new FirstHitting(mask);
       case PARALLEL -> new Parallel(c.tokensPerStep(), mask);

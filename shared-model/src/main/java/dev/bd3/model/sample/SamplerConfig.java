@@ -1,11 +1,11 @@
 package dev.bd3.model.sample;
 
-import dev.bd3.jobs.SampleSpec;
+import dev.bd3.model.spec.SamplerRule;
 
 /**
  * How to generate.
  *
- * @param kind the denoising rule within a block
+ * @param rule the denoising rule within a block
  * @param steps DDPM: denoising steps T per block (time grid 1 -> 0); ignored by the others
  * @param topP nucleus filtering of p_theta before every draw (1 = none; reference 0.9)
  * @param temperature divides the logits before p_theta is taken (1 = none; 0 = the most likely id)
@@ -21,7 +21,7 @@ import dev.bd3.jobs.SampleSpec;
  * @param validUtf8 mask the tokens that would make the text invalid UTF-8
  */
 public record SamplerConfig(
-    Kind kind,
+    SamplerRule rule,
     int steps,
     double topP,
     double temperature,
@@ -33,22 +33,6 @@ public record SamplerConfig(
     int entropyWindow,
     long seed,
     boolean validUtf8) {
-
-  /** Denoising rules. */
-  public enum Kind {
-    /** Posterior steps t -> s: a masked token stays masked with probability s / t. */
-    DDPM,
-    /** One uniformly chosen masked position per step: L' evaluations per block. */
-    FIRST_HITTING,
-    /** The {@code tokensPerStep} most confident masked positions per step. */
-    PARALLEL,
-    /** Every masked position at least {@code confidence} sure, at least one, per step. */
-    THRESHOLD;
-
-    public static Kind parse(String name) {
-      return valueOf(name.trim().toUpperCase(java.util.Locale.ROOT).replace('-', '_'));
-    }
-  }
 
   /** Tokens the entropy stopping rule looks at, as in the reference. */
   public static final int ENTROPY_WINDOW = 256;
@@ -63,36 +47,6 @@ public record SamplerConfig(
     if (!(temperature >= 0 && Double.isFinite(temperature))) {
       throw new IllegalArgumentException("temperature must be finite and at least 0");
     }
-  }
-
-  /**
-   * The job contract's defaults (DDPM with T = L' steps, nucleus 0.9, EOS stopping, an entropy
-   * floor of 1.5 nats) for a model of block size {@code blockSize}.
-   */
-  public static SamplerConfig defaults(int blockSize, int maxTokens, long seed) {
-    return of(
-        new SampleSpec(
-            null, null, null, null, maxTokens, null, null, null, null, null, null, null, null, null,
-            null, null, seed),
-        blockSize);
-  }
-
-  /** A sample job's sampler for a model of block size {@code blockSize}, defaults resolved. */
-  public static SamplerConfig of(SampleSpec spec, int blockSize) {
-    SampleSpec s = spec.resolved(blockSize);
-    return new SamplerConfig(
-        Kind.parse(s.sampler()),
-        s.steps(),
-        s.topP(),
-        s.temperature(),
-        s.tokensPerStep(),
-        s.confidence(),
-        s.maxTokens(),
-        s.stopOnEos(),
-        s.entropyThreshold(),
-        ENTROPY_WINDOW,
-        s.seed(),
-        s.validUtf8());
   }
 
   /** The nucleus a draw keeps: at temperature 0, the most likely id alone. */

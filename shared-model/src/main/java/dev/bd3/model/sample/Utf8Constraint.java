@@ -1,7 +1,7 @@
 package dev.bd3.model.sample;
 
-import dev.bd3.jobs.Vocabulary;
 import dev.bd3.model.data.Tokenizer;
+import dev.bd3.model.spec.Vocabulary;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 

@@ -31,10 +31,10 @@ import java.util.zip.ZipOutputStream;
 
 /**
  * A checkpoint file ({@code step-00000500.ckpt}): a zip of {@code meta.json}, the weights and their
- * EMA as safetensors under the reference's names ({@link dev.bd3.jobs.TensorLayout}, so that the
- * gateway converts them to and from the release layout without loading them), and the optimiser's
- * moments as an NDList in DJL's encoding. Written to a temporary file and moved into place, so a
- * crash never leaves a half-written checkpoint under the final name.
+ * EMA as safetensors under the reference's names ({@link dev.bd3.model.spec.TensorLayout}, so that
+ * the gateway converts them to and from the release layout without loading them), and the
+ * optimiser's moments as an NDList in DJL's encoding. Written to a temporary file and moved into
+ * place, so a crash never leaves a half-written checkpoint under the final name.
  */
 public final class Checkpoint {
   private static final ObjectMapper JSON =

@@ -1,8 +1,8 @@
 package dev.bd3.model.train;
 
-import dev.bd3.jobs.release.ReleaseLayout;
 import dev.bd3.model.diffusion.ClippedSchedule;
 import dev.bd3.model.nn.ModelConfig;
+import dev.bd3.model.spec.release.ReleaseLayout;
 import java.util.Map;
 
 /**

@@ -3,9 +3,9 @@ package dev.bd3.model.sample;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.bd3.jobs.Vocabulary;
 import dev.bd3.model.data.Tokenizer;
-import dev.bd3.model.sample.SamplerConfig.Kind;
+import dev.bd3.model.spec.SamplerRule;
+import dev.bd3.model.spec.Vocabulary;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -29,7 +29,7 @@ class DenoisingRuleTest {
   @Test
   void ddpmUnmasksTheFractionOneMinusSOverTAtEveryStep() {
     int total = 8;
-    DenoisingRule rule = DenoisingRule.of(config(Kind.DDPM, total), BYTES.mask());
+    DenoisingRule rule = DenoisingRule.of(config(SamplerRule.DDPM, total), BYTES.mask());
     SplittableRandom random = new SplittableRandom(11);
     long[] masked = new long[total];
     long[] unmasked = new long[total];
@@ -56,7 +56,7 @@ class DenoisingRuleTest {
   /** First hitting unmasks one position per step, chosen uniformly among the masked ones. */
   @Test
   void firstHittingChoosesAMaskedPositionUniformly() {
-    DenoisingRule rule = DenoisingRule.of(config(Kind.FIRST_HITTING, 1), BYTES.mask());
+    DenoisingRule rule = DenoisingRule.of(config(SamplerRule.FIRST_HITTING, 1), BYTES.mask());
     SplittableRandom random = new SplittableRandom(3);
     int trials = 32_000;
     long[] chosen = new long[BLOCK];
@@ -82,7 +82,7 @@ class DenoisingRuleTest {
    */
   @Test
   void parallelUnmasksTheMostConfidentPositions() {
-    DenoisingRule rule = DenoisingRule.of(config(Kind.PARALLEL, 1, 3), BYTES.mask());
+    DenoisingRule rule = DenoisingRule.of(config(SamplerRule.PARALLEL, 1, 3), BYTES.mask());
     SplittableRandom random = new SplittableRandom(7);
     double[][] p = new double[BLOCK][BYTES.vocabSize()];
     double[] confidence = new double[BLOCK];
@@ -129,7 +129,7 @@ class DenoisingRuleTest {
     DenoisingRule rule =
         DenoisingRule.of(
             new SamplerConfig(
-                Kind.THRESHOLD, 1, 1.0, 1.0, 1, threshold, 64, false, 0, 256, 1, false),
+                SamplerRule.THRESHOLD, 1, 1.0, 1.0, 1, threshold, 64, false, 0, 256, 1, false),
             BYTES.mask());
     SplittableRandom random = new SplittableRandom(5);
     double[] confidence = new double[BLOCK];
@@ -176,11 +176,11 @@ class DenoisingRuleTest {
     assertTrue(steps > 1 && steps < BLOCK - 1, "between one step and one per position: " + steps);
   }
 
-  private static SamplerConfig config(Kind kind, int steps) {
+  private static SamplerConfig config(SamplerRule kind, int steps) {
     return config(kind, steps, 1);
   }
 
-  private static SamplerConfig config(Kind kind, int steps, int perStep) {
+  private static SamplerConfig config(SamplerRule kind, int steps, int perStep) {
     return new SamplerConfig(kind, steps, 1.0, 1.0, perStep, 0.9, 64, false, 0, 256, 1, false);
   }
 
