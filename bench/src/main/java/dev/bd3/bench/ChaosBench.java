@@ -17,6 +17,7 @@ import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.HexFormat;
@@ -578,7 +579,7 @@ final class ChaosBench extends Benchmark {
     List<WorkerLog.Line> lines = new ArrayList<>(WorkerLog.read(suite.logs(), "chaos"));
     for (Outage o : outages) {
       String type = o.instance().replaceFirst("-\\d+$", "");
-      if (List.of("trainer", "sampler", "eval").contains(type)) {
+      if (Arrays.stream(JobType.values()).map(JobType::worker).anyMatch(type::equals)) {
         lines.add(
             new WorkerLog.Line(
                 o.instance(), type, o.from(), WorkerLog.Kind.KILLED, null, "killed"));

@@ -7,7 +7,6 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -23,12 +22,6 @@ import picocli.CommandLine.TypeConversionException;
  */
 @Command(mixinStandardHelpOptions = true, sortOptions = false)
 final class SubmitJobCommand implements Callable<Integer> {
-  private static final Map<JobType, String> DESCRIPTIONS =
-      Map.of(
-          JobType.TRAIN, "Train a BD3-LM (block size 1: autoregressive; = context length: MDLM).",
-          JobType.EVAL, "Evaluate a checkpoint: test perplexity, optionally generative perplexity.",
-          JobType.SAMPLE, "Generate text from a checkpoint, block by block with the KV cache.");
-
   @Option(
       names = "--spec",
       paramLabel = "JSON",
@@ -73,7 +66,7 @@ final class SubmitJobCommand implements Callable<Integer> {
     CommandLine commandLine = new CommandLine(command);
     command.typed = SpecOptions.of(type);
     command.typed.addTo(commandLine.getCommandSpec());
-    commandLine.getCommandSpec().usageMessage().description(DESCRIPTIONS.get(type));
+    commandLine.getCommandSpec().usageMessage().description(type.description());
     return commandLine;
   }
 

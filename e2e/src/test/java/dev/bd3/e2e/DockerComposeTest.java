@@ -5,17 +5,20 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.bd3.jobs.JobType;
 import dev.bd3.testsupport.LocalStack;
 import java.io.IOException;
 import java.io.Reader;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
@@ -32,23 +35,11 @@ import org.yaml.snakeyaml.Yaml;
  */
 class DockerComposeTest {
   private static final Pattern VARIABLE = Pattern.compile("\\$\\{([A-Z][A-Z0-9_]*)[:}]");
-  private static final Map<String, String> PORT_VARIABLE =
-      Map.of(
-          "gateway",
-          "GATEWAY_PORT",
-          "trainer",
-          "TRAINER_PORT",
-          "sampler",
-          "SAMPLER_PORT",
-          "eval",
-          "EVAL_PORT",
-          "trainer-gpu",
-          "TRAINER_PORT",
-          "sampler-gpu",
-          "SAMPLER_PORT",
-          "eval-gpu",
-          "EVAL_PORT");
-  private static final List<String> WORKERS = List.of("trainer", "sampler", "eval");
+  private static final List<String> WORKERS =
+      Arrays.stream(JobType.values()).map(JobType::worker).toList();
+
+  /** Each service's port variable: the gateway's, and each worker's in its CPU and GPU variant. */
+  private static final Map<String, String> PORT_VARIABLE = portVariables();
 
   /**
    * The ways docker-compose.yml's header and docs/deployment.md document to start it, each by the
@@ -67,6 +58,16 @@ class DockerComposeTest {
   private static final String SASL_OVERRIDE = "docker-compose.sasl.yml";
 
   private final Path root = LocalStack.root();
+
+  private static Map<String, String> portVariables() {
+    Map<String, String> ports = new HashMap<>(Map.of("gateway", "GATEWAY_PORT"));
+    for (String worker : WORKERS) {
+      String variable = worker.toUpperCase(Locale.ROOT) + "_PORT";
+      ports.put(worker, variable);
+      ports.put(worker + "-gpu", variable);
+    }
+    return ports;
+  }
 
   @Test
   @SuppressWarnings("unchecked")

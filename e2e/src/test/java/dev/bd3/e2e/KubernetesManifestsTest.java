@@ -6,11 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.bd3.jobs.EvalSpec;
+import dev.bd3.jobs.JobSpec;
 import dev.bd3.jobs.JobType;
 import dev.bd3.jobs.Json;
-import dev.bd3.jobs.ResourceEstimate;
-import dev.bd3.jobs.SampleSpec;
 import dev.bd3.jobs.Topics;
 import dev.bd3.jobs.TrainSpec;
 import dev.bd3.kafka.KafkaTopology;
@@ -56,7 +54,7 @@ class KubernetesManifestsTest {
   private static final Path K8S = ROOT.resolve("deploy/k8s");
   private static final Path CHECKERS = ROOT.resolve("deploy/validate");
   private static final Map<String, JobType> WORKERS =
-      Map.of("trainer", JobType.TRAIN, "sampler", JobType.SAMPLE, "eval", JobType.EVAL);
+      Arrays.stream(JobType.values()).collect(Collectors.toMap(JobType::worker, t -> t));
 
   /** What a worker pod holds besides its tensors: the 2 GiB heap and 1 GiB of native overhead. */
   private static final long WORKER_OVERHEAD = 3L << 30;
@@ -254,15 +252,6 @@ class KubernetesManifestsTest {
             map(map(r.named("ConfigMap", "bd3-config").get("metadata")).get("annotations"))
                 .get("bd3.dev/sized-for-preset"));
     TrainSpec model = Json.mapper().readValue("{\"preset\":\"" + preset + "\"}", TrainSpec.class);
-    Map<JobType, Long> needs =
-        Map.of(
-            JobType.TRAIN,
-            ResourceEstimate.trainingMemory(model),
-            JobType.SAMPLE,
-            ResourceEstimate.samplingMemory(Json.mapper().readValue("{}", SampleSpec.class), model),
-            JobType.EVAL,
-            ResourceEstimate.evaluationMemory(
-                Json.mapper().readValue("{}", EvalSpec.class), model));
     for (Map.Entry<String, JobType> worker : WORKERS.entrySet()) {
       String pool = worker.getValue().name();
       String setting = "BD3_" + pool + "_MEMORY";
@@ -274,9 +263,14 @@ class KubernetesManifestsTest {
           admitted + WORKER_OVERHEAD <= limit,
           worker.getKey() + ": " + setting + " plus the worker's overhead exceeds its limit");
       assertTrue(
-          needs.get(worker.getValue()) <= admitted,
+          defaultJob(worker.getValue(), model).memory(model) <= admitted,
           setting + " refuses the default " + pool + " job of the preset " + preset);
     }
+  }
+
+  /** A job of {@code type} with every default, on {@code model} (which a training job is). */
+  private static JobSpec defaultJob(JobType type, TrainSpec model) throws IOException {
+    return type == JobType.TRAIN ? model : Json.mapper().readValue("{}", type.specClass());
   }
 
   /**

@@ -19,8 +19,6 @@ public interface GatewayConfig {
 
   Jobs jobs();
 
-  Limits limits();
-
   Auth auth();
 
   Quotas quotas();
@@ -77,33 +75,6 @@ public interface GatewayConfig {
     /** How long sent messages are kept before they are deleted. */
     @WithDefault("7d")
     Duration retention();
-  }
-
-  /**
-   * What a worker of each pool can hold and should take on: a job whose estimated memory or work
-   * ({@link dev.bd3.jobs.ResourceEstimate}) is larger is refused with 422.
-   */
-  interface Limits {
-    @WithDefault("8G")
-    MemorySize trainMemory();
-
-    /** Tokens a training job may process (steps x batch x context). */
-    @WithDefault("1e11")
-    double trainWork();
-
-    @WithDefault("8G")
-    MemorySize sampleMemory();
-
-    /** Tokens a sample job may generate (samples x length). */
-    @WithDefault("1e8")
-    double sampleWork();
-
-    @WithDefault("8G")
-    MemorySize evalMemory();
-
-    /** Tokens an evaluation may score and generate. */
-    @WithDefault("1e9")
-    double evalWork();
   }
 
   interface Jobs {

@@ -126,6 +126,16 @@ public record EvalSpec(
 
   /** Nothing across fields beyond how the checkpoints are named. */
   @Override
+  public long memory(TrainSpec model) {
+    return ResourceEstimate.evaluationMemory(this, model);
+  }
+
+  @Override
+  public double work(TrainSpec model) {
+    return ResourceEstimate.evaluationWork(this, model);
+  }
+
+  @Override
   public List<SpecViolation> crossFieldViolations() {
     return List.of();
   }

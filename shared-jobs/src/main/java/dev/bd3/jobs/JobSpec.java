@@ -13,4 +13,14 @@ public sealed interface JobSpec permits TrainSpec, EvalSpec, SampleSpec {
    * these together with the fields' own constraints.
    */
   List<SpecViolation> crossFieldViolations();
+
+  /**
+   * Bytes a worker holds at the peak of this job ({@link ResourceEstimate}).
+   *
+   * @param model the model it reads, or for a training job the one it trains (itself)
+   */
+  long memory(TrainSpec model);
+
+  /** Tokens this job processes on {@code model} ({@link ResourceEstimate}). */
+  double work(TrainSpec model);
 }

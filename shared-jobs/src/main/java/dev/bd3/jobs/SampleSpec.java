@@ -130,6 +130,16 @@ public record SampleSpec(
 
   /** Every field is checked on its own. */
   @Override
+  public long memory(TrainSpec model) {
+    return ResourceEstimate.samplingMemory(this, model);
+  }
+
+  @Override
+  public double work(TrainSpec model) {
+    return ResourceEstimate.samplingWork(this, model);
+  }
+
+  @Override
   public List<SpecViolation> crossFieldViolations() {
     // a lone surrogate (JSON's "\ud800") is no character: no tokenizer could encode it
     if (prompt != null && hasLoneSurrogate(prompt)) {

@@ -262,6 +262,17 @@ public record TrainSpec(
    * the context length; a causal model has block size 1 and no adaLN; the noise interval must not
    * be empty. A rule over a field the user left out names the field the user gave.
    */
+  /** A training job's model is itself: {@code model} is ignored. */
+  @Override
+  public long memory(TrainSpec model) {
+    return ResourceEstimate.trainingMemory(this);
+  }
+
+  @Override
+  public double work(TrainSpec model) {
+    return ResourceEstimate.trainingWork(this);
+  }
+
   @Override
   public List<SpecViolation> crossFieldViolations() {
     List<SpecViolation> violations = new ArrayList<>();

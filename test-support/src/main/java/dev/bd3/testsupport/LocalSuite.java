@@ -1,5 +1,6 @@
 package dev.bd3.testsupport;
 
+import dev.bd3.jobs.JobType;
 import dev.bd3.jobs.Topics;
 import dev.bd3.kafka.KafkaTopology;
 import java.io.IOException;
@@ -9,6 +10,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import org.apache.kafka.clients.admin.Admin;
@@ -43,9 +45,9 @@ public final class LocalSuite {
     try {
       artifacts = Files.createTempDirectory("bd3-" + name + "-artifacts");
       env.put("GATEWAY_PORT", String.valueOf(freePort()));
-      env.put("TRAINER_PORT", String.valueOf(freePort()));
-      env.put("SAMPLER_PORT", String.valueOf(freePort()));
-      env.put("EVAL_PORT", String.valueOf(freePort()));
+      for (JobType type : JobType.values()) {
+        env.put(type.worker().toUpperCase(Locale.ROOT) + "_PORT", String.valueOf(freePort()));
+      }
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }

@@ -3,8 +3,10 @@ package dev.bd3.testsupport;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.bd3.jobs.JobType;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Locale;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -44,5 +46,17 @@ class LocalSuiteTest {
         script.contains(
             "export BD3_ADMIN_KEY_FILE=\"${BD3_ADMIN_KEY_FILE:-$BD3_HOME/secrets/admin-key}\""),
         "BD3_ADMIN_KEY_FILE's default");
+  }
+
+  /** Every job type's worker has a line in the script's service table, with its port variable. */
+  @Test
+  void theSuiteRunsTheWorkerOfEveryJobType() throws Exception {
+    String script = Files.readString(LocalStack.root().resolve("deploy/local/suite"));
+    String table = script.substring(script.indexOf("<<TABLE\n"), script.indexOf("\nTABLE\n"));
+    for (JobType type : JobType.values()) {
+      String worker = type.worker();
+      String port = worker.toUpperCase(Locale.ROOT) + "_PORT";
+      assertTrue(table.contains("\n" + worker + " ${" + port + ":-"), worker + " in " + table);
+    }
   }
 }

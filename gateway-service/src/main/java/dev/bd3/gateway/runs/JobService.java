@@ -19,7 +19,6 @@ import dev.bd3.jobs.EvalSpec;
 import dev.bd3.jobs.JobSpec;
 import dev.bd3.jobs.JobType;
 import dev.bd3.jobs.Json;
-import dev.bd3.jobs.ResourceEstimate;
 import dev.bd3.jobs.RunStatus;
 import dev.bd3.jobs.SampleSpec;
 import dev.bd3.jobs.SpecValidation;
@@ -35,7 +34,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
-import java.util.Locale;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.function.Consumer;
@@ -58,6 +56,7 @@ public class JobService {
   @Inject JobDispatcher dispatcher;
   @Inject Caller caller;
   @Inject Quotas quotas;
+  @Inject PoolLimits limits;
   @Inject Datasets datasets;
 
   /** The run a submission stands for; {@code created} is false for a repeated Idempotency-Key. */
@@ -111,7 +110,7 @@ public class JobService {
     }
     Duration timeout = timeout(submission);
     Effective effective = effective(spec);
-    admit(effective);
+    limits.admit(type, effective.spec(), effective.model());
     if (!caller.is(Role.ADMIN)) { // operators (the demo, the chaos benchmark) are not held
       quotas.admit(caller.name(), effective.spec());
     }
@@ -176,68 +175,6 @@ public class JobService {
       throw ProblemException.invalid("spec", "must be a JSON object");
     }
     return ProblemMapper.readStrict(node, type.specClass(), "spec");
-  }
-
-  /** A job's estimated needs against its worker pool's limits. */
-  private record Needs(String pool, long memory, double work, long memoryLimit, double workLimit) {}
-
-  private static final double GIB = 1024.0 * 1024 * 1024;
-
-  private static Needs needs(Effective e, GatewayConfig.Limits l) {
-    if (e.spec() instanceof TrainSpec t) {
-      return new Needs(
-          "train",
-          ResourceEstimate.trainingMemory(t),
-          ResourceEstimate.trainingWork(t),
-          l.trainMemory().asLongValue(),
-          l.trainWork());
-    }
-    if (e.spec() instanceof SampleSpec s) {
-      return new Needs(
-          "sample",
-          ResourceEstimate.samplingMemory(s, e.model()),
-          ResourceEstimate.samplingWork(s, e.model()),
-          l.sampleMemory().asLongValue(),
-          l.sampleWork());
-    }
-    EvalSpec v = (EvalSpec) e.spec();
-    return new Needs(
-        "eval",
-        ResourceEstimate.evaluationMemory(v, e.model()),
-        ResourceEstimate.evaluationWork(v, e.model()),
-        l.evalMemory().asLongValue(),
-        l.evalWork());
-  }
-
-  /**
-   * Refuses (422, naming the limit) a job larger than what a worker of its pool can hold or should
-   * take on; the settings are {@code BD3_<POOL>_MEMORY} and {@code BD3_<POOL>_WORK}.
-   */
-  private void admit(Effective e) {
-    Needs needs = needs(e, config.limits());
-    String pool = needs.pool().toUpperCase(Locale.ROOT);
-    if (needs.memory() > needs.memoryLimit()) {
-      throw ProblemException.overLimit(
-          String.format(
-              Locale.ROOT,
-              "needs about %.1f GiB of memory; a %s worker holds %.1f GiB (BD3_%s_MEMORY)",
-              needs.memory() / GIB,
-              needs.pool(),
-              needs.memoryLimit() / GIB,
-              pool),
-          "spec");
-    }
-    if (needs.work() > needs.workLimit()) {
-      throw ProblemException.overLimit(
-          String.format(
-              Locale.ROOT,
-              "processes about %.3g tokens; a %s job may process %.3g (BD3_%s_WORK)",
-              needs.work(),
-              needs.pool(),
-              needs.workLimit(),
-              pool),
-          "spec");
-    }
   }
 
   /** The job's time limit: the default, or the one asked for up to the largest allowed. */
