@@ -43,7 +43,7 @@ function problemText(p) {
   return (p.detail || p.title) + (p.errors || []).map((e) => `\n  ${e.field}: ${e.message}`).join("");
 }
 async function postJob(body) {
-  const r = await api("/jobs", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
+  const r = await api("/runs", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
   const json = await r.json();
   if (!r.ok) throw new Error(`${r.status}: ` + problemText(json));
   return json;
@@ -214,7 +214,7 @@ async function select(id) {
   refreshRuns();
   const log = $("events");
   log.replaceChildren();
-  source = follow(`/jobs/${id}/events`, (name, e) => {
+  source = follow(`/runs/${id}/events`, (name, e) => {
     if (name === "run") return;
     if (name === "error") { log.append(el("div", { class: "error" }, `events: ${e.detail || e.title || "unavailable"}`)); return; }
     const p = e.payload || {};
@@ -229,12 +229,12 @@ async function select(id) {
 async function showRun() {
   const id = selected;
   let run;
-  try { run = await getJson(`/jobs/${id}`); } catch (e) { $("details").replaceChildren(el("p", { class: "error" }, e.message)); return; }
+  try { run = await getJson(`/runs/${id}`); } catch (e) { $("details").replaceChildren(el("p", { class: "error" }, e.message)); return; }
   const log = $("events") || el("div", { id: "events" });
   const cancel = el("button", {}, "Cancel");
   cancel.disabled = TERMINAL.includes(run.status);
   cancel.addEventListener("click", async () => {
-    const r = await api(`/jobs/${id}/cancel`, { method: "POST" });
+    const r = await api(`/runs/${id}/cancel`, { method: "POST" });
     if (!r.ok) alert(problemText(await r.json()));
     showRun(); refreshRuns();
   });
@@ -289,7 +289,7 @@ function table(head, rows) {
 // --- compare: several runs' curves on one chart, their final figures side by side
 async function drawCompare() {
   const ids = [...chosen];
-  const runs = (await Promise.all(ids.map((id) => getJson(`/jobs/${id}`).catch(() => null)))).filter(Boolean);
+  const runs = (await Promise.all(ids.map((id) => getJson(`/runs/${id}`).catch(() => null)))).filter(Boolean);
   const metrics = await Promise.all(runs.map((r) => getJson(`/runs/${r.id}/metrics?maxPoints=500`).catch(() => [])));
   const names = [...new Set(metrics.flat().map((p) => p.name))].sort();
   const series = $("compare-series");
@@ -305,7 +305,7 @@ async function drawCompare() {
   for (const r of runs) {
     const ev = evals.find((e) => e.parentRunId === r.id);
     if (ev) {
-      const view = await getJson(`/jobs/${ev.id}`).catch(() => null);
+      const view = await getJson(`/runs/${ev.id}`).catch(() => null);
       const found = view && view.evalResults.find((x) => x.metric === "ppl");
       if (found) ppl[r.id] = found.value;
     }

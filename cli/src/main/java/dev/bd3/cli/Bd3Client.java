@@ -109,7 +109,7 @@ public final class Bd3Client {
     }
     body.set("spec", spec);
     HttpRequest.Builder request =
-        HttpRequest.newBuilder(api.resolve("jobs"))
+        HttpRequest.newBuilder(api.resolve("runs"))
             .header("Content-Type", "application/json")
             .POST(HttpRequest.BodyPublishers.ofString(body.toString()));
     if (idempotencyKey != null) {
@@ -119,7 +119,7 @@ public final class Bd3Client {
   }
 
   public JsonNode run(String id) {
-    return send(HttpRequest.newBuilder(api.resolve("jobs/" + encode(id))).GET());
+    return send(HttpRequest.newBuilder(api.resolve("runs/" + encode(id))).GET());
   }
 
   public JsonNode runs() {
@@ -163,7 +163,7 @@ public final class Bd3Client {
 
   public JsonNode cancel(String id) {
     return send(
-        HttpRequest.newBuilder(api.resolve("jobs/" + encode(id) + "/cancel"))
+        HttpRequest.newBuilder(api.resolve("runs/" + encode(id) + "/cancel"))
             .POST(HttpRequest.BodyPublishers.noBody()));
   }
 
@@ -327,7 +327,7 @@ public final class Bd3Client {
 
   /** Follows a run's Server-Sent Events until the server ends the stream. */
   public void events(String id, Consumer<Event> onEvent) {
-    stream(HttpRequest.newBuilder(api.resolve("jobs/" + encode(id) + "/events")).GET(), onEvent);
+    stream(HttpRequest.newBuilder(api.resolve("runs/" + encode(id) + "/events")).GET(), onEvent);
   }
 
   /** Sends a request whose answer is Server-Sent Events, each to {@code onEvent} as it comes. */

@@ -53,7 +53,7 @@ class CommandsTest {
   @Test
   void getPrintsTheRunAsJson() {
     gateway.on(
-        "GET", "/api/v1/jobs/r1", json(200, view("r1", "train", "RUNNING", 3, 10).toString()));
+        "GET", "/api/v1/runs/r1", json(200, view("r1", "train", "RUNNING", 3, 10).toString()));
     Cli.Result result = Cli.run(gateway.uri(), "get", "r1");
     assertEquals(0, result.exitCode(), result.all());
     assertEquals("r1", Bd3Client.parse(result.out()).path("id").asText());
@@ -69,7 +69,7 @@ class CommandsTest {
 
   @Test
   void submitSendsTypeNameSpecAndKey() {
-    gateway.on("POST", "/api/v1/jobs", json(201, view("r2", "train", "QUEUED", 0, 0).toString()));
+    gateway.on("POST", "/api/v1/runs", json(201, view("r2", "train", "QUEUED", 0, 0).toString()));
     Cli.Result result =
         Cli.run(
             gateway.uri(),
@@ -87,7 +87,7 @@ class CommandsTest {
             "key-1");
     assertEquals(0, result.exitCode(), result.all());
     assertEquals("r2", Bd3Client.parse(result.out()).path("id").asText());
-    FakeGateway.Request sent = gateway.last("/api/v1/jobs");
+    FakeGateway.Request sent = gateway.last("/api/v1/runs");
     assertEquals(
         Bd3Client.parse(
             "{\"type\":\"train\",\"name\":\"bd3-4\",\"spec\":{\"blockSize\":4,\"steps\":10,"
@@ -99,7 +99,7 @@ class CommandsTest {
 
   @Test
   void aProblemIsPrintedReadablyWithExit1() {
-    gateway.on("POST", "/api/v1/jobs", problem(400, VALIDATION_PROBLEM));
+    gateway.on("POST", "/api/v1/runs", problem(400, VALIDATION_PROBLEM));
     Cli.Result result = Cli.run(gateway.uri(), "submit", "train", "--steps", "0");
     assertEquals(1, result.exitCode(), result.all());
     assertEquals("", result.out());
@@ -111,10 +111,10 @@ class CommandsTest {
 
   @Test
   void submitAndWaitPrintsTheFinishedRun() {
-    gateway.on("POST", "/api/v1/jobs", json(201, view("r3", "eval", "QUEUED", 0, 0).toString()));
+    gateway.on("POST", "/api/v1/runs", json(201, view("r3", "eval", "QUEUED", 0, 0).toString()));
     gateway.onInTurn(
         "GET",
-        "/api/v1/jobs/r3",
+        "/api/v1/runs/r3",
         json(200, view("r3", "eval", "RUNNING", 1, 8).toString()),
         json(200, view("r3", "eval", "SUCCEEDED", 8, 8).toString()));
     Cli.Result result = Cli.run(gateway.uri(), "submit", "eval", "--train-run-id", "r1", "--wait");
@@ -127,7 +127,7 @@ class CommandsTest {
   void waitShowsProgressAndEndsWithTheStatus() {
     gateway.onInTurn(
         "GET",
-        "/api/v1/jobs/r4",
+        "/api/v1/runs/r4",
         json(200, view("r4", "train", "QUEUED", 0, 0).toString()),
         json(200, view("r4", "train", "RUNNING", 3, 10).toString()),
         json(200, view("r4", "train", "RUNNING", 3, 10).toString()),
@@ -148,7 +148,7 @@ class CommandsTest {
   @Test
   void waitForAFailedRunExits1WithItsError() {
     ObjectNode failed = view("r5", "sample", "FAILED", 1, 4).put("error", "out of memory");
-    gateway.on("GET", "/api/v1/jobs/r5", json(200, failed.toString()));
+    gateway.on("GET", "/api/v1/runs/r5", json(200, failed.toString()));
     Cli.Result result = Cli.run(gateway.uri(), "wait", "r5");
     assertEquals(1, result.exitCode(), result.all());
     assertTrue(result.out().endsWith("FAILED\n"), result.all());
@@ -158,7 +158,7 @@ class CommandsTest {
   @Test
   void waitForACancelledRunExits1() {
     gateway.on(
-        "GET", "/api/v1/jobs/r6", json(200, view("r6", "train", "CANCELLED", 2, 4).toString()));
+        "GET", "/api/v1/runs/r6", json(200, view("r6", "train", "CANCELLED", 2, 4).toString()));
     assertEquals(1, Cli.run(gateway.uri(), "wait", "r6").exitCode());
   }
 
@@ -166,7 +166,7 @@ class CommandsTest {
   void cancelPrintsTheRun() {
     gateway.on(
         "POST",
-        "/api/v1/jobs/r7/cancel",
+        "/api/v1/runs/r7/cancel",
         json(202, view("r7", "train", "RUNNING", 2, 4).toString()));
     Cli.Result result = Cli.run(gateway.uri(), "cancel", "r7");
     assertEquals(0, result.exitCode(), result.all());
@@ -175,7 +175,7 @@ class CommandsTest {
 
   @Test
   void cancelOfAFinishedRunIsAConflict() {
-    gateway.on("POST", "/api/v1/jobs/r9/cancel", problem(409, CONFLICT_PROBLEM));
+    gateway.on("POST", "/api/v1/runs/r9/cancel", problem(409, CONFLICT_PROBLEM));
     Cli.Result result = Cli.run(gateway.uri(), "cancel", "r9");
     assertEquals(1, result.exitCode(), result.all());
     assertEquals(
@@ -326,7 +326,7 @@ class CommandsTest {
             + "event: progress\ndata: {\"step\":5}\n\n"
             + "event: status\ndata: {\"status\":\"SUCCEEDED\"}\n\n";
     gateway.on(
-        "GET", "/api/v1/jobs/r13/events", new FakeGateway.Answer(200, "text/event-stream", stream));
+        "GET", "/api/v1/runs/r13/events", new FakeGateway.Answer(200, "text/event-stream", stream));
     Cli.Result result = Cli.run(gateway.uri(), "logs", "r13");
     assertEquals(0, result.exitCode(), result.all());
     assertEquals(
@@ -334,7 +334,7 @@ class CommandsTest {
             + "progress {\"step\":5}\n"
             + "status {\"status\":\"SUCCEEDED\"}\n",
         result.out());
-    assertEquals("text/event-stream", gateway.last("/api/v1/jobs/r13/events").header("Accept"));
+    assertEquals("text/event-stream", gateway.last("/api/v1/runs/r13/events").header("Accept"));
   }
 
   @Test
@@ -394,18 +394,18 @@ class CommandsTest {
   void demoTrainsEvaluatesAndSamples() {
     gateway.on(
         "POST",
-        "/api/v1/jobs",
+        "/api/v1/runs",
         request -> {
           String type = Bd3Client.parse(request.body()).path("type").asText();
           return json(201, view(type + "-run", type, "QUEUED", 0, 0).toString());
         });
     gateway.on(
         "GET",
-        "/api/v1/jobs/train-run",
+        "/api/v1/runs/train-run",
         json(200, view("train-run", "train", "SUCCEEDED", 7, 7).toString()));
     ObjectNode eval = view("eval-run", "eval", "SUCCEEDED", 1, 1);
     eval.putArray("evalResults").addObject().put("metric", "ppl").put("value", 18.75);
-    gateway.on("GET", "/api/v1/jobs/eval-run", json(200, eval.toString()));
+    gateway.on("GET", "/api/v1/runs/eval-run", json(200, eval.toString()));
     ObjectNode sample = view("sample-run", "sample", "SUCCEEDED", 2, 2);
     sample
         .putArray("samples")
@@ -415,7 +415,7 @@ class CommandsTest {
         .put("tokens", 11)
         .put("nfe", 6)
         .put("stopReason", "eos");
-    gateway.on("GET", "/api/v1/jobs/sample-run", json(200, sample.toString()));
+    gateway.on("GET", "/api/v1/runs/sample-run", json(200, sample.toString()));
 
     Cli.Result result = Cli.run(gateway.uri(), "demo", "--steps", "7");
     assertEquals(0, result.exitCode(), result.all());

@@ -22,11 +22,10 @@ import org.eclipse.microprofile.openapi.annotations.tags.Tag;
     servers = @Server(url = "/", description = "the gateway that serves this document"),
     tags = {
       @Tag(
-          name = "jobs",
-          description = "Submit training, evaluation and sampling jobs; follow or cancel them"),
-      @Tag(
           name = "runs",
-          description = "Run history: runs, metrics, checkpoints, samples, releases"),
+          description =
+              "Submit training, evaluation and sampling jobs, each a run; follow or cancel runs;"
+                  + " their history: metrics, checkpoints, samples, releases"),
       @Tag(name = "datasets", description = "Text corpora uploaded to train and evaluate on"),
       @Tag(name = "models", description = "Import checkpoints in the authors' release layout"),
       @Tag(

@@ -104,7 +104,7 @@ class AuthTest {
     return as(key)
         .contentType(ContentType.JSON)
         .body(TRAIN)
-        .post("/api/v1/jobs")
+        .post("/api/v1/runs")
         .then()
         .statusCode(201)
         .extract()
@@ -152,9 +152,9 @@ class AuthTest {
         new Row("GET", "/api/v1/runs/{other}/samples", null, 401, 401, 401, 200, 404, 200, 200),
         new Row("GET", "/api/v1/jobs/{other}", null, 401, 401, 401, 200, 404, 200, 200),
         new Row("GET", "/api/v1/jobs/{own}", null, 401, 401, 401, 200, 200, 200, 200),
-        new Row("POST", "/api/v1/jobs", TRAIN, 401, 401, 401, 403, 201, 201, 201),
-        new Row("POST", "/api/v1/jobs/{other}/cancel", null, 401, 401, 401, 403, 404, 403, 202),
-        new Row("POST", "/api/v1/jobs/{own}/cancel", null, 401, 401, 401, 403, 202, 202, 202),
+        new Row("POST", "/api/v1/runs", TRAIN, 401, 401, 401, 403, 201, 201, 201),
+        new Row("POST", "/api/v1/runs/{other}/cancel", null, 401, 401, 401, 403, 404, 403, 202),
+        new Row("POST", "/api/v1/runs/{own}/cancel", null, 401, 401, 401, 403, 202, 202, 202),
         new Row("GET", "/api/v1/dead-letters", null, 401, 401, 401, 403, 403, 403, 200),
         new Row(
             "POST",
@@ -238,7 +238,7 @@ class AuthTest {
         .then()
         .statusCode(200)
         .body("components.securitySchemes.bearer.scheme", equalTo("bearer"))
-        .body("paths.'/api/v1/jobs'.post.security[0].bearer", notNullValue());
+        .body("paths.'/api/v1/runs'.post.security[0].bearer", notNullValue());
     given().get("/q/metrics").then().statusCode(200);
     given().get("/").then().statusCode(200).body(containsString("Sign in"));
   }
@@ -267,7 +267,7 @@ class AuthTest {
     as(bob)
         .contentType(ContentType.JSON)
         .body("{\"type\":\"sample\",\"spec\":{\"trainRunId\":\"" + fixture.adminRun() + "\"}}")
-        .post("/api/v1/jobs")
+        .post("/api/v1/runs")
         .then()
         .statusCode(404)
         .body("errors[0].field", equalTo("spec.trainRunId"));
@@ -287,7 +287,7 @@ class AuthTest {
         .header("Idempotency-Key", idempotencyKey)
         .contentType(ContentType.JSON)
         .body(TRAIN)
-        .post("/api/v1/jobs")
+        .post("/api/v1/runs")
         .then()
         .statusCode(anyOf(equalTo(200), equalTo(201)))
         .extract()

@@ -220,7 +220,7 @@ class DatasetTest {
         .header(TestKeys.bearer(alice))
         .contentType(ContentType.JSON)
         .body("{\"type\":\"train\",\"name\":\"" + "n".repeat(medium.length) + "\"}")
-        .post("/api/v1/jobs")
+        .post("/api/v1/runs")
         .then()
         .statusCode(413)
         .contentType(containsString(PROBLEM));
@@ -415,7 +415,7 @@ class DatasetTest {
         .header(TestKeys.bearer(key))
         .contentType(ContentType.JSON)
         .body("{\"type\":\"train\",\"spec\":{\"steps\":1," + fields + "}}")
-        .post("/api/v1/jobs");
+        .post("/api/v1/runs");
   }
 
   private static long incoming() throws Exception {

@@ -69,7 +69,7 @@ class FuzzTest {
         .header(TestKeys.bearer(key))
         .contentType(ContentType.JSON)
         .body("{\"type\":\"train\",\"spec\":{\"steps\":1}}")
-        .post("/api/v1/jobs")
+        .post("/api/v1/runs")
         .then()
         .statusCode(201)
         .extract()

@@ -38,7 +38,7 @@ class GatewayMetricsTest {
     String id = JobEventsTest.submitTrain();
     long withIt = awaitGaugeMatchesTheDatabase();
     assertTrue(withIt >= 1, "the submitted run is open");
-    given().when().post("/api/v1/jobs/" + id + "/cancel").then().statusCode(202);
+    given().when().post("/api/v1/runs/" + id + "/cancel").then().statusCode(202);
     long without = awaitGaugeMatchesTheDatabase();
     assertTrue(without < withIt, "a cancelled run is no longer open: " + without);
   }

@@ -129,7 +129,7 @@ class HolderFencingTest {
             TestKafka.event(id, 2, late, "worker-c", status(RunStatus.FAILED))));
     assertEquals(new Fence(id, 2, late, first, true), fenceAfter(later, id));
     given()
-        .get("/api/v1/jobs/" + id)
+        .get("/api/v1/runs/" + id)
         .then()
         .body("status", equalTo("SUCCEEDED"))
         .body("attempt", equalTo(1))

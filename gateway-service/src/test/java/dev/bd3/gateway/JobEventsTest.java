@@ -55,7 +55,7 @@ class JobEventsTest {
         .contentType(ContentType.JSON)
         .body(body)
         .when()
-        .post("/api/v1/jobs")
+        .post("/api/v1/runs")
         .then()
         .statusCode(201)
         .extract()
@@ -182,7 +182,7 @@ class JobEventsTest {
     assertEquals(before.progressStep, after.progressStep);
     given()
         .when()
-        .get("/api/v1/jobs/" + id)
+        .get("/api/v1/runs/" + id)
         .then()
         .body("latestMetrics.loss", equalTo(1.25f))
         .body("evalResults.size()", equalTo(1))
@@ -191,7 +191,7 @@ class JobEventsTest {
     // a finished run cannot be cancelled
     given()
         .when()
-        .post("/api/v1/jobs/" + id + "/cancel")
+        .post("/api/v1/runs/" + id + "/cancel")
         .then()
         .statusCode(409)
         .contentType("application/problem+json");
@@ -246,7 +246,7 @@ class JobEventsTest {
     assertEquals(1L, rows(id).get(0), "nothing after the end: not worker-c's last metric");
     given()
         .when()
-        .get("/api/v1/jobs/" + id)
+        .get("/api/v1/runs/" + id)
         .then()
         .statusCode(200)
         .body("status", equalTo("FAILED"))
@@ -323,7 +323,7 @@ class JobEventsTest {
             .contentType(ContentType.JSON)
             .body("{\"type\":\"eval\",\"spec\":{\"trainRunId\":\"" + train + "\",\"mcDraws\":2}}")
             .when()
-            .post("/api/v1/jobs")
+            .post("/api/v1/runs")
             .then()
             .statusCode(201)
             .body("spec.checkpoint", equalTo(newest))
@@ -343,7 +343,7 @@ class JobEventsTest {
                 + train
                 + "\",\"checkpointStep\":100}}")
         .when()
-        .post("/api/v1/jobs")
+        .post("/api/v1/runs")
         .then()
         .statusCode(201)
         .body("spec.checkpoint", equalTo(older));
@@ -354,7 +354,7 @@ class JobEventsTest {
                 + train
                 + "\",\"checkpointStep\":300}}")
         .when()
-        .post("/api/v1/jobs")
+        .post("/api/v1/runs")
         .then()
         .statusCode(409)
         .contentType("application/problem+json");
@@ -367,7 +367,7 @@ class JobEventsTest {
                 + eval
                 + "\"}}")
         .when()
-        .post("/api/v1/jobs")
+        .post("/api/v1/runs")
         .then()
         .statusCode(409);
     // a judge must be autoregressive: this run has blockSize 4, the next one 1
@@ -380,7 +380,7 @@ class JobEventsTest {
                 + train
                 + "\"}}")
         .when()
-        .post("/api/v1/jobs")
+        .post("/api/v1/runs")
         .then()
         .statusCode(400)
         .body("errors.field", hasItem("spec.judgeRunId"));
@@ -395,7 +395,7 @@ class JobEventsTest {
                 + judge
                 + "\"}}")
         .when()
-        .post("/api/v1/jobs")
+        .post("/api/v1/runs")
         .then()
         .statusCode(201)
         .body("spec.judgeCheckpoint", equalTo(judgeCheckpoint));
@@ -444,14 +444,14 @@ class JobEventsTest {
   }
 
   private static ValidatableResponse postJob(String body) {
-    return given().contentType(ContentType.JSON).body(body).when().post("/api/v1/jobs").then();
+    return given().contentType(ContentType.JSON).body(body).when().post("/api/v1/runs").then();
   }
 
   /** Waits until the run's view passes the check. */
   static void eventually(String id, Consumer<ValidatableResponse> check) {
     await()
         .atMost(WAIT)
-        .untilAsserted(() -> check.accept(given().get("/api/v1/jobs/" + id).then()));
+        .untilAsserted(() -> check.accept(given().get("/api/v1/runs/" + id).then()));
   }
 
   /** Records a checkpoint of a run at a step, as its worker would; returns its URI. */
@@ -494,7 +494,7 @@ class JobEventsTest {
     Map<TopicPartition, Long> control = TestKafka.mark(TestKafka.TOPICS.control());
     given()
         .when()
-        .post("/api/v1/jobs/" + id + "/cancel")
+        .post("/api/v1/runs/" + id + "/cancel")
         .then()
         .statusCode(202)
         .body("id", equalTo(id))
@@ -504,7 +504,7 @@ class JobEventsTest {
     assertEquals(id, record.value());
     given()
         .when()
-        .post("/api/v1/jobs/" + id + "/cancel")
+        .post("/api/v1/runs/" + id + "/cancel")
         .then()
         .statusCode(409)
         .contentType("application/problem+json");

@@ -30,7 +30,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
-/** POST /api/v1/jobs: validation, storage, idempotency and publication through the outbox. */
+/** POST /api/v1/runs: validation, storage, idempotency and publication through the outbox. */
 @QuarkusTest
 @QuarkusTestResource(LocalStack.class)
 class JobSubmissionTest {
@@ -54,7 +54,7 @@ class JobSubmissionTest {
                     + name
                     + "\",\"spec\":{\"preset\":\"micro\",\"steps\":10}}")
             .when()
-            .post("/api/v1/jobs")
+            .post("/api/v1/runs")
             .then()
             .statusCode(201)
             .body("type", equalTo("train"))
@@ -78,6 +78,37 @@ class JobSubmissionTest {
     assertNotNull(request.get("submittedAt"));
   }
 
+  /** The former path still submits, reads and cancels, each answer marked deprecated. */
+  @Test
+  void theFormerJobsPathIsADeprecatedAliasOfRuns() {
+    String id =
+        given()
+            .contentType(ContentType.JSON)
+            .body("{\"type\":\"train\",\"spec\":{\"preset\":\"micro\",\"steps\":10}}")
+            .when()
+            .post("/api/v1/jobs")
+            .then()
+            .statusCode(201)
+            .header("Location", containsString("/api/v1/runs/"))
+            .header("Deprecation", equalTo("@1796342400"))
+            .header("Link", equalTo("</api/v1/runs>; rel=\"successor-version\""))
+            .extract()
+            .path("id");
+    given()
+        .get("/api/v1/jobs/" + id)
+        .then()
+        .statusCode(200)
+        .header("Link", equalTo("</api/v1/runs/" + id + ">; rel=\"successor-version\""))
+        .body("id", equalTo(id))
+        .body("type", equalTo("train"));
+    given()
+        .post("/api/v1/jobs/" + id + "/cancel")
+        .then()
+        .statusCode(202)
+        .header("Deprecation", notNullValue());
+    given().get("/api/v1/runs/" + id).then().body("status", equalTo("CANCELLED"));
+  }
+
   /** Pages of the run list follow each other: no run twice, none left out, newest first. */
   @Test
   void runListPagesAreConsecutive() {
@@ -85,7 +116,7 @@ class JobSubmissionTest {
       given()
           .contentType(ContentType.JSON)
           .body("{\"type\":\"train\",\"spec\":{\"steps\":1}}")
-          .post("/api/v1/jobs")
+          .post("/api/v1/runs")
           .then()
           .statusCode(201);
     }
@@ -111,13 +142,13 @@ class JobSubmissionTest {
             .contentType(ContentType.JSON)
             .body("{\"type\":\"train\"}")
             .when()
-            .post("/api/v1/jobs")
+            .post("/api/v1/runs")
             .then()
             .statusCode(201)
             .body("spec", notNullValue())
             .extract();
     String id = response.path("id");
-    assertEquals(true, response.header("Location").endsWith("/api/v1/jobs/" + id));
+    assertEquals(true, response.header("Location").endsWith("/api/v1/runs/" + id));
     given().when().get(response.header("Location")).then().statusCode(200).body("id", equalTo(id));
   }
 
@@ -127,7 +158,7 @@ class JobSubmissionTest {
     given()
         .contentType(ContentType.JSON)
         .body("{\"type\":\"train\",\"name\":\"a\\u0000b\"}")
-        .post("/api/v1/jobs")
+        .post("/api/v1/runs")
         .then()
         .statusCode(400)
         .contentType(PROBLEM)
@@ -135,7 +166,7 @@ class JobSubmissionTest {
     given()
         .contentType(ContentType.JSON)
         .body("{\"type\":\"sample\",\"spec\":{\"trainRunId\":\"x\",\"prompt\":\"\\u0000\"}}")
-        .post("/api/v1/jobs")
+        .post("/api/v1/runs")
         .then()
         .statusCode(400)
         .body("errors[0].field", equalTo("spec.prompt"));
@@ -159,7 +190,7 @@ class JobSubmissionTest {
             .header("Idempotency-Key", key)
             .body(body)
             .when()
-            .post("/api/v1/jobs")
+            .post("/api/v1/runs")
             .then()
             .statusCode(201)
             .extract()
@@ -169,7 +200,7 @@ class JobSubmissionTest {
         .header("Idempotency-Key", key)
         .body(body)
         .when()
-        .post("/api/v1/jobs")
+        .post("/api/v1/runs")
         .then()
         .statusCode(200)
         .body("id", equalTo(first));
@@ -200,14 +231,14 @@ class JobSubmissionTest {
         .contentType(ContentType.JSON)
         .body(body)
         .when()
-        .post("/api/v1/jobs")
+        .post("/api/v1/runs")
         .then()
         .statusCode(400)
         .contentType(PROBLEM)
         .body("status", equalTo(400))
         .body("title", notNullValue())
         .body("type", notNullValue())
-        .body("instance", equalTo("/api/v1/jobs"))
+        .body("instance", equalTo("/api/v1/runs"))
         .body("errors.field", hasItem(field));
   }
 
@@ -222,7 +253,7 @@ class JobSubmissionTest {
               .contentType(ContentType.JSON)
               .body("{\"type\":\"" + c.type().json() + "\",\"spec\":" + c.spec(train) + "}")
               .when()
-              .post("/api/v1/jobs")
+              .post("/api/v1/runs")
               .then();
       if (c.accepted()) {
         response.statusCode(201);
@@ -246,7 +277,7 @@ class JobSubmissionTest {
             .resolved();
     JsonNode spec =
         Json.mapper()
-            .readTree(given().when().get("/api/v1/jobs/" + train).then().extract().asString())
+            .readTree(given().when().get("/api/v1/runs/" + train).then().extract().asString())
             .get("spec");
     assertEquals(effective, Json.mapper().treeToValue(spec, TrainSpec.class));
     assertEquals(
@@ -263,7 +294,7 @@ class JobSubmissionTest {
         .contentType(ContentType.JSON)
         .body("{\"type\":\"sample\",\"spec\":{\"trainRunId\":\"" + ar + "\"}}")
         .when()
-        .post("/api/v1/jobs")
+        .post("/api/v1/runs")
         .then()
         .statusCode(201)
         .body("spec.steps", equalTo(16))
@@ -283,7 +314,7 @@ class JobSubmissionTest {
         .contentType(ContentType.JSON)
         .body("{\"type\":\"train\",\"spec\":{\"preset\":\"micro\",\"initFrom\":\"" + uri + "\"}}")
         .when()
-        .post("/api/v1/jobs")
+        .post("/api/v1/runs")
         .then()
         .statusCode(201)
         .body("spec.initFrom", equalTo(uri));
@@ -291,7 +322,7 @@ class JobSubmissionTest {
         .contentType(ContentType.JSON)
         .body("{\"type\":\"train\",\"spec\":{\"initFrom\":\"" + uri + "\"}}")
         .when()
-        .post("/api/v1/jobs")
+        .post("/api/v1/runs")
         .then()
         .statusCode(400)
         .contentType(PROBLEM)
@@ -300,7 +331,7 @@ class JobSubmissionTest {
         .contentType(ContentType.JSON)
         .body("{\"type\":\"train\",\"spec\":{\"initFrom\":\"file:///etc/shadow\"}}")
         .when()
-        .post("/api/v1/jobs")
+        .post("/api/v1/runs")
         .then()
         .statusCode(404)
         .contentType(PROBLEM)
@@ -314,7 +345,7 @@ class JobSubmissionTest {
         .contentType(ContentType.JSON)
         .body("{\"type\":\"train\",\"spec\":{\"preset\":\"small\"}}")
         .when()
-        .post("/api/v1/jobs")
+        .post("/api/v1/runs")
         .then()
         .statusCode(422)
         .contentType(PROBLEM)
@@ -324,7 +355,7 @@ class JobSubmissionTest {
         .contentType(ContentType.JSON)
         .body("{\"type\":\"train\",\"spec\":{\"steps\":10000000,\"batchSize\":128}}")
         .when()
-        .post("/api/v1/jobs")
+        .post("/api/v1/runs")
         .then()
         .statusCode(422)
         .body("detail", containsString("BD3_TRAIN_WORK"));
@@ -332,7 +363,7 @@ class JobSubmissionTest {
         .contentType(ContentType.JSON)
         .body("{\"type\":\"train\",\"spec\":{\"preset\":\"small\",\"batchSize\":1,\"layers\":2}}")
         .when()
-        .post("/api/v1/jobs")
+        .post("/api/v1/runs")
         .then()
         .statusCode(201);
   }
@@ -347,7 +378,7 @@ class JobSubmissionTest {
             .header("Origin", "https://elsewhere.example")
             .header("Access-Control-Request-Method", "POST")
             .when()
-            .options("/api/v1/jobs")
+            .options("/api/v1/runs")
             .then()
             .extract();
     assertEquals(null, preflight.header("Access-Control-Allow-Origin"), "no CORS grant");
@@ -358,7 +389,7 @@ class JobSubmissionTest {
     for (String id : new String[] {UUID.randomUUID().toString(), "not-a-uuid"}) {
       given()
           .when()
-          .get("/api/v1/jobs/" + id)
+          .get("/api/v1/runs/" + id)
           .then()
           .statusCode(404)
           .contentType(PROBLEM)
@@ -366,7 +397,7 @@ class JobSubmissionTest {
           .body("detail", containsString(id));
       given()
           .when()
-          .post("/api/v1/jobs/" + id + "/cancel")
+          .post("/api/v1/runs/" + id + "/cancel")
           .then()
           .statusCode(404)
           .contentType(PROBLEM);
@@ -385,7 +416,7 @@ class JobSubmissionTest {
         .contentType(ContentType.JSON)
         .body("{\"type\":\"eval\",\"spec\":{\"trainRunId\":\"" + UUID.randomUUID() + "\"}}")
         .when()
-        .post("/api/v1/jobs")
+        .post("/api/v1/runs")
         .then()
         .statusCode(404)
         .contentType(PROBLEM)
@@ -399,7 +430,7 @@ class JobSubmissionTest {
         .contentType(ContentType.JSON)
         .body("{\"type\":\"eval\",\"spec\":{\"trainRunId\":\"" + train + "\"}}")
         .when()
-        .post("/api/v1/jobs")
+        .post("/api/v1/runs")
         .then()
         .statusCode(409)
         .contentType(PROBLEM)
@@ -413,7 +444,7 @@ class JobSubmissionTest {
         .contentType(ContentType.JSON)
         .body("{\"type\":\"train\",\"name\":\"" + big + "\"}")
         .when()
-        .post("/api/v1/jobs")
+        .post("/api/v1/runs")
         .then()
         .statusCode(413)
         .contentType(PROBLEM)
@@ -426,7 +457,7 @@ class JobSubmissionTest {
         .contentType(ContentType.TEXT)
         .body("type=train")
         .when()
-        .post("/api/v1/jobs")
+        .post("/api/v1/runs")
         .then()
         .statusCode(415)
         .contentType(PROBLEM)

@@ -317,7 +317,7 @@ class ModelImportTest {
             .header(TestKeys.bearer(TestKeys.admin()))
             .contentType(ContentType.JSON)
             .body("{\"type\":\"train\",\"spec\":{\"preset\":\"micro\"}}")
-            .post("/api/v1/jobs")
+            .post("/api/v1/runs")
             .then()
             .statusCode(201)
             .extract()
@@ -349,7 +349,7 @@ class ModelImportTest {
         .header(TestKeys.bearer(TestKeys.admin()))
         .contentType(ContentType.JSON)
         .body(body)
-        .post("/api/v1/jobs");
+        .post("/api/v1/runs");
   }
 
   /**

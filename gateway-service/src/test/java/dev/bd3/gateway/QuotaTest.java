@@ -48,7 +48,7 @@ class QuotaTest {
         .header(TestKeys.bearer(key))
         .contentType(ContentType.JSON)
         .body(body)
-        .post("/api/v1/jobs");
+        .post("/api/v1/runs");
   }
 
   private static String train(String key) {
@@ -62,7 +62,7 @@ class QuotaTest {
   private static void cancel(String key, String id) {
     given()
         .header(TestKeys.bearer(key))
-        .post("/api/v1/jobs/" + id + "/cancel")
+        .post("/api/v1/runs/" + id + "/cancel")
         .then()
         .statusCode(202);
   }

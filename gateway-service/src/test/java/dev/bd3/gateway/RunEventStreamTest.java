@@ -27,12 +27,12 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-/** GET /api/v1/jobs/{id}/events: the run view, then its events live, until it ends. */
+/** GET /api/v1/runs/{id}/events: the run view, then its events live, until it ends. */
 @QuarkusTest
 @QuarkusTestResource(LocalStack.class)
 class RunEventStreamTest {
 
-  @TestHTTPResource("/api/v1/jobs/")
+  @TestHTTPResource("/api/v1/runs/")
   URI jobs;
 
   /** A stream follows events from the moment the gateway reads the events topic: its readiness. */
@@ -94,7 +94,7 @@ class RunEventStreamTest {
     String problem = refused.body().reduce("", String::concat);
     assertTrue(problem.contains("streams-per-key"), problem);
 
-    given().when().post("/api/v1/jobs/" + runs.get(0) + "/cancel").then().statusCode(202);
+    given().when().post("/api/v1/runs/" + runs.get(0) + "/cancel").then().statusCode(202);
     List<String> seen = new ArrayList<>();
     readUntil(open.get(0), seen, "event:status");
     assertTrue(readUntil(open.get(0), seen, "data:").contains("CANCELLED"), seen.toString());
@@ -103,7 +103,7 @@ class RunEventStreamTest {
         .atMost(Duration.ofSeconds(10))
         .untilAsserted(() -> assertEquals(200, send(runs.get(8), key).statusCode()));
     for (String id : runs) {
-      given().when().post("/api/v1/jobs/" + id + "/cancel"); // ends the other streams
+      given().when().post("/api/v1/runs/" + id + "/cancel"); // ends the other streams
     }
   }
 
@@ -153,7 +153,7 @@ class RunEventStreamTest {
     List<String> seen = new ArrayList<>();
     readUntil(lines, seen, "event:run");
     readUntil(lines, seen, "data:");
-    given().when().post("/api/v1/jobs/" + id + "/cancel").then().statusCode(202);
+    given().when().post("/api/v1/runs/" + id + "/cancel").then().statusCode(202);
     readUntil(lines, seen, "event:status");
     assertTrue(readUntil(lines, seen, "data:").contains("CANCELLED"), seen.toString());
     assertTrue(ends(lines).get(10, TimeUnit.SECONDS), "the stream ends after the run does");
@@ -164,7 +164,7 @@ class RunEventStreamTest {
     given()
         .accept("text/event-stream")
         .when()
-        .get("/api/v1/jobs/" + UUID.randomUUID() + "/events")
+        .get("/api/v1/runs/" + UUID.randomUUID() + "/events")
         .then()
         .statusCode(404);
   }

@@ -57,7 +57,7 @@ class RunLifecycleTest {
         id, view -> view.body("status", equalTo("RUNNING")).body("workerLost", equalTo(true)));
     given()
         .when()
-        .post("/api/v1/jobs/" + id + "/cancel")
+        .post("/api/v1/runs/" + id + "/cancel")
         .then()
         .statusCode(202)
         .body("status", equalTo("CANCELLED"))
@@ -191,7 +191,7 @@ class RunLifecycleTest {
                 .body("failedAttempts", equalTo(0))
                 .body("workerLost", equalTo(true)));
     Thread.sleep(3_000); // three more checks of silent runs
-    given().get("/api/v1/jobs/" + id).then().body("status", equalTo("RUNNING"));
+    given().get("/api/v1/runs/" + id).then().body("status", equalTo("RUNNING"));
   }
 
   @Test
@@ -207,7 +207,7 @@ class RunLifecycleTest {
         .contentType(ContentType.JSON)
         .body("{\"type\":\"train\",\"timeoutSeconds\":999999999}")
         .when()
-        .post("/api/v1/jobs")
+        .post("/api/v1/runs")
         .then()
         .statusCode(400)
         .body("errors.field", hasItem("timeoutSeconds"));
@@ -238,7 +238,7 @@ class RunLifecycleTest {
                   QuarkusTransaction.requiringNew().call(() -> OutboxMessage.findById(parked));
               assertNotNull(row.parkedAt, "parked");
               given()
-                  .get("/api/v1/jobs/" + doomed)
+                  .get("/api/v1/runs/" + doomed)
                   .then()
                   .body("status", equalTo("FAILED"))
                   .body("error", containsString("RecordTooLargeException"));
@@ -287,7 +287,7 @@ class RunLifecycleTest {
             + "/replay";
     given().post(replay).then().statusCode(200);
     given()
-        .get("/api/v1/jobs/" + id)
+        .get("/api/v1/runs/" + id)
         .then()
         .body("status", equalTo("QUEUED"))
         .body("error", containsString("replayed"));
@@ -307,9 +307,9 @@ class RunLifecycleTest {
     assertEquals(2, published, "the submission and one replay");
 
     // a run cancelled since is not revived
-    given().post("/api/v1/jobs/" + id + "/cancel").then().statusCode(202);
+    given().post("/api/v1/runs/" + id + "/cancel").then().statusCode(202);
     given().post(replay).then().statusCode(409);
-    given().get("/api/v1/jobs/" + id).then().body("status", equalTo("CANCELLED"));
+    given().get("/api/v1/runs/" + id).then().body("status", equalTo("CANCELLED"));
     given().post("/api/v1/dead-letters/0/999999999/replay").then().statusCode(404);
   }
 
@@ -318,6 +318,6 @@ class RunLifecycleTest {
     String unknown = UUID.randomUUID().toString();
     TestKafka.send(
         List.of(TestKafka.event(unknown, 1, "w", Instant.now(), new JobEvent.Heartbeat())));
-    given().get("/api/v1/jobs/" + unknown).then().statusCode(404);
+    given().get("/api/v1/runs/" + unknown).then().statusCode(404);
   }
 }

@@ -202,7 +202,7 @@ public final class Fuzzer {
       unauthorised++;
       note(findings, "keys revoked beyond the admin's " + keysRevoked);
     }
-    String sentinelStatus = admin("/api/v1/jobs/" + sentinel).path("status").asText();
+    String sentinelStatus = admin("/api/v1/runs/" + sentinel).path("status").asText();
     if (!adminCancelledSentinel && !sentinelStatus.equals("QUEUED")) {
       unauthorised++;
       note(

@@ -249,15 +249,15 @@ public final class HostileRequests {
     endpoints.add(
         Combinators.combine(run, Arbitraries.of("0", "latest", "-1", "x", "99999999999999999999"))
             .as((id, step) -> read("/api/v1/runs/" + id + "/checkpoints/" + step + "/release")));
-    endpoints.add(run.map(id -> read("/api/v1/jobs/" + id)));
+    endpoints.add(run.map(id -> read("/api/v1/runs/" + id)));
     // a live stream of an unfinished run would not end: only ids that name nothing
-    endpoints.add(unknownId().map(id -> read("/api/v1/jobs/" + id + "/events")));
+    endpoints.add(unknownId().map(id -> read("/api/v1/runs/" + id + "/events")));
     endpoints.add(
         Combinators.combine(json, body())
-            .as((type, b) -> new Request("POST", "/api/v1/jobs", type, b, Effect.SUBMIT)));
+            .as((type, b) -> new Request("POST", "/api/v1/runs", type, b, Effect.SUBMIT)));
     endpoints.add(
         run.map(
-            id -> new Request("POST", "/api/v1/jobs/" + id + "/cancel", "", null, Effect.CANCEL)));
+            id -> new Request("POST", "/api/v1/runs/" + id + "/cancel", "", null, Effect.CANCEL)));
     endpoints.add(query("limit").map(q -> read("/api/v1/dead-letters" + q)));
     // offsets past any parked message: replaying a real one would disturb others' tests
     endpoints.add(
@@ -304,7 +304,7 @@ public final class HostileRequests {
         Combinators.combine(
                 Arbitraries.of("PUT", "PATCH", "DELETE", "OPTIONS", "GET", "POST"),
                 Arbitraries.of(
-                    "/api/v1/jobs",
+                    "/api/v1/runs",
                     "/api/v1/runs",
                     "/api/v1/nothing",
                     "/api/v2/jobs",

@@ -38,10 +38,13 @@ import org.eclipse.microprofile.openapi.annotations.parameters.RequestBody;
 import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 
-/** Submit, inspect, follow and cancel jobs. */
-@Path("/api/v1/jobs")
+/**
+ * Submit a job, which becomes a run; follow and cancel runs. The history's reads are {@link
+ * RunResource}'s, under the same path.
+ */
+@Path("/api/v1/runs")
 @Produces(MediaType.APPLICATION_JSON)
-@Tag(name = "jobs")
+@Tag(name = "runs")
 public class JobResource {
 
   @Inject JobService jobs;
@@ -97,20 +100,6 @@ public class JobResource {
             .entity(view)
             .build()
         : Response.ok(view).build();
-  }
-
-  @GET
-  @Path("{id}")
-  @Operation(
-      operationId = "getJob",
-      summary = "A run with its progress, checkpoints, latest metrics, samples and results")
-  @APIResponse(
-      responseCode = "200",
-      content = @Content(schema = @Schema(implementation = RunView.class)))
-  @APIResponse(responseCode = "404", description = "No such run")
-  @RolesAllowed({Role.READER_NAME, Role.SUBMITTER_NAME, Role.ADMIN_NAME})
-  public RunView get(@PathParam("id") String id) {
-    return RunView.of(RunResource.visible(caller, id), staleAfter());
   }
 
   @POST

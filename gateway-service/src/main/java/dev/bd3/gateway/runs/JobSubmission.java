@@ -6,7 +6,7 @@ import jakarta.validation.constraints.Pattern;
 import jakarta.validation.constraints.Size;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
 
-/** The body of {@code POST /api/v1/jobs}. */
+/** The body of {@code POST /api/v1/runs}. */
 @Schema(
     description = "A job to run: its type and the spec of that type (missing fields take defaults)")
 public record JobSubmission(

@@ -25,7 +25,10 @@ import java.util.Locale;
 import java.util.Optional;
 import java.util.zip.ZipException;
 import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.media.Content;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
 import org.eclipse.microprofile.openapi.annotations.parameters.Parameter;
+import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 
 /** The history: runs and what they produced. */
@@ -87,7 +90,14 @@ public class RunResource {
 
   @GET
   @Path("{id}")
-  @Operation(operationId = "getRun", summary = "A run (the same view as GET /api/v1/jobs/{id})")
+  @Operation(
+      operationId = "getRun",
+      summary = "A run with its progress, checkpoints, latest metrics, samples and results")
+  @APIResponse(
+      responseCode = "200",
+      description = "The run",
+      content = @Content(schema = @Schema(implementation = RunView.class)))
+  @APIResponse(responseCode = "404", description = "No such run")
   public RunView get(@PathParam("id") String id) {
     return RunView.of(visible(caller, id), config.runs().staleAfter());
   }

@@ -12,7 +12,7 @@ import java.util.Map;
 import java.util.UUID;
 
 /**
- * Everything known about one run: {@code GET /api/v1/jobs/{id}}. {@code spec} is the effective spec
+ * Everything known about one run: {@code GET /api/v1/runs/{id}}. {@code spec} is the effective spec
  * (every default filled in) and {@code codeVersion} the version of the worker that ran it; {@code
  * importedSha256}, of a model imported rather than trained here, the sha256 of the weights it came
  * from (its spec then describes the model, not a job that ran); {@code served}, of a sample run,
