@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.nn.Parameter;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.bd3.model.diffusion.ClippedSchedule;
@@ -39,6 +40,8 @@ public final class ReleaseCheckpoint {
   private static final String EPS_MAX = ReleaseLayout.EPS_MAX;
   private static final ObjectMapper JSON =
       new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+  private static final ObjectMapper META =
+      new ObjectMapper().disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
 
   private ReleaseCheckpoint() {}
 
@@ -146,21 +149,9 @@ public final class ReleaseCheckpoint {
 
   /** The release config of a model and the noise interval it trained with. */
   static ReleaseConfig release(ModelConfig m, ClippedSchedule schedule, String tokenizer) {
-    return ReleaseConfig.of(
-        m.vocabSize(),
-        m.layers(),
-        m.width(),
-        m.heads(),
-        m.mlpRatio(),
-        m.dropout(),
-        m.contextLength(),
-        m.blockSize(),
-        m.condDim(),
-        m.causal(),
-        m.timeConditioning(),
-        schedule.low(),
-        schedule.high(),
-        tokenizer);
+    // the shape as a checkpoint's meta.json carries it, where the release layout reads it
+    ReleaseLayout.Model shape = META.convertValue(m, ReleaseLayout.Model.class);
+    return ReleaseConfig.of(shape, schedule.low(), schedule.high(), tokenizer);
   }
 
   /** The interval the weights carry, else the config's. */

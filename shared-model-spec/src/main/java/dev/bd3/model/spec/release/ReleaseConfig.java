@@ -45,23 +45,10 @@ public record ReleaseConfig(
    * its tokenizer's name. The reference's MLP is always 4 D wide: another is refused.
    */
   public static ReleaseConfig of(
-      int vocabSize,
-      int layers,
-      int width,
-      int heads,
-      int mlpRatio,
-      double dropout,
-      int contextLength,
-      int blockSize,
-      int condDim,
-      boolean causal,
-      boolean timeConditioning,
-      double low,
-      double high,
-      String tokenizer) {
-    if (mlpRatio != MLP_RATIO) {
+      ReleaseLayout.Model model, double low, double high, String tokenizer) {
+    if (model.mlpRatio() != MLP_RATIO) {
       throw new IllegalArgumentException(
-          "the reference's MLP is 4 D wide; this model's is " + mlpRatio + " D");
+          "the reference's MLP is 4 D wide; this model's is " + model.mlpRatio() + " D");
     }
     return new ReleaseConfig(
         "bd3lm",
@@ -69,19 +56,19 @@ public record ReleaseConfig(
         Map.of(
             "AutoConfig", "configuration_bd3lm.BD3LMConfig",
             "AutoModelForMaskedLM", "modeling_bd3lm.BD3LM"),
-        blockSize,
-        vocabSize,
-        contextLength,
-        !causal,
-        condDim > 0,
+        model.blockSize(),
+        model.vocabSize(),
+        model.contextLength(),
+        !model.causal(),
+        model.condDim() > 0,
         "sdpa",
-        causal,
-        width,
-        condDim,
-        layers,
-        heads,
-        dropout,
-        timeConditioning,
+        model.causal(),
+        model.width(),
+        model.condDim(),
+        model.layers(),
+        model.heads(),
+        model.dropout(),
+        model.timeConditioning(),
         true,
         low,
         high,

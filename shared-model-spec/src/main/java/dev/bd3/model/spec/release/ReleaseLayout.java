@@ -334,23 +334,12 @@ public final class ReleaseLayout {
         throw new IllegalArgumentException(
             checkpoint + " is a checkpoint of format " + meta.format() + ", not " + Meta.FORMAT);
       }
-      Model m = meta.model();
       ReleaseConfig config =
           ReleaseConfig.of(
-              m.vocabSize(),
-              m.layers(),
-              m.width(),
-              m.heads(),
-              m.mlpRatio(),
-              m.dropout(),
-              m.contextLength(),
-              m.blockSize(),
-              m.condDim(),
-              m.causal(),
-              m.timeConditioning(),
+              meta.model(),
               meta.schedule().low(),
               meta.schedule().high(),
-              Vocabulary.ofSize(m.vocabSize()).map(Vocabulary::json).orElse(null));
+              Vocabulary.ofSize(meta.model().vocabSize()).map(Vocabulary::json).orElse(null));
       Safetensors.Header header;
       try (InputStream in = zip.getInputStream(tensors)) {
         header = Safetensors.read(in, tensors.getSize());
