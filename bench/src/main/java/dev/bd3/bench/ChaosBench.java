@@ -17,7 +17,6 @@ import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.HexFormat;
@@ -579,7 +578,7 @@ final class ChaosBench extends Benchmark {
     List<WorkerLog.Line> lines = new ArrayList<>(WorkerLog.read(suite.logs(), "chaos"));
     for (Outage o : outages) {
       String type = o.instance().replaceFirst("-\\d+$", "");
-      if (Arrays.stream(JobType.values()).map(JobType::worker).anyMatch(type::equals)) {
+      if (JobType.workers().contains(type)) {
         lines.add(
             new WorkerLog.Line(
                 o.instance(), type, o.from(), WorkerLog.Kind.KILLED, null, "killed"));

@@ -7,18 +7,17 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.bd3.jobs.JobType;
 import dev.bd3.testsupport.LocalStack;
+import dev.bd3.testsupport.LocalSuite;
 import java.io.IOException;
 import java.io.Reader;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
@@ -35,8 +34,7 @@ import org.yaml.snakeyaml.Yaml;
  */
 class DockerComposeTest {
   private static final Pattern VARIABLE = Pattern.compile("\\$\\{([A-Z][A-Z0-9_]*)[:}]");
-  private static final List<String> WORKERS =
-      Arrays.stream(JobType.values()).map(JobType::worker).toList();
+  private static final List<String> WORKERS = JobType.workers();
 
   /** Each service's port variable: the gateway's, and each worker's in its CPU and GPU variant. */
   private static final Map<String, String> PORT_VARIABLE = portVariables();
@@ -60,9 +58,10 @@ class DockerComposeTest {
   private final Path root = LocalStack.root();
 
   private static Map<String, String> portVariables() {
-    Map<String, String> ports = new HashMap<>(Map.of("gateway", "GATEWAY_PORT"));
+    Map<String, String> ports =
+        new HashMap<>(Map.of("gateway", LocalSuite.portVariable("gateway")));
     for (String worker : WORKERS) {
-      String variable = worker.toUpperCase(Locale.ROOT) + "_PORT";
+      String variable = LocalSuite.portVariable(worker);
       ports.put(worker, variable);
       ports.put(worker + "-gpu", variable);
     }

@@ -124,7 +124,6 @@ public record EvalSpec(
         seed);
   }
 
-  /** Nothing across fields beyond how the checkpoints are named. */
   @Override
   public long memory(TrainSpec model) {
     return ResourceEstimate.evaluationMemory(this, model);
@@ -135,6 +134,7 @@ public record EvalSpec(
     return ResourceEstimate.evaluationWork(this, model);
   }
 
+  /** Nothing across fields beyond how the checkpoints are named. */
   @Override
   public List<SpecViolation> crossFieldViolations() {
     return List.of();

@@ -3,6 +3,7 @@ package dev.bd3.jobs;
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonValue;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
 
 /**
@@ -59,6 +60,11 @@ public enum JobType {
    */
   public String worker() {
     return worker;
+  }
+
+  /** Every type's worker, in declaration order. */
+  public static List<String> workers() {
+    return Arrays.stream(values()).map(JobType::worker).toList();
   }
 
   /** One sentence for help texts. */

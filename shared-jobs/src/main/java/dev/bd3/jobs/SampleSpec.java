@@ -128,7 +128,6 @@ public record SampleSpec(
         seed);
   }
 
-  /** Every field is checked on its own. */
   @Override
   public long memory(TrainSpec model) {
     return ResourceEstimate.samplingMemory(this, model);
@@ -139,6 +138,7 @@ public record SampleSpec(
     return ResourceEstimate.samplingWork(this, model);
   }
 
+  /** Every field is checked on its own. */
   @Override
   public List<SpecViolation> crossFieldViolations() {
     // a lone surrogate (JSON's "\ud800") is no character: no tokenizer could encode it

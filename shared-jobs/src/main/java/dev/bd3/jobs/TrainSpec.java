@@ -257,11 +257,6 @@ public record TrainSpec(
     return Vocabulary.of(requireNonNullElse(tokenizer, Vocabulary.DEFAULT.json()));
   }
 
-  /**
-   * The preset must exist; heads must divide width into even head sizes; the block size must divide
-   * the context length; a causal model has block size 1 and no adaLN; the noise interval must not
-   * be empty. A rule over a field the user left out names the field the user gave.
-   */
   /** A training job's model is itself: {@code model} is ignored. */
   @Override
   public long memory(TrainSpec model) {
@@ -273,6 +268,11 @@ public record TrainSpec(
     return ResourceEstimate.trainingWork(this);
   }
 
+  /**
+   * The preset must exist; heads must divide width into even head sizes; the block size must divide
+   * the context length; a causal model has block size 1 and no adaLN; the noise interval must not
+   * be empty. A rule over a field the user left out names the field the user gave.
+   */
   @Override
   public List<SpecViolation> crossFieldViolations() {
     List<SpecViolation> violations = new ArrayList<>();

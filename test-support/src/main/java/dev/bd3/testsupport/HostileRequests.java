@@ -304,7 +304,7 @@ public final class HostileRequests {
         Combinators.combine(
                 Arbitraries.of("PUT", "PATCH", "DELETE", "OPTIONS", "GET", "POST"),
                 Arbitraries.of(
-                    "/api/v1/runs",
+                    "/api/v1/jobs",
                     "/api/v1/runs",
                     "/api/v1/nothing",
                     "/api/v2/jobs",

@@ -44,9 +44,9 @@ public final class LocalSuite {
     this.topics = new Topics("bd3" + name + Long.toString(System.currentTimeMillis(), 36));
     try {
       artifacts = Files.createTempDirectory("bd3-" + name + "-artifacts");
-      env.put("GATEWAY_PORT", String.valueOf(freePort()));
-      for (JobType type : JobType.values()) {
-        env.put(type.worker().toUpperCase(Locale.ROOT) + "_PORT", String.valueOf(freePort()));
+      env.put(portVariable("gateway"), String.valueOf(freePort()));
+      for (String worker : JobType.workers()) {
+        env.put(portVariable(worker), String.valueOf(freePort()));
       }
     } catch (IOException e) {
       throw new UncheckedIOException(e);
@@ -89,7 +89,14 @@ public final class LocalSuite {
   public int port(String instance) {
     String service = instance.replaceFirst("-\\d+$", "");
     int i = instance.matches(".*-\\d+") ? Integer.parseInt(instance.replaceFirst(".*-", "")) : 1;
-    return Integer.parseInt(env.get(service.toUpperCase() + "_PORT")) + 100 * (i - 1);
+    return Integer.parseInt(env.get(portVariable(service))) + 100 * (i - 1);
+  }
+
+  /**
+   * The variable that sets a service's port in the suite script and compose: {@code TRAINER_PORT}.
+   */
+  public static String portVariable(String service) {
+    return service.toUpperCase(Locale.ROOT) + "_PORT";
   }
 
   /** The log of an instance (appended across its restarts). */

@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.bd3.jobs.JobType;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Locale;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -53,9 +52,8 @@ class LocalSuiteTest {
   void theSuiteRunsTheWorkerOfEveryJobType() throws Exception {
     String script = Files.readString(LocalStack.root().resolve("deploy/local/suite"));
     String table = script.substring(script.indexOf("<<TABLE\n"), script.indexOf("\nTABLE\n"));
-    for (JobType type : JobType.values()) {
-      String worker = type.worker();
-      String port = worker.toUpperCase(Locale.ROOT) + "_PORT";
+    for (String worker : JobType.workers()) {
+      String port = LocalSuite.portVariable(worker);
       assertTrue(table.contains("\n" + worker + " ${" + port + ":-"), worker + " in " + table);
     }
   }

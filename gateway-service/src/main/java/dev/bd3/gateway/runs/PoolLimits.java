@@ -53,32 +53,23 @@ public class PoolLimits {
   /** Refuses (422) a job of {@code type} larger than its pool's limits. */
   void admit(JobType type, JobSpec spec, TrainSpec model) {
     Limit limit = of(type);
-    String pool = type.json();
     String env = "BD3_" + type.name() + "_";
     long memory = spec.memory(model);
     if (memory > limit.memory()) {
-      throw ProblemException.overLimit(
-          String.format(
-              Locale.ROOT,
-              "needs about %.1f GiB of memory; a %s worker holds %.1f GiB (%sMEMORY)",
-              memory / GIB,
-              pool,
-              limit.memory() / GIB,
-              env),
-          "spec");
+      throw overLimit(
+          "needs about %.1f GiB of memory; a %s worker holds %.1f GiB (%sMEMORY)",
+          memory / GIB, type.json(), limit.memory() / GIB, env);
     }
     double work = spec.work(model);
     if (work > limit.work()) {
-      throw ProblemException.overLimit(
-          String.format(
-              Locale.ROOT,
-              "processes about %.3g tokens; a %s job may process %.3g (%sWORK)",
-              work,
-              pool,
-              limit.work(),
-              env),
-          "spec");
+      throw overLimit(
+          "processes about %.3g tokens; a %s job may process %.3g (%sWORK)",
+          work, type.json(), limit.work(), env);
     }
+  }
+
+  private static ProblemException overLimit(String format, Object... args) {
+    return ProblemException.overLimit(String.format(Locale.ROOT, format, args), "spec");
   }
 
   private static String setting(JobType type, String what) {
