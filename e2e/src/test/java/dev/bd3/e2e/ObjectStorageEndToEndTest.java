@@ -22,6 +22,9 @@ import java.util.UUID;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtensionContext;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.extension.TestWatcher;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -36,6 +39,17 @@ class ObjectStorageEndToEndTest {
   private static LocalSuite suite;
   private static Bd3Client api;
   private static ObjectStore bucket;
+
+  @RegisterExtension
+  static final TestWatcher PRINT_LOGS_ON_FAILURE =
+      new TestWatcher() {
+        @Override
+        public void testFailed(ExtensionContext context, Throwable cause) {
+          if (suite != null) {
+            System.out.println(suite.logTails(40));
+          }
+        }
+      };
 
   @BeforeAll
   static void start() {

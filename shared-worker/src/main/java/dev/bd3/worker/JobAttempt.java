@@ -132,8 +132,14 @@ final class JobAttempt {
       return end(runId, RunStatus.FAILED, deadline(job), AcknowledgeType.REJECT);
     }
     try {
-      events.send(runId, attempt, holder, new JobEvent.Status(RunStatus.RUNNING, null));
+      claim(runId);
       claimed = true;
+      lease.claimWith(
+          () -> {
+            LOG.warnf(
+                "run %s: no grant from the gateway yet; claiming attempt %d again", runId, attempt);
+            claim(runId);
+          });
       LOG.infof(
           "run %s: attempt %d (delivery %d, %d of %d attempts failed before)",
           runId, attempt, delivery, failedBefore, job.attemptLimit());
@@ -179,6 +185,11 @@ final class JobAttempt {
       return end(runId, RunStatus.FAILED, deadline(job), AcknowledgeType.REJECT);
     }
     return end(runId, RunStatus.SUCCEEDED, null, AcknowledgeType.ACCEPT);
+  }
+
+  /** Tells the gateway this worker runs the attempt; it grants the hold or fences it off. */
+  private void claim(String runId) {
+    events.send(runId, attempt, holder, new JobEvent.Status(RunStatus.RUNNING, null));
   }
 
   /**

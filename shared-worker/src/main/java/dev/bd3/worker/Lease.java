@@ -18,6 +18,7 @@ final class Lease {
   private static final Duration CONFIRM_WITHIN = Duration.ofSeconds(60);
   private static final Duration GRANT_POLL = Duration.ofMillis(200);
   private static final Duration GRANT_WITHIN = Duration.ofMinutes(10);
+  private static final Duration CLAIM_AGAIN_EVERY = Duration.ofSeconds(10);
   private static final Logger LOG = Logger.getLogger(Lease.class);
 
   private volatile boolean lost;
@@ -26,6 +27,26 @@ final class Lease {
   private CompletableFuture<Boolean> confirmation;
   private CompletableFuture<Void> asked = new CompletableFuture<>();
   private final CompletableFuture<Void> granted = new CompletableFuture<>();
+  private final Duration claimAgainEvery;
+  private volatile Runnable claim = () -> {};
+
+  Lease() {
+    this(CLAIM_AGAIN_EVERY);
+  }
+
+  /** A lease that, while it waits for its grant, claims the run again every {@code period}. */
+  Lease(Duration claimAgainEvery) {
+    this.claimAgainEvery = claimAgainEvery;
+  }
+
+  /**
+   * How this hold claims the run (its worker's RUNNING status). The gateway answers every claim of
+   * the run's holder with a grant, so a hold that waits long for its grant claims again rather than
+   * wait out {@link #GRANT_WITHIN} on one notice that never reached it.
+   */
+  void claimWith(Runnable claim) {
+    this.claim = claim;
+  }
 
   void lose() {
     lost = true;
@@ -55,8 +76,13 @@ final class Lease {
    */
   void awaitGrant() {
     long giveUp = System.nanoTime() + GRANT_WITHIN.toNanos();
+    long claimAgain = System.nanoTime() + claimAgainEvery.toNanos();
     while (!granted.isDone()) {
       check();
+      if (System.nanoTime() > claimAgain) {
+        claim.run();
+        claimAgain = System.nanoTime() + claimAgainEvery.toNanos();
+      }
       if (System.nanoTime() > giveUp) {
         // unheard of with a gateway up: rather than hold the job for ever, let another take it
         LOG.warnf("no word from the gateway on this hold in %s; giving the job up", GRANT_WITHIN);

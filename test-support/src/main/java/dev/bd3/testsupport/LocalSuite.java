@@ -10,6 +10,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
@@ -102,6 +103,26 @@ public final class LocalSuite {
   /** The log of an instance (appended across its restarts). */
   public String log(String instance) throws IOException {
     return Files.readString(logs().resolve(name + "-" + instance + ".log"), StandardCharsets.UTF_8);
+  }
+
+  /**
+   * The last {@code lines} lines of every instance's log: what a failed test prints, so that a run
+   * that went wrong where no one can read the files (CI) still says why.
+   */
+  public String logTails(int lines) {
+    StringBuilder out = new StringBuilder();
+    try (var files = Files.list(logs())) {
+      for (Path file :
+          files.filter(f -> f.getFileName().toString().startsWith(name + "-")).sorted().toList()) {
+        List<String> all = Files.readAllLines(file, StandardCharsets.UTF_8);
+        out.append("==> ").append(file.getFileName()).append(" <==\n");
+        all.subList(Math.max(0, all.size() - lines), all.size())
+            .forEach(line -> out.append(line).append('\n'));
+      }
+    } catch (IOException e) {
+      out.append("logs unreadable: ").append(e).append('\n');
+    }
+    return out.toString();
   }
 
   /**
