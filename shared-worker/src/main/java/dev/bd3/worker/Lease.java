@@ -34,7 +34,9 @@ final class Lease {
     this(CLAIM_AGAIN_EVERY);
   }
 
-  /** A lease that, while it waits for its grant, claims the run again every {@code period}. */
+  /**
+   * A lease that, while it waits for its grant, claims the run again every {@code claimAgainEvery}.
+   */
   Lease(Duration claimAgainEvery) {
     this.claimAgainEvery = claimAgainEvery;
   }

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
@@ -45,9 +46,7 @@ class LeaseTest {
           lease.fence(false); // the gateway refuses the claim
         });
     CompletableFuture<Void> waiting = CompletableFuture.runAsync(lease::awaitGrant);
-    var thrown =
-        assertThrows(
-            java.util.concurrent.ExecutionException.class, () -> waiting.get(10, TimeUnit.SECONDS));
+    var thrown = assertThrows(ExecutionException.class, () -> waiting.get(10, TimeUnit.SECONDS));
     assertTrue(thrown.getCause() instanceof Lease.LeaseLost, thrown.toString());
     assertEquals(1, claims.get());
   }
