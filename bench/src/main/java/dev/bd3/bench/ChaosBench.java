@@ -76,8 +76,8 @@ final class ChaosBench extends Benchmark {
                 "TRAINERS", n,
                 "SAMPLERS", n,
                 "EVALS", n,
-                "BD3_JOB_LOCK", "15s",
-                "BD3_STALE_AFTER", "30s"));
+                "BD3_GATEWAY_JOBS_LOCK_DURATION", "15s",
+                "BD3_GATEWAY_RUNS_STALE_AFTER", "30s"));
     suite.start();
     api = new Bd3Client(URI.create("http://127.0.0.1:" + suite.port("gateway")), suite.adminKey());
     try {
@@ -646,7 +646,7 @@ final class ChaosBench extends Benchmark {
   private Connection db() throws SQLException {
     Map<String, String> stack = suite.stackEnv();
     return DriverManager.getConnection(
-        stack.get("DB_URL") + "_test", stack.get("DB_USER"), stack.get("DB_PASSWORD"));
+        stack.get("BD3_DB_URL") + "_test", stack.get("BD3_DB_USER"), stack.get("BD3_DB_PASSWORD"));
   }
 
   private static void sleep(Duration d) {

@@ -34,6 +34,8 @@ import org.yaml.snakeyaml.Yaml;
  */
 class DockerComposeTest {
   private static final Pattern VARIABLE = Pattern.compile("\\$\\{([A-Z][A-Z0-9_]*)[:}]");
+  private static final Pattern MAPPED_ROW =
+      Pattern.compile("(?m)^\\| `[^`]+` \\| `([A-Z][A-Z0-9_]*)` \\|");
   private static final List<String> WORKERS = JobType.workers();
 
   /** Each service's port variable: the gateway's, and each worker's in its CPU and GPU variant. */
@@ -115,9 +117,9 @@ class DockerComposeTest {
       if (env.containsKey("KAFKA_BOOTSTRAP_SERVERS")) {
         assertEquals("kafka:9092", env.get("KAFKA_BOOTSTRAP_SERVERS"));
       }
-      if (env.containsKey("DB_URL")) {
+      if (env.containsKey("BD3_DB_URL")) {
         assertTrue(
-            String.valueOf(env.get("DB_URL")).startsWith("jdbc:postgresql://postgres:5432/"));
+            String.valueOf(env.get("BD3_DB_URL")).startsWith("jdbc:postgresql://postgres:5432/"));
       }
     }
     Map<String, Object> kafkaEnv = (Map<String, Object>) services.get("kafka").get("environment");
@@ -337,9 +339,9 @@ class DockerComposeTest {
             .findFirst()
             .orElseThrow(() -> new AssertionError("no PostgreSQL data source"));
     String user = String.valueOf(postgres.get("user"));
-    assertFalse(user.equals(gatewayEnv.get("DB_USER")), "Grafana reads as the gateway's user");
+    assertFalse(user.equals(gatewayEnv.get("BD3_DB_USER")), "Grafana reads as the gateway's user");
     String password = String.valueOf(map(postgres.get("secureJsonData")).get("password"));
-    String gatewayPassword = String.valueOf(gatewayEnv.get("DB_PASSWORD"));
+    String gatewayPassword = String.valueOf(gatewayEnv.get("BD3_DB_PASSWORD"));
     Matcher owner = VARIABLE.matcher(gatewayPassword);
     assertTrue(owner.find(), "the gateway's password comes from " + gatewayPassword);
     assertFalse(password.contains(owner.group(1)), "Grafana signs in with the owner's password");
@@ -536,6 +538,32 @@ class DockerComposeTest {
         while (m.find()) {
           names.add(m.group(1));
         }
+      }
+    }
+    names.addAll(mappedVariables(module));
+    return names;
+  }
+
+  /**
+   * The environment variables of a service's own settings (its config mappings), as the tables of
+   * docs/configuration.md list them: the services' tests keep those tables equal to the code.
+   */
+  private Set<String> mappedVariables(String module) throws IOException {
+    String doc = Files.readString(root.resolve("docs/configuration.md"));
+    List<String> tables =
+        module.startsWith("gateway")
+            ? List.of("bd3.gateway")
+            : module.startsWith("sampler")
+                ? List.of("bd3.worker", "bd3.sampler")
+                : List.of("bd3.worker");
+    Set<String> names = new HashSet<>();
+    for (String table : tables) {
+      int start = doc.indexOf("<!-- config:" + table + " -->");
+      int end = doc.indexOf("<!-- /config:" + table + " -->");
+      assertTrue(start >= 0 && end > start, "docs/configuration.md has no table " + table);
+      Matcher row = MAPPED_ROW.matcher(doc.substring(start, end));
+      while (row.find()) {
+        names.add(row.group(1));
       }
     }
     return names;

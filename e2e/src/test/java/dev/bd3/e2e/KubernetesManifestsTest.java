@@ -592,11 +592,11 @@ class KubernetesManifestsTest {
               map(map(map(cluster.get("spec")).get("bootstrap")).get("initdb")).get("database"));
       assertEquals(
           "jdbc:postgresql://" + name + "-rw.bd3.svc:5432/" + database,
-          r.config().get("DB_URL"),
+          r.config().get("BD3_DB_URL"),
           "the gateway connects to the operator's read-write service");
       secret = name + "-app";
     }
-    for (String variable : List.of("DB_USER", "DB_PASSWORD")) {
+    for (String variable : List.of("BD3_DB_USER", "BD3_DB_PASSWORD")) {
       Map<String, Object> ref = map(map(gatewayEnv.get(variable)).get("secretKeyRef"));
       assertEquals(secret, ref.get("name"), variable + " comes from " + secret);
     }
@@ -795,7 +795,7 @@ class KubernetesManifestsTest {
     }
     Map<String, Object> gatewayUser =
         map(
-            map(env(Rendering.container(r.named("Deployment", "gateway"))).get("DB_USER"))
+            map(env(Rendering.container(r.named("Deployment", "gateway"))).get("BD3_DB_USER"))
                 .get("secretKeyRef"));
     assertEquals(appSecret, gatewayUser.get("name"), "the gateway logs in as the owner");
   }

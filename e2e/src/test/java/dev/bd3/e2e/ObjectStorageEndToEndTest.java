@@ -60,8 +60,8 @@ class ObjectStorageEndToEndTest {
                 "BD3_S3_BUCKET", BUCKET,
                 "TRAINERS", "2",
                 "GATEWAYS", "1",
-                "BD3_JOB_LOCK", "15s",
-                "BD3_STALE_AFTER", "20s"));
+                "BD3_GATEWAY_JOBS_LOCK_DURATION", "15s",
+                "BD3_GATEWAY_RUNS_STALE_AFTER", "20s"));
     suite.start();
     api = new Bd3Client(URI.create("http://127.0.0.1:" + suite.port("gateway")), suite.adminKey());
     LocalStack.S3 s3 = LocalStack.s3().asDefaultCredentials();

@@ -73,12 +73,12 @@ class PrivateCloneStackTest {
 
     Map<String, String> vars = LocalStack.parseEnv(stack("env").output());
     assertEquals(clone.resolve(".bd3").toString(), vars.get("BD3_HOME"), "a path with a space");
-    String url = vars.get("DB_URL");
+    String url = vars.get("BD3_DB_URL");
     assertEquals("off", setting(url + "_test", vars, "fsync"), "durability off when asked");
     Map<String, String> shared = LocalStack.start(root);
     assertEquals(
         "on",
-        setting(shared.get("DB_URL") + "_test", shared, "fsync"),
+        setting(shared.get("BD3_DB_URL") + "_test", shared, "fsync"),
         "the shared stack is durable");
     assertEquals(
         "off",
@@ -89,7 +89,11 @@ class PrivateCloneStackTest {
     assertEquals(
         "rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(readerSecret)));
     Map<String, String> reader =
-        Map.of("DB_USER", "bd3_grafana", "DB_PASSWORD", Files.readString(readerSecret).strip());
+        Map.of(
+            "BD3_DB_USER",
+            "bd3_grafana",
+            "BD3_DB_PASSWORD",
+            Files.readString(readerSecret).strip());
     assertEquals(
         "off",
         query(
@@ -101,12 +105,12 @@ class PrivateCloneStackTest {
     assertEquals(
         "on", query(url, reader, "SELECT pg_has_role('bd3_reader', 'USAGE')"), "in bd3_reader");
     Map<String, String> wrong = new HashMap<>(vars);
-    wrong.put("DB_PASSWORD", "bd3");
+    wrong.put("BD3_DB_PASSWORD", "bd3");
     assertThrows(
         java.sql.SQLException.class, () -> query(url, wrong, "SELECT 1"), "a password is asked");
     Path secret = clone.resolve(".bd3/secrets/postgres-bd3");
     assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(secret)));
-    assertEquals(Files.readString(secret).strip(), vars.get("DB_PASSWORD"));
+    assertEquals(Files.readString(secret).strip(), vars.get("BD3_DB_PASSWORD"));
     try (Admin admin =
         Admin.create(Map.of("bootstrap.servers", vars.get("KAFKA_BOOTSTRAP_SERVERS")))) {
       KafkaTopology.ensureTopics(admin, new Topics("private"));
@@ -121,14 +125,18 @@ class PrivateCloneStackTest {
     assertEquals(0, stack("start").exit(), "start without the passwords");
     Map<String, String> renewed = LocalStack.parseEnv(stack("env").output());
     assertTrue(
-        !renewed.get("DB_PASSWORD").isEmpty()
-            && !renewed.get("DB_PASSWORD").equals(vars.get("DB_PASSWORD")),
+        !renewed.get("BD3_DB_PASSWORD").isEmpty()
+            && !renewed.get("BD3_DB_PASSWORD").equals(vars.get("BD3_DB_PASSWORD")),
         "a new password");
     assertEquals("1", query(url, renewed, "SELECT 1"), "the new password lets the suite in");
     Map<String, String> renewedReader =
-        Map.of("DB_USER", "bd3_grafana", "DB_PASSWORD", Files.readString(readerSecret).strip());
+        Map.of(
+            "BD3_DB_USER",
+            "bd3_grafana",
+            "BD3_DB_PASSWORD",
+            Files.readString(readerSecret).strip());
     assertTrue(
-        !renewedReader.get("DB_PASSWORD").equals(reader.get("DB_PASSWORD")),
+        !renewedReader.get("BD3_DB_PASSWORD").equals(reader.get("BD3_DB_PASSWORD")),
         "a new password for the reader's login too");
     assertEquals("1", query(url, renewedReader, "SELECT 1"), "and it lets the reader in");
     assertThrows(
@@ -209,7 +217,7 @@ class PrivateCloneStackTest {
   /** The first column of the first row, as text ({@code on}/{@code off} for a boolean). */
   private static String query(String url, Map<String, String> vars, String sql) throws Exception {
     try (Connection c =
-            DriverManager.getConnection(url, vars.get("DB_USER"), vars.get("DB_PASSWORD"));
+            DriverManager.getConnection(url, vars.get("BD3_DB_USER"), vars.get("BD3_DB_PASSWORD"));
         Statement s = c.createStatement();
         ResultSet r = s.executeQuery(sql)) {
       r.next();

@@ -18,7 +18,14 @@ final class Suite {
       new LocalSuite(
           "e2e",
           Map.of(
-              "GATEWAYS", "2", "TRAINERS", "2", "BD3_JOB_LOCK", "15s", "BD3_STALE_AFTER", "20s"));
+              "GATEWAYS",
+              "2",
+              "TRAINERS",
+              "2",
+              "BD3_GATEWAY_JOBS_LOCK_DURATION",
+              "15s",
+              "BD3_GATEWAY_RUNS_STALE_AFTER",
+              "20s"));
 
   final Path artifacts = local.artifacts();
   final Topics topics = local.topics();
@@ -67,6 +74,11 @@ final class Suite {
   /** The stack's Kafka bootstrap address. */
   String kafka() {
     return local.stackEnv().get("KAFKA_BOOTSTRAP_SERVERS");
+  }
+
+  /** The last {@code lines} of every instance's log. */
+  String logTails(int lines) {
+    return local.logTails(lines);
   }
 
   String log(String instance) throws IOException {

@@ -39,8 +39,10 @@ public interface GatewayConfig {
   @WithDefault("1M")
   MemorySize maxBodySize();
 
-  /** Namespace of the Kafka topics (see {@link dev.bd3.jobs.Topics}). */
-  @WithDefault("bd3")
+  /**
+   * Namespace of the Kafka topics (see {@link dev.bd3.jobs.Topics}); shared with the workers, so
+   * named {@code BD3_TOPIC_PREFIX} and defaulted in application.properties.
+   */
   String topicPrefix();
 
   /** The topics under {@link #topicPrefix()}. */
@@ -102,10 +104,11 @@ public interface GatewayConfig {
   }
 
   interface Runs {
-    /** Default and largest {@code limit} of {@code GET /api/v1/runs}. */
+    /** The {@code limit} of {@code GET /api/v1/runs} when it names none. */
     @WithDefault("50")
     int defaultLimit();
 
+    /** The largest {@code limit} of {@code GET /api/v1/runs}. */
     @WithDefault("500")
     int maxLimit();
 
@@ -135,10 +138,11 @@ public interface GatewayConfig {
     @WithDefault("10000")
     int maxMetricPoints();
 
-    /** Default and largest {@code limit} of a run's samples and checkpoints. */
+    /** The {@code limit} of a run's samples and checkpoints when it names none. */
     @WithDefault("100")
     int defaultItems();
 
+    /** The largest {@code limit} of a run's samples and checkpoints. */
     @WithDefault("1000")
     int maxItems();
   }
@@ -156,9 +160,9 @@ public interface GatewayConfig {
   interface Models {
     /**
      * The largest {@code model.safetensors} a model import may send; Quarkus' own body limit is set
-     * to it, the largest upload.
+     * to it, the largest upload (so its default is in application.properties, where that limit
+     * reads it).
      */
-    @WithDefault("4G")
     MemorySize maxSize();
   }
 

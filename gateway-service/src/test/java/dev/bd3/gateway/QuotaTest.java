@@ -131,7 +131,7 @@ class QuotaTest {
         .then()
         .statusCode(422)
         .contentType(AuthTest.PROBLEM)
-        .body("detail", containsString("BD3_QUOTA_DATASET_BYTES"));
+        .body("detail", containsString("BD3_GATEWAY_QUOTAS_DATASET_BYTES"));
     // the same without a length: refused once it has been read, and nothing is kept
     given()
         .header(TestKeys.bearer(key))

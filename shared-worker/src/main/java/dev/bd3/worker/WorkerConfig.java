@@ -12,8 +12,10 @@ public interface WorkerConfig {
   /** Name this instance reports in events; defaults to host name and process id. */
   Optional<String> id();
 
-  /** Root of the artifact store: checkpoints live under {@code runs/<run id>/}. */
-  @WithDefault("${BD3_HOME:.bd3}/artifacts")
+  /**
+   * Root of the artifact store: checkpoints live under {@code runs/<run id>/}. Shared with the
+   * gateway: {@code BD3_ARTIFACTS}, defaulted in bd3-worker.properties.
+   */
   Path artifactDir();
 
   /**
@@ -25,7 +27,8 @@ public interface WorkerConfig {
 
   /**
    * Jobs this worker runs at once, each taken from the queue and acknowledged on its own (one
-   * member of the share group per slot). The sampler decodes the jobs of one model in one batch.
+   * member of the share group per slot). The sampler decodes the jobs of one model in one batch and
+   * takes 16 (its application.properties).
    */
   @WithDefault("1")
   int slots();
@@ -34,7 +37,9 @@ public interface WorkerConfig {
   @WithDefault("3")
   int keepCheckpoints();
 
-  /** Where DJL extracts libtorch from the native jar (once). */
-  @WithDefault("${BD3_HOME:.bd3}/djl-cache")
+  /**
+   * Where DJL extracts libtorch from the native jar (once): DJL's own {@code DJL_CACHE_DIR},
+   * defaulted in bd3-worker.properties.
+   */
   Path djlCacheDir();
 }

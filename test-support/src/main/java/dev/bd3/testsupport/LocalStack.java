@@ -26,9 +26,9 @@ public class LocalStack implements QuarkusTestResourceLifecycleManager {
     Map<String, String> env = start(root());
     Map<String, String> config = new HashMap<>();
     config.put("kafka.bootstrap.servers", env.get("KAFKA_BOOTSTRAP_SERVERS"));
-    config.put("quarkus.datasource.jdbc.url", env.get("DB_URL") + "_test");
-    config.put("quarkus.datasource.username", env.get("DB_USER"));
-    config.put("quarkus.datasource.password", env.get("DB_PASSWORD"));
+    config.put("quarkus.datasource.jdbc.url", env.get("BD3_DB_URL") + "_test");
+    config.put("quarkus.datasource.username", env.get("BD3_DB_USER"));
+    config.put("quarkus.datasource.password", env.get("BD3_DB_PASSWORD"));
     return config;
   }
 

@@ -21,7 +21,8 @@ import org.apache.kafka.clients.admin.Admin;
  * under a name of its own, for the end-to-end tests and the chaos benchmark: its own ports, topics,
  * artifact folder, pid and log files, the {@code bd3_test} database, on the shared local stack.
  * Instances are named as the script names them: {@code trainer}, {@code trainer-2}, ... Its files
- * are found where the script puts them, {@code BD3_HOME} and {@code BD3_ADMIN_KEY_FILE} included.
+ * are found where the script puts them, {@code BD3_HOME} and {@code
+ * BD3_GATEWAY_AUTH_ADMIN_KEY_FILE} included.
  */
 public final class LocalSuite {
   private final Path root = LocalStack.root();
@@ -94,10 +95,11 @@ public final class LocalSuite {
   }
 
   /**
-   * The variable that sets a service's port in the suite script and compose: {@code TRAINER_PORT}.
+   * The variable that sets a service's port in the suite script and compose: {@code
+   * BD3_TRAINER_PORT}.
    */
   public static String portVariable(String service) {
-    return service.toUpperCase(Locale.ROOT) + "_PORT";
+    return "BD3_" + service.toUpperCase(Locale.ROOT) + "_PORT";
   }
 
   /** The log of an instance (appended across its restarts). */
@@ -135,11 +137,12 @@ public final class LocalSuite {
 
   /**
    * The first admin key's file as the suite script finds it, for a script run with {@code env}:
-   * {@code BD3_ADMIN_KEY_FILE}, else {@code secrets/admin-key} under {@link #home}. The one place
-   * the Java side decides it (the end-to-end tests, {@code bench/run chaos} and {@code fuzz}).
+   * {@code BD3_GATEWAY_AUTH_ADMIN_KEY_FILE}, else {@code secrets/admin-key} under {@link #home}.
+   * The one place the Java side decides it (the end-to-end tests, {@code bench/run chaos} and
+   * {@code fuzz}).
    */
   public static Path adminKeyFile(Map<String, String> env, Path root) {
-    return setting(env, "BD3_ADMIN_KEY_FILE")
+    return setting(env, "BD3_GATEWAY_AUTH_ADMIN_KEY_FILE")
         .map(Path::of)
         .orElseGet(() -> home(env, root).resolve("secrets/admin-key"));
   }

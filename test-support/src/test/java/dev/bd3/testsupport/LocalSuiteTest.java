@@ -22,11 +22,14 @@ class LocalSuiteTest {
     assertEquals(
         Path.of("/etc/bd3/admin-key"),
         LocalSuite.adminKeyFile(
-            Map.of("BD3_HOME", "/data/bd3", "BD3_ADMIN_KEY_FILE", "/etc/bd3/admin-key"), ROOT));
+            Map.of(
+                "BD3_HOME", "/data/bd3", "BD3_GATEWAY_AUTH_ADMIN_KEY_FILE", "/etc/bd3/admin-key"),
+            ROOT));
     // empty is unset, as for the script's ${NAME:-default}
     assertEquals(
         Path.of("/repo/.bd3/secrets/admin-key"),
-        LocalSuite.adminKeyFile(Map.of("BD3_HOME", "", "BD3_ADMIN_KEY_FILE", ""), ROOT));
+        LocalSuite.adminKeyFile(
+            Map.of("BD3_HOME", "", "BD3_GATEWAY_AUTH_ADMIN_KEY_FILE", ""), ROOT));
   }
 
   @Test
@@ -43,8 +46,8 @@ class LocalSuiteTest {
         script.contains("export BD3_HOME=\"${BD3_HOME:-$ROOT/.bd3}\""), "BD3_HOME's default");
     assertTrue(
         script.contains(
-            "export BD3_ADMIN_KEY_FILE=\"${BD3_ADMIN_KEY_FILE:-$BD3_HOME/secrets/admin-key}\""),
-        "BD3_ADMIN_KEY_FILE's default");
+            "export BD3_GATEWAY_AUTH_ADMIN_KEY_FILE=\"${BD3_GATEWAY_AUTH_ADMIN_KEY_FILE:-$BD3_HOME/secrets/admin-key}\""),
+        "BD3_GATEWAY_AUTH_ADMIN_KEY_FILE's default");
   }
 
   /** Every job type's worker has a line in the script's service table, with its port variable. */

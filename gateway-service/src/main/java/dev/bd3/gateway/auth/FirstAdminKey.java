@@ -36,7 +36,7 @@ public class FirstAdminKey {
     if (file.isEmpty()) {
       if (!keys.anyActiveAdmin()) {
         LOG.warn(
-            "no admin key exists and bd3.gateway.auth.admin-key-file (BD3_ADMIN_KEY_FILE) is not"
+            "no admin key exists and bd3.gateway.auth.admin-key-file (BD3_GATEWAY_AUTH_ADMIN_KEY_FILE) is not"
                 + " set: nobody can make keys");
       }
       return;
@@ -83,7 +83,7 @@ public class FirstAdminKey {
       throw new IllegalStateException(
           "the admin key file "
               + file
-              + " (bd3.gateway.auth.admin-key-file, BD3_ADMIN_KEY_FILE) holds no usable admin key:"
+              + " (bd3.gateway.auth.admin-key-file, BD3_GATEWAY_AUTH_ADMIN_KEY_FILE) holds no usable admin key:"
               + " expected one line, "
               + ApiKeys.KEY_PREFIX
               + " and then printable ASCII without spaces, at least "

@@ -120,7 +120,7 @@ public class Datasets {
     long used = Dataset.bytesOf(owner);
     if (used + bytes > quota) {
       throw ProblemException.overQuota(
-          "datasets of %s would hold %d bytes, over the quota of %d (BD3_QUOTA_DATASET_BYTES)"
+          "datasets of %s would hold %d bytes, over the quota of %d (BD3_GATEWAY_QUOTAS_DATASET_BYTES)"
               .formatted(owner, used + bytes, quota));
     }
   }

@@ -39,7 +39,7 @@ public class Quotas {
             "owner = ?1 and status in ?2", owner, List.of(RunStatus.QUEUED, RunStatus.RUNNING));
     if (open >= q.concurrentJobs()) {
       throw ProblemException.tooMany(
-          "%d runs are queued or running; the limit is %d (BD3_QUOTA_CONCURRENT_JOBS)"
+          "%d runs are queued or running; the limit is %d (BD3_GATEWAY_QUOTAS_CONCURRENT_JOBS)"
               .formatted(open, q.concurrentJobs()),
           OPEN_RUNS_RETRY);
     }
@@ -48,7 +48,7 @@ public class Quotas {
     long lastHour = Run.count("owner = ?1 and createdAt > ?2", owner, since);
     if (lastHour >= q.jobsPerHour()) {
       throw ProblemException.tooMany(
-          "%d jobs in the last hour; the limit is %d (BD3_QUOTA_JOBS_PER_HOUR)"
+          "%d jobs in the last hour; the limit is %d (BD3_GATEWAY_QUOTAS_JOBS_PER_HOUR)"
               .formatted(lastHour, q.jobsPerHour()),
           untilOldestLeaves(owner, null, since, now));
     }
@@ -60,14 +60,14 @@ public class Quotas {
             String.format(
                 Locale.ROOT,
                 "asks for %d tokens; at most %d may be sampled in an hour"
-                    + " (BD3_QUOTA_SAMPLED_TOKENS_PER_HOUR)",
+                    + " (BD3_GATEWAY_QUOTAS_SAMPLED_TOKENS_PER_HOUR)",
                 asked,
                 q.sampledTokensPerHour()),
             "spec");
       }
       if (used + asked > q.sampledTokensPerHour()) {
         throw ProblemException.tooMany(
-            "%d tokens sampled in the last hour and %d asked; the limit is %d (BD3_QUOTA_SAMPLED_TOKENS_PER_HOUR)"
+            "%d tokens sampled in the last hour and %d asked; the limit is %d (BD3_GATEWAY_QUOTAS_SAMPLED_TOKENS_PER_HOUR)"
                 .formatted(used, asked, q.sampledTokensPerHour()),
             untilOldestLeaves(owner, JobType.SAMPLE, since, now));
       }
