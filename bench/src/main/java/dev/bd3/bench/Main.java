@@ -1,5 +1,6 @@
 package dev.bd3.bench;
 
+import java.util.Arrays;
 import java.util.Map;
 
 /** {@code bench/run NAME [--option value ...]}: one entry point for every benchmark. */
@@ -25,11 +26,23 @@ public final class Main {
 
   public static void main(String[] args) throws Exception {
     if (args.length == 0 || !HELP.containsKey(args[0])) {
-      System.err.println("usage: bench/run NAME [--option value ...]; NAME is one of:");
-      HELP.forEach((k, v) -> System.err.printf("  %-12s %s%n", k, v));
-      System.exit(2);
+      usage(args.length > 0 && isHelp(args[0]) ? 0 : 2);
     }
-    Options options = Options.parse(args, 1);
+    if (Arrays.stream(args).anyMatch(Main::isHelp)) {
+      System.out.printf(
+          "bench/run %s [--option value ...]: %s%nThe report's last lines list every option it"
+              + " read, with the value used (given or default).%n",
+          args[0], HELP.get(args[0]));
+      System.exit(0);
+    }
+    Options options;
+    try {
+      options = Options.parse(args, 1);
+    } catch (IllegalArgumentException e) {
+      System.err.println("bench/run: " + e.getMessage());
+      usage(2);
+      return;
+    }
     Report report = new Report(args[0], options);
     switch (args[0]) {
       case "throughput" -> new ThroughputBench(options, report).run();
@@ -45,5 +58,16 @@ public final class Main {
       default -> throw new IllegalStateException();
     }
     options.rejectUnused();
+  }
+
+  private static boolean isHelp(String arg) {
+    return arg.equals("--help") || arg.equals("-h");
+  }
+
+  private static void usage(int status) {
+    (status == 0 ? System.out : System.err)
+        .println("usage: bench/run NAME [--option value ...]; NAME is one of:");
+    HELP.forEach((k, v) -> (status == 0 ? System.out : System.err).printf("  %-12s %s%n", k, v));
+    System.exit(status);
   }
 }

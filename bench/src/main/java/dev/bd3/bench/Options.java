@@ -2,15 +2,13 @@ package dev.bd3.bench;
 
 import dev.bd3.model.nn.ModelConfig;
 import dev.bd3.model.spec.Vocabulary;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.Set;
 
 /** {@code --name value} options; every benchmark states its defaults through the getters. */
 final class Options {
   private final Map<String, String> values = new LinkedHashMap<>();
-  private final Set<String> used = new HashSet<>();
+  private final Map<String, String> used = new LinkedHashMap<>();
 
   static Options parse(String[] args, int from) {
     Options o = new Options();
@@ -24,18 +22,17 @@ final class Options {
   }
 
   int integer(String name, int fallback) {
-    used.add(name);
-    return values.containsKey(name) ? Integer.parseInt(values.get(name)) : fallback;
+    return Integer.parseInt(text(name, String.valueOf(fallback)));
   }
 
   double real(String name, double fallback) {
-    used.add(name);
-    return values.containsKey(name) ? Double.parseDouble(values.get(name)) : fallback;
+    return Double.parseDouble(text(name, String.valueOf(fallback)));
   }
 
   String text(String name, String fallback) {
-    used.add(name);
-    return values.getOrDefault(name, fallback);
+    String value = values.getOrDefault(name, fallback);
+    used.put(name, value);
+    return value;
   }
 
   /**
@@ -62,9 +59,16 @@ final class Options {
     return values;
   }
 
+  /** Every option the benchmark read, with its value (given or default), for the report. */
+  String read() {
+    StringBuilder line = new StringBuilder();
+    used.forEach((k, v) -> line.append(line.length() == 0 ? "" : " ").append("--" + k + " " + v));
+    return line.toString();
+  }
+
   void rejectUnused() {
     for (String k : values.keySet()) {
-      if (!used.contains(k)) {
+      if (!used.containsKey(k)) {
         System.err.println("warning: option --" + k + " was not used");
       }
     }

@@ -6,8 +6,10 @@ import java.util.Locale;
 /** A readable report that ends with machine-readable {@code RESULT <figure> <value>} lines. */
 final class Report {
   private final StringBuilder results = new StringBuilder();
+  private final Options options;
 
   Report(String name, Options options) {
+    this.options = options;
     Runtime rt = Runtime.getRuntime();
     System.out.printf(
         Locale.ROOT,
@@ -32,6 +34,7 @@ final class Report {
   /** Prints the RESULT lines; call last. */
   void finish() {
     System.out.println();
+    System.out.println("# options read (given or default): " + options.read());
     System.out.print(results);
     System.out.flush();
   }
