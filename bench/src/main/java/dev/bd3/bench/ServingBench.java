@@ -32,9 +32,9 @@ import java.util.concurrent.Future;
  * them. The model is a {@code --preset} model trained for a few steps: its speed, not its text, is
  * measured. The sampler's batch sizes are its runs' {@code batch_requests} metric (requests in each
  * of the run's passes, averaged). Before the first level, {@code --warmup} requests at the highest
- * concurrency are sent and not measured: the gateway's JIT spends about a minute of a core
- * compiling the serving paths, which on two cores would otherwise be charged to whichever level
- * came first.
+ * concurrency are sent and not measured: a cold gateway's JIT compiles for over a minute of CPU in
+ * one run of this benchmark (76 s by {@code jcmd PerfCounter.print}, 35% of a core still during the
+ * last level), which on two cores would be charged to the levels it overlaps.
  */
 final class ServingBench extends Benchmark {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -64,8 +64,6 @@ final class ServingBench extends Benchmark {
     String preset = o.text("preset", "cpu");
     int maxTokens = o.integer("tokens", 128);
     int requests = o.integer("requests", 64);
-    // the services' JIT compiles the serving paths (about a minute of a core in the gateway) before
-    // any level is timed, so that no level pays for it
     int warmup = o.integer("warmup", 64);
     int[] levels =
         Arrays.stream(o.text("concurrency", "1,4,16").split(","))
