@@ -32,9 +32,11 @@ import java.util.concurrent.Future;
  * them. The model is a {@code --preset} model trained for a few steps: its speed, not its text, is
  * measured. The sampler's batch sizes are its runs' {@code batch_requests} metric (requests in each
  * of the run's passes, averaged). Before the first level, {@code --warmup} requests at the highest
- * concurrency are sent and not measured: a cold gateway's JIT compiles for over a minute of CPU in
- * one run of this benchmark (76 s by {@code jcmd PerfCounter.print}, 35% of a core still during the
- * last level), which on two cores would be charged to the levels it overlaps.
+ * concurrency are sent and not measured, so that the levels see a server in its steady state: a
+ * cold gateway's JIT compiles for over a minute of CPU (76 s by {@code jcmd PerfCounter.print}),
+ * which on two cores is charged to the levels it overlaps; after 64 warm-up requests it still took
+ * a third of a core during the last level, and every level ran faster after 256 (concurrency 1: 614
+ * tokens/s against 483).
  */
 final class ServingBench extends Benchmark {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -64,7 +66,7 @@ final class ServingBench extends Benchmark {
     String preset = o.text("preset", "cpu");
     int maxTokens = o.integer("tokens", 128);
     int requests = o.integer("requests", 64);
-    int warmup = o.integer("warmup", 64);
+    int warmup = o.integer("warmup", 256);
     int[] levels =
         Arrays.stream(o.text("concurrency", "1,4,16").split(","))
             .mapToInt(Integer::parseInt)
