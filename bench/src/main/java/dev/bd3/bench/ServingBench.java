@@ -33,10 +33,8 @@ import java.util.concurrent.Future;
  * measured. The sampler's batch sizes are its runs' {@code batch_requests} metric (requests in each
  * of the run's passes, averaged). Before the first level, {@code --warmup} requests at the highest
  * concurrency are sent and not measured, so that the levels see a server in its steady state: a
- * cold gateway's JIT compiles for over a minute of CPU (76 s by {@code jcmd PerfCounter.print}),
- * which on two cores is charged to the levels it overlaps; after 64 warm-up requests it still took
- * a third of a core during the last level, and every level ran faster after 256 (concurrency 1: 614
- * tokens/s against 483).
+ * cold gateway's JIT compiles for over a minute of CPU, which on two cores is charged to the levels
+ * it overlaps (measured in bench/RESULTS.md, 2026-12-05).
  */
 final class ServingBench extends Benchmark {
   private static final ObjectMapper JSON = new ObjectMapper();
