@@ -29,31 +29,41 @@ allow() {
 }
 
 user bd3-gateway "${BD3_KAFKA_GATEWAY_PASSWORD:-}"
+# each worker pool as TYPE:WORKER, and its user
+# generated: worker-users
+pools="train:trainer sample:sampler eval:eval"
 user bd3-trainer "${BD3_KAFKA_TRAINER_PASSWORD:-}"
 user bd3-sampler "${BD3_KAFKA_SAMPLER_PASSWORD:-}"
 user bd3-eval "${BD3_KAFKA_EVAL_PASSWORD:-}"
+# end generated: worker-users
+queues="" groups="" workers=""
+for pool in $pools; do
+  queues="$queues --topic $p.jobs.${pool%%:*}"
+  groups="$groups --group $p-${pool%%:*}-workers"
+  workers="$workers${workers:+,}bd3-${pool#*:}"
+done
 
 # The gateway: publishes jobs, grants and fences, its own end-of-run events (the outbox); reads
 # the events (its group, each instance's live-events group); reads, replays and writes the dead
 # letters; creates the topics, sets the queues' rules and reads where each queue starts.
+# shellcheck disable=SC2086 # one option per queue or group
 allow bd3-gateway --operation Write --operation Create --operation Describe \
-  --topic "$p.jobs.train" --topic "$p.jobs.eval" --topic "$p.jobs.sample" --topic "$p.jobs.control"
+  $queues --topic "$p.jobs.control"
 allow bd3-gateway --operation Read --operation Write --operation Create --operation Describe \
   --topic "$p.job-events" --topic "$p.jobs.dlq"
 allow bd3-gateway --operation Read --group "$p-gateway"
 allow bd3-gateway --operation Read --resource-pattern-type prefixed --group "$p-gateway-live-"
-allow bd3-gateway --operation AlterConfigs --operation Describe \
-  --group "$p-train-workers" --group "$p-eval-workers" --group "$p-sample-workers"
+# shellcheck disable=SC2086
+allow bd3-gateway --operation AlterConfigs --operation Describe $groups
 
 # Each worker: its type's queue as a member of its share group (Create: it makes the topic if the
 # gateway has not yet), cancellations in a group of its own, events and dead letters written.
-for worker in train:trainer sample:sampler eval:eval; do
-  type=${worker%%:*}
-  allow "bd3-${worker#*:}" --operation Read --operation Create --operation Describe \
+for pool in $pools; do
+  type=${pool%%:*}
+  allow "bd3-${pool#*:}" --operation Read --operation Create --operation Describe \
     --topic "$p.jobs.$type"
-  allow "bd3-${worker#*:}" --operation Read --group "$p-$type-workers"
+  allow "bd3-${pool#*:}" --operation Read --group "$p-$type-workers"
 done
-workers=bd3-trainer,bd3-sampler,bd3-eval
 allow "$workers" --operation Read --operation Describe --topic "$p.jobs.control"
 allow "$workers" --operation Read --resource-pattern-type prefixed --group bd3-control-
 allow "$workers" --operation Write --operation Describe --topic "$p.job-events" --topic "$p.jobs.dlq"

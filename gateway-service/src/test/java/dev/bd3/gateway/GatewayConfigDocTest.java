@@ -3,9 +3,7 @@ package dev.bd3.gateway;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.bd3.testsupport.ConfigTable;
-import dev.bd3.testsupport.DocTables;
 import java.nio.file.Path;
-import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /** docs/configuration.md lists the gateway's settings as {@link GatewayConfig} states them. */
@@ -16,9 +14,7 @@ class GatewayConfigDocTest {
 
   @Test
   void theDocumentedTableIsTheMappings() throws Exception {
-    DocTables.check(
-        DocTables.doc("docs/configuration.md"),
-        Map.of("config:bd3.gateway", table().markdown(GatewayConfig.class)));
+    table().checkDocumented(GatewayConfig.class);
   }
 
   @Test

@@ -3,7 +3,6 @@ package dev.bd3.worker;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.bd3.testsupport.ConfigTable;
-import dev.bd3.testsupport.DocTables;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
@@ -17,9 +16,7 @@ class WorkerConfigDocTest {
 
   @Test
   void theDocumentedTableIsTheMappings() throws Exception {
-    DocTables.check(
-        DocTables.doc("docs/configuration.md"),
-        Map.of("config:bd3.worker", table().markdown(WorkerConfig.class)));
+    table().checkDocumented(WorkerConfig.class);
   }
 
   @Test

@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Properties;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -52,6 +53,16 @@ public final class ConfigTable {
     collect(mapping, mapping.getAnnotation(ConfigMapping.class).prefix(), rows);
     rows.sort(Comparator.comparing(Setting::name));
     return rows;
+  }
+
+  /**
+   * Checks that docs/configuration.md lists {@code mapping}'s settings as this table (its section
+   * {@code config:<prefix>}).
+   */
+  public void checkDocumented(Class<?> mapping) throws IOException {
+    DocTables.check(
+        DocTables.doc("docs/configuration.md"),
+        Map.of("config:" + mapping.getAnnotation(ConfigMapping.class).prefix(), markdown(mapping)));
   }
 
   /** The settings of {@code mapping} as a markdown table. */

@@ -8,11 +8,14 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Tables of a document that the code makes: each sits between {@code <!-- name -->} and {@code <!--
- * /name -->} and must be exactly what the code gives; with {@code -Dbd3.docs.update=true} they are
- * first written there.
+ * Parts of the repository's files that the code makes: a section of a document sits between {@code
+ * <!-- name -->} and {@code <!-- /name -->} (Markdown) or between the lines {@code # generated:
+ * name} and {@code # end generated: name} (YAML, shell), and must be exactly what the code gives; a
+ * generated file must be so as a whole. With {@code -Dbd3.docs.update=true} they are first written.
  */
 public final class DocTables {
+  private static final String UPDATE = "(-Dbd3.docs.update=true rewrites it)";
+
   private DocTables() {}
 
   /** The repository's file {@code relative} (tests run in their module's directory). */
@@ -20,42 +23,58 @@ public final class DocTables {
     return Path.of(System.getProperty("bd3.root", "..")).resolve(relative);
   }
 
-  /** Checks (after rewriting them when asked) the tables of {@code doc}, by marker name. */
-  public static void check(Path doc, Map<String, String> tables) throws IOException {
+  /** Checks (after rewriting them when asked) the sections of {@code doc}, by marker name. */
+  public static void check(Path doc, Map<String, String> sections) throws IOException {
     String text = Files.readString(doc);
-    if (Boolean.getBoolean("bd3.docs.update")) {
-      for (var e : tables.entrySet()) {
-        String section = open(e.getKey()) + e.getValue() + close(e.getKey());
-        text = section(e.getKey()).matcher(text).replaceFirst(Matcher.quoteReplacement(section));
+    if (updating()) {
+      for (var e : sections.entrySet()) {
+        text =
+            section(doc, e.getKey())
+                .matcher(text)
+                .replaceFirst("$1" + Matcher.quoteReplacement(e.getValue()) + "$3");
       }
       Files.writeString(doc, text);
     }
-    for (var e : tables.entrySet()) {
-      Matcher m = section(e.getKey()).matcher(text);
+    for (var e : sections.entrySet()) {
+      Matcher m = section(doc, e.getKey()).matcher(text);
       if (!m.find()) {
-        throw new AssertionError(doc + " has no " + open(e.getKey()).strip() + " table");
+        throw new AssertionError(doc + " has no section " + e.getKey());
       }
-      if (!m.group(1).equals(e.getValue())) {
+      if (!m.group(2).equals(e.getValue())) {
         throw new AssertionError(
             doc
-                + ": table "
+                + ": section "
                 + e.getKey()
-                + " differs (-Dbd3.docs.update=true rewrites it); expected:\n"
+                + " differs "
+                + UPDATE
+                + "; expected:\n"
                 + e.getValue());
       }
     }
   }
 
-  private static Pattern section(String name) {
-    return Pattern.compile(
-        Pattern.quote(open(name)) + "(.*?)" + Pattern.quote(close(name)), Pattern.DOTALL);
+  /** Checks (after writing it when asked) that {@code file} is exactly {@code content}. */
+  public static void checkFile(Path file, String content) throws IOException {
+    if (updating()) {
+      Files.writeString(file, content);
+    }
+    String text = Files.exists(file) ? Files.readString(file) : "";
+    if (!text.equals(content)) {
+      throw new AssertionError(file + " differs " + UPDATE + "; expected:\n" + content);
+    }
   }
 
-  private static String open(String name) {
-    return "<!-- " + name + " -->\n";
+  private static boolean updating() {
+    return Boolean.getBoolean("bd3.docs.update");
   }
 
-  private static String close(String name) {
-    return "<!-- /" + name + " -->";
+  /** Groups: the opening marker, the section, the closing marker. */
+  private static Pattern section(Path doc, String name) {
+    String n = Pattern.quote(name);
+    return doc.toString().endsWith(".md")
+        ? Pattern.compile("(<!-- " + n + " -->\n)(.*?)(<!-- /" + n + " -->)", Pattern.DOTALL)
+        : Pattern.compile(
+            "(^[ \\t]*# generated: " + n + "\n)(.*?)(^[ \\t]*# end generated: " + n + "$)",
+            Pattern.DOTALL | Pattern.MULTILINE);
   }
 }

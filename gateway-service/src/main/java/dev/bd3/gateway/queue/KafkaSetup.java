@@ -6,9 +6,11 @@ import dev.bd3.kafka.KafkaTopology;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import io.smallrye.common.annotation.Identifier;
+import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
+import jakarta.interceptor.Interceptor;
 import java.util.Map;
 import org.apache.kafka.clients.admin.Admin;
 import org.jboss.logging.Logger;
@@ -32,8 +34,12 @@ public class KafkaSetup {
   private volatile boolean stopping;
   private volatile boolean done;
 
-  /** Sets up at once when Kafka is there (the API is not served before), else in the background. */
-  void start(@Observes StartupEvent started) {
+  /**
+   * Sets up at once when Kafka is there (the API is not served before), else in the background.
+   * Observed before the messaging connectors start (LIBRARY_BEFORE), so that the gateway's own
+   * consumers find their topics.
+   */
+  void start(@Observes @Priority(Interceptor.Priority.PLATFORM_BEFORE) StartupEvent started) {
     if (!trySetUp()) {
       Thread setup = new Thread(this::setUp, "bd3-kafka-setup");
       setup.setDaemon(true);
