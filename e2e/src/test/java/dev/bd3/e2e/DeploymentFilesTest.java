@@ -386,12 +386,12 @@ class DeploymentFilesTest {
         #   docker build -f src/main/docker/Dockerfile.jvm -t bd3/%1$s-service %1$s-service
         FROM eclipse-temurin:17-jre
         # A fixed heap: tensors live in libtorch's native memory, not on the Java heap, so the rest of the
-        # container's memory is theirs (deploy/k8s sizes the limits with this: 2 GiB heap + 1 GiB overhead)
+        # container's memory is theirs (deploy/k8s sizes the limits with this: %4$d GiB heap + %5$d GiB overhead)
         ENV LANG=C.UTF-8 \\
             %2$s=%3$d \\
             DJL_CACHE_DIR=/var/cache/djl \\
             OMP_WAIT_POLICY=PASSIVE \\
-            JAVA_OPTS="-Xmx2g -Dai.djl.offline=true"
+            JAVA_OPTS="-Xmx%4$dg -Dai.djl.offline=true"
         # uid and gid 1001 (deploy/k8s gives every pod fsGroup 1001); /artifacts is made here, as a fresh
         # volume mounted there takes its owner from the image's folder
         RUN groupadd --system --gid 1001 bd3 \\
@@ -409,6 +409,11 @@ class DeploymentFilesTest {
           CMD bash -c 'exec 3<>/dev/tcp/127.0.0.1/$%2$s && printf "GET /q/health/ready HTTP/1.0\\r\\n\\r\\n" >&3 && head -1 <&3 | grep -q " 200"'
         ENTRYPOINT ["sh", "-c", "exec java $JAVA_OPTS -jar /deployments/quarkus-run.jar"]
         """
-            .formatted(p.worker(), p.portVariable(), p.port());
+            .formatted(
+                p.worker(),
+                p.portVariable(),
+                p.port(),
+                WorkerPool.IMAGE_HEAP_GIB,
+                WorkerPool.NATIVE_OVERHEAD_GIB);
   }
 }

@@ -32,8 +32,11 @@ record WorkerPool(
     String localHeap,
     int minReplicas,
     int maxReplicas) {
-  /** The image's heap and the native overhead beside it, GiB (the workers' Dockerfile). */
-  static final int JVM_GIB = 3;
+  /** The heap the workers' image gives the JVM, GiB. */
+  static final int IMAGE_HEAP_GIB = 2;
+
+  /** The JVM's and libtorch's memory beside the heap, GiB. */
+  static final int NATIVE_OVERHEAD_GIB = 1;
 
   private static final Pattern PORT =
       Pattern.compile("(?m)^quarkus\\.http\\.port=\\$\\{(BD3_[A-Z]+_PORT):(\\d+)}$");
@@ -70,7 +73,7 @@ record WorkerPool(
 
   /** What the gateway admits to this pool, for its BD3_<TYPE>_MEMORY: the pod's less the JVM's. */
   String admittedMemory() {
-    return (memoryGib - JVM_GIB) + "G";
+    return (memoryGib - IMAGE_HEAP_GIB - NATIVE_OVERHEAD_GIB) + "G";
   }
 
   /** The gateway's setting of the memory this pool admits. */
