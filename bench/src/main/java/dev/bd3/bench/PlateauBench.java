@@ -9,6 +9,7 @@ import dev.bd3.model.diffusion.ClippedSchedule;
 import dev.bd3.model.diffusion.NoisedBatch;
 import dev.bd3.model.eval.UnigramEntropy;
 import dev.bd3.model.nn.Bd3Lm;
+import dev.bd3.model.nn.DeviceCopy;
 import dev.bd3.model.nn.ModelConfig;
 import dev.bd3.model.spec.ModelPreset;
 import dev.bd3.model.train.TrainingConfig;
@@ -114,10 +115,11 @@ final class PlateauBench extends Benchmark {
         p.getArray().subi(p.getArray());
       } else if (matrix) {
         double std = name.equals("out") || name.equals("down") ? residual : 0.02;
-        p.getArray()
-            .getManager()
-            .randomNormal(0, (float) std, p.getArray().getShape(), p.getArray().getDataType())
-            .copyTo(p.getArray());
+        DeviceCopy.into(
+            p.getArray()
+                .getManager()
+                .randomNormal(0, (float) std, p.getArray().getShape(), p.getArray().getDataType()),
+            p.getArray());
       }
     }
   }

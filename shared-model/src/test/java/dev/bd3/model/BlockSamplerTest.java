@@ -9,6 +9,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Parameter;
 import dev.bd3.model.nn.Bd3Lm;
+import dev.bd3.model.nn.DeviceCopy;
 import dev.bd3.model.nn.ModelConfig;
 import dev.bd3.model.sample.BlockSampler;
 import dev.bd3.model.sample.GeneratedSample;
@@ -385,7 +386,7 @@ class BlockSamplerTest {
         float[] values = new float[Fixtures.BYTES.vocabSize()];
         values[id] = bias;
         NDArray b = m.create(values);
-        b.copyTo(p.getArray());
+        DeviceCopy.into(b, p.getArray());
       }
     }
   }

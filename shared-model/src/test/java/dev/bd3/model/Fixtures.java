@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Parameter;
 import dev.bd3.model.data.Tokenizer;
 import dev.bd3.model.nn.Bd3Lm;
+import dev.bd3.model.nn.DeviceCopy;
 import dev.bd3.model.nn.ModelConfig;
 import dev.bd3.model.spec.Vocabulary;
 import java.util.SplittableRandom;
@@ -31,7 +32,7 @@ final class Fixtures {
       if (maxAbs(p.getArray().toFloatArray()) == 0) {
         NDArray noise =
             m.randomNormal(0, 0.3f, p.getArray().getShape(), p.getArray().getDataType());
-        noise.copyTo(p.getArray());
+        DeviceCopy.into(noise, p.getArray());
         noise.close();
       }
     }

@@ -15,6 +15,7 @@ import dev.bd3.model.data.Windows;
 import dev.bd3.model.diffusion.ClippedSchedule;
 import dev.bd3.model.diffusion.ScheduleSearch;
 import dev.bd3.model.nn.Bd3Lm;
+import dev.bd3.model.nn.DeviceCopy;
 import dev.bd3.model.nn.ModelConfig;
 import dev.bd3.model.train.AdamW;
 import dev.bd3.model.train.Checkpoint;
@@ -65,7 +66,7 @@ class OptimiserAndScheduleTest {
               .optInitializer(Initializer.ZEROS)
               .build();
       p.initialize(m, ai.djl.ndarray.types.DataType.FLOAT32);
-      p.getArray().set(new float[] {1, -2, 3});
+      DeviceCopy.into(m.create(new float[] {1, -2, 3}), p.getArray());
       TrainingConfig cfg =
           TrainingConfig.reference().gradClip(2.0).weightDecay(0.01).emaDecay(0.5).build();
       double lr = 0.05;

@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.bd3.model.diffusion.ClippedSchedule;
 import dev.bd3.model.nn.Bd3Lm;
+import dev.bd3.model.nn.DeviceCopy;
 import dev.bd3.model.nn.ModelConfig;
 import dev.bd3.model.spec.release.ReleaseConfig;
 import dev.bd3.model.spec.release.ReleaseLayout;
@@ -128,7 +129,7 @@ public final class ReleaseCheckpoint {
               + ", the config implies "
               + to.getShape());
     }
-    from.copyTo(to);
+    DeviceCopy.into(from, to);
   }
 
   /** Our model of a release config's shape. */

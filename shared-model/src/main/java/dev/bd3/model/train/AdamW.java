@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Parameter;
+import dev.bd3.model.nn.DeviceCopy;
 import java.util.List;
 
 /**
@@ -92,8 +93,8 @@ public final class AdamW implements AutoCloseable {
       throw new IllegalArgumentException("optimiser state does not match the model");
     }
     for (int i = 0; i < first.length; i++) {
-      state.get(i).copyTo(first[i]);
-      state.get(first.length + i).copyTo(second[i]);
+      DeviceCopy.into(state.get(i), first[i]);
+      DeviceCopy.into(state.get(first.length + i), second[i]);
     }
     this.updates = updates;
   }

@@ -7,6 +7,7 @@ import ai.djl.nn.Parameter;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.bd3.model.nn.Bd3Lm;
+import dev.bd3.model.nn.DeviceCopy;
 import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -242,7 +243,7 @@ public final class Checkpoint {
       if (!p.getArray().getShape().equals(arrays.get(i).getShape())) {
         throw new IllegalArgumentException("shape mismatch at " + p.getName());
       }
-      arrays.get(i).copyTo(p.getArray());
+      DeviceCopy.into(arrays.get(i), p.getArray());
     }
   }
 }

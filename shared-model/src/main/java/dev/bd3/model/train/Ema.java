@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Parameter;
+import dev.bd3.model.nn.DeviceCopy;
 import java.util.List;
 
 /**
@@ -55,7 +56,7 @@ public final class Ema implements AutoCloseable {
 
   public void restore(NDList state, long updates) {
     for (int i = 0; i < shadow.length; i++) {
-      state.get(i).copyTo(shadow[i]);
+      DeviceCopy.into(state.get(i), shadow[i]);
     }
     this.updates = updates;
   }
@@ -68,7 +69,7 @@ public final class Ema implements AutoCloseable {
       NDArray copy = w.duplicate();
       copy.attach(holder);
       raw.add(copy);
-      shadow[i].copyTo(w);
+      DeviceCopy.into(shadow[i], w);
     }
     return raw;
   }
@@ -76,7 +77,7 @@ public final class Ema implements AutoCloseable {
   /** Puts back the raw weights returned by {@link #swapIn}. */
   public void swapOut(NDList raw) {
     for (int i = 0; i < shadow.length; i++) {
-      raw.get(i).copyTo(parameters.get(i).getArray());
+      DeviceCopy.into(raw.get(i), parameters.get(i).getArray());
     }
   }
 
