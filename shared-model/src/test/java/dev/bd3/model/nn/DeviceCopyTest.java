@@ -18,6 +18,7 @@ class DeviceCopyTest {
    */
   @Test
   void copiesIntoAnArrayThatRequiresGradientAndKeepsItTrainable() throws Exception {
+    // started here, not on the copying thread: the engine turns grad mode off where it starts
     Engine.getInstance();
     CompletableFuture.runAsync(
             DeviceCopyTest::copyIntoATrainableLeaf, job -> new Thread(job).start())
