@@ -3,6 +3,7 @@ package dev.bd3.e2e;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -19,6 +20,7 @@ import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Predicate;
 import java.util.stream.Stream;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -72,11 +74,20 @@ class WorkQueueTest {
     Bd3Client second = suite.secondGateway();
     String id = id(api.submit("train", tiny(400, 200, 3))); // long enough to be followed
     List<String> streamed = new java.util.concurrent.CopyOnWriteArrayList<>();
+    AtomicReference<RuntimeException> broken = new AtomicReference<>();
     Thread follower =
-        new Thread(() -> second.events(id, e -> streamed.add(e.name() + " " + e.data())));
+        new Thread(
+            () -> {
+              try {
+                second.events(id, e -> streamed.add(e.name() + " " + e.data()));
+              } catch (RuntimeException e) {
+                broken.set(e);
+              }
+            });
     follower.start();
     follower.join(Duration.ofMinutes(3).toMillis());
     assertFalse(follower.isAlive(), "the stream on the second gateway ended with the run");
+    assertNull(broken.get(), () -> "the stream broke off after " + streamed.size() + " events");
     assertTrue(
         streamed.stream().anyMatch(e -> e.startsWith("status") && e.contains("SUCCEEDED")),
         streamed.toString());

@@ -102,6 +102,7 @@ public class RunEvents {
     private boolean ended;
     private boolean overflowed;
     private MultiEmitter<? super JobEvent> emitter;
+    private final AtomicInteger drains = new AtomicInteger(); // calls to drain() not yet served
 
     Stream(Run run, int capacity) {
       this.capacity = capacity;
@@ -109,20 +110,24 @@ public class RunEvents {
       this.holder = run.holder;
     }
 
-    synchronized void attach(MultiEmitter<? super JobEvent> e) {
-      emitter = e;
+    void attach(MultiEmitter<? super JobEvent> e) {
+      synchronized (this) {
+        emitter = e;
+      }
       e.onRequest(n -> drain());
       drain();
     }
 
-    synchronized void offer(JobEvent event) {
-      if (ended || !fromHolder(event)) {
-        return;
-      }
-      ended = isTerminal(event);
-      buffer.addLast(event);
-      if (buffer.size() > capacity && !dropOldestDroppable()) {
-        overflowed = true; // not even the final status could wait: let the client go
+    void offer(JobEvent event) {
+      synchronized (this) {
+        if (ended || overflowed || !fromHolder(event)) {
+          return;
+        }
+        ended = isTerminal(event);
+        buffer.addLast(event);
+        if (buffer.size() > capacity && !dropOldestDroppable()) {
+          overflowed = true; // not even the final status could wait: let the client go
+        }
       }
       drain();
     }
@@ -155,23 +160,43 @@ public class RunEvents {
       return false;
     }
 
+    /**
+     * Sends what the client has asked for. Two threads call it, the broker's (an event came) and
+     * the HTTP one (the client asked for more), so one of them drains at a time and a call that
+     * finds it busy only makes it go round again. Nothing is emitted under the lock: neither thread
+     * waits for the other's write.
+     */
     private void drain() {
-      if (emitter == null || emitter.isCancelled()) {
+      if (drains.getAndIncrement() != 0) {
         return;
+      }
+      int missed = 1;
+      do {
+        for (JobEvent next = take(); next != null; next = take()) {
+          emitter.emit(next);
+          if (isTerminal(next)) {
+            emitter.complete();
+            return; // the count stays up: nothing drains after the end
+          }
+        }
+        missed = drains.addAndGet(-missed);
+      } while (missed != 0);
+    }
+
+    /** The next event the client may have now, or null; lets a client too slow go. */
+    private synchronized JobEvent take() {
+      if (emitter == null || emitter.isCancelled()) {
+        return null;
       }
       if (overflowed) {
-        buffer.clear();
-        emitter.fail(new IllegalStateException("the client read too slowly; follow the run again"));
-        return;
-      }
-      while (emitter.requested() > 0 && !buffer.isEmpty()) {
-        JobEvent next = buffer.pollFirst();
-        emitter.emit(next);
-        if (isTerminal(next)) {
-          emitter.complete();
-          return;
+        if (!buffer.isEmpty()) {
+          buffer.clear();
+          emitter.fail(
+              new IllegalStateException("the client read too slowly; follow the run again"));
         }
+        return null;
       }
+      return emitter.requested() > 0 ? buffer.pollFirst() : null;
     }
   }
 }

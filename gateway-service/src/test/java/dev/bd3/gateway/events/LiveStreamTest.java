@@ -2,16 +2,22 @@ package dev.bd3.gateway.events;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.bd3.gateway.runs.Run;
 import dev.bd3.jobs.JobEvent;
 import dev.bd3.jobs.RunStatus;
 import io.smallrye.mutiny.subscription.MultiEmitter;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
+import java.util.Objects;
 import java.util.UUID;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.LongConsumer;
 import org.junit.jupiter.api.Test;
 
@@ -22,22 +28,28 @@ class LiveStreamTest {
   private static final JobEvent.Holder HOLDER = new JobEvent.Holder("d", "0@1");
   private static final JobEvent.Holder COPY = new JobEvent.Holder("d", "1@2");
 
-  /** A subscriber that has asked for {@code requested} events. */
+  /**
+   * A subscriber that has asked for {@code requested} events; safe to call from two threads, and as
+   * strict as Mutiny's emitter about what it is given.
+   */
   private static final class Client implements MultiEmitter<JobEvent> {
-    final List<JobEvent> got = new ArrayList<>();
-    long requested;
-    boolean completed;
-    Throwable failure;
-    LongConsumer onRequest = n -> {};
+    final List<JobEvent> got = Collections.synchronizedList(new ArrayList<>());
+    final AtomicLong requested = new AtomicLong();
+    volatile boolean completed;
+    volatile Throwable failure;
+    volatile LongConsumer onRequest = n -> {};
 
     void request(long n) {
-      requested += n;
+      requested.addAndGet(n);
       onRequest.accept(n);
     }
 
     @Override
     public MultiEmitter<JobEvent> emit(JobEvent item) {
-      requested--;
+      Objects.requireNonNull(item, "emit called with null");
+      if (requested.getAndDecrement() <= 0) {
+        throw new IllegalStateException("emitted unasked: " + item);
+      }
       got.add(item);
       return this;
     }
@@ -64,7 +76,7 @@ class LiveStreamTest {
 
     @Override
     public long requested() {
-      return requested;
+      return requested.get();
     }
 
     @Override
@@ -134,5 +146,49 @@ class LiveStreamTest {
     }
     assertNotNull(client.failure, "told to follow again");
     assertTrue(client.got.isEmpty());
+  }
+
+  /**
+   * Events come on the broker's thread while the client asks for one more on the HTTP thread after
+   * each it gets, as the SSE writer does: every event arrives once and in order, and the stream
+   * ends. (Two threads draining one buffer once sent a null and broke the stream.)
+   */
+  @Test
+  void eventsAndRequestsOnTwoThreadsArriveOnceInOrder() throws Exception {
+    int events = 300;
+    for (int round = 0; round < 200; round++) {
+      Client client = new Client();
+      RunEvents.Stream stream = stream(10 * events, client);
+      AtomicReference<Throwable> brokerFailure = new AtomicReference<>();
+      Thread broker =
+          new Thread(
+              () -> {
+                try {
+                  for (long step = 1; step <= events; step++) {
+                    stream.offer(progress(step));
+                  }
+                  stream.offer(event(1, HOLDER, new JobEvent.Status(RunStatus.SUCCEEDED, null)));
+                } catch (Throwable t) {
+                  brokerFailure.set(t);
+                }
+              });
+      broker.start();
+      long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+      while (!client.completed && brokerFailure.get() == null) {
+        assertTrue(System.nanoTime() < deadline, "stuck after " + client.got.size() + " events");
+        if (client.requested() == 0) {
+          client.request(1);
+        }
+      }
+      broker.join();
+      assertNull(brokerFailure.get(), "round " + round);
+      assertEquals(events + 1, client.got.size(), "round " + round);
+      for (int i = 0; i < events; i++) {
+        assertEquals(new JobEvent.Progress(i + 1, 100, null), client.got.get(i).payload());
+      }
+      assertEquals(
+          RunStatus.SUCCEEDED, ((JobEvent.Status) client.got.get(events).payload()).status());
+      assertNull(client.failure, "not let go");
+    }
   }
 }
