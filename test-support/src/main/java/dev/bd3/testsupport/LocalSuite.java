@@ -19,10 +19,10 @@ import org.apache.kafka.clients.admin.Admin;
 /**
  * A suite of the packaged services started by the project's own script ({@code deploy/local/suite})
  * under a name of its own, for the end-to-end tests and the chaos benchmark: its own ports, topics,
- * artifact folder, pid and log files, the {@code bd3_test} database, on the shared local stack.
- * Instances are named as the script names them: {@code trainer}, {@code trainer-2}, ... Its files
- * are found where the script puts them, {@code BD3_HOME} and {@code
- * BD3_GATEWAY_AUTH_ADMIN_KEY_FILE} included.
+ * artifact folder, pid and log files, and tables (the script gives it a schema of its name in the
+ * {@code bd3_test} database), on the shared local stack. Instances are named as the script names
+ * them: {@code trainer}, {@code trainer-2}, ... Its files are found where the script puts them,
+ * {@code BD3_HOME} and {@code BD3_GATEWAY_AUTH_ADMIN_KEY_FILE} included.
  */
 public final class LocalSuite {
   private final Path root = LocalStack.root();
